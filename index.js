@@ -1,0 +1,296 @@
+'use strict'
+
+// The package entry: the `@alicloud/credentials` API over the native binding. `module.exports` is
+// the Credential class itself, with every named export set as a static `module.exports.X = ...`
+// line, so `require()`, `new Credential.default()`, TypeScript's esModuleInterop and Node ESM
+// (`import Credential, { Config } from ...`) all see the same thing.
+
+const { inspect } = require('node:util')
+const { NativeCredential } = require('./binding.js')
+
+// Every option of the official Config and the JavaScript type it takes. `durationSeconds`,
+// `enableIMDSv2` and `metadataTokenDuration` are accepted and ignored, as the official code does.
+const OPTION_TYPES = {
+  type: 'string',
+  accessKeyId: 'string',
+  accessKeySecret: 'string',
+  securityToken: 'string',
+  bearerToken: 'string',
+  roleArn: 'string',
+  roleSessionName: 'string',
+  roleSessionExpiration: 'number',
+  policy: 'string',
+  externalId: 'string',
+  stsEndpoint: 'string',
+  stsRegionId: 'string',
+  enableVpc: 'boolean',
+  oidcProviderArn: 'string',
+  oidcTokenFilePath: 'string',
+  credentialsURI: 'string',
+  roleName: 'string',
+  disableIMDSv1: 'boolean',
+  asyncCredentialUpdateEnabled: 'boolean',
+  timeout: 'number',
+  connectTimeout: 'number',
+  publicKeyId: 'string',
+  privateKeyFile: 'string',
+  durationSeconds: 'number',
+  enableIMDSv2: 'boolean',
+  metadataTokenDuration: 'number',
+}
+const OPTION_NAMES = Object.keys(OPTION_TYPES)
+const IGNORED_OPTIONS = new Set(['durationSeconds', 'enableIMDSv2', 'metadataTokenDuration'])
+const SECRET_OPTIONS = new Set(['accessKeySecret', 'securityToken', 'bearerToken', 'externalId'])
+
+function typeError(message) {
+  const error = new TypeError(message)
+  error.code = 'ERR_INVALID_ARG_TYPE'
+  return error
+}
+
+function describeType(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return `type ${typeof value}`
+}
+
+// Checks one option and returns it in the type the native side takes. Numbers also accept numeric
+// strings and booleans the strings 'true' / 'false', the forms environment-derived values take.
+// The message names the option and the type received, never the value (it may be a secret).
+function coerceOption(name, value) {
+  const expected = OPTION_TYPES[name]
+  const actual = typeof value
+  if (actual === expected) {
+    if (expected === 'number' && !Number.isFinite(value)) {
+      throw typeError(`The "${name}" option must be a finite number`)
+    }
+    return value
+  }
+  if (actual === 'string' && expected === 'number' && value.trim() !== '' && Number.isFinite(Number(value))) {
+    return Number(value)
+  }
+  if (actual === 'string' && expected === 'boolean' && (value === 'true' || value === 'false')) {
+    return value === 'true'
+  }
+  throw typeError(`The "${name}" option must be of type ${expected}, received ${describeType(value)}`)
+}
+
+// A Config instance or a plain object, checked and reduced to the options the native side reads.
+function toNativeConfig(config) {
+  if (typeof config !== 'object') {
+    throw typeError(`The "config" argument must be an object, received ${describeType(config)}`)
+  }
+  const native = {}
+  for (const name of OPTION_NAMES) {
+    const value = config[name]
+    if (value === undefined || value === null) continue
+    const coerced = coerceOption(name, value)
+    if (!IGNORED_OPTIONS.has(name)) native[name] = coerced
+  }
+  return native
+}
+
+function nativeError(failure) {
+  const error = new Error(failure.message)
+  error.code = failure.code
+  return error
+}
+
+/** The options of a credential; see the README for each. Fields may be assigned after construction. */
+class Config {
+  constructor(config) {
+    if (config === undefined || config === null) return
+    if (typeof config !== 'object') {
+      throw typeError(`The "config" argument must be an object, received ${describeType(config)}`)
+    }
+    for (const name of OPTION_NAMES) {
+      const value = config[name]
+      if (value === undefined || value === null) continue
+      coerceOption(name, value)
+      this[name] = value
+    }
+  }
+
+  /** The set options as a plain object (tea-typescript models have this). */
+  toMap() {
+    const map = {}
+    for (const name of OPTION_NAMES) {
+      if (this[name] !== undefined && this[name] !== null) map[name] = this[name]
+    }
+    return map
+  }
+
+  [inspect.custom](depth, options, inspectFn = inspect) {
+    const shown = {}
+    for (const name of OPTION_NAMES) {
+      const value = this[name]
+      if (value === undefined || value === null) continue
+      shown[name] = SECRET_OPTIONS.has(name) ? '<redacted>' : value
+    }
+    return `Config ${inspectFn(shown, options)}`
+  }
+}
+
+/** The credential model of the official package; `getCredential()` resolves to the same fields. */
+class CredentialModel {
+  constructor(map) {
+    if (!map) return
+    for (const name of ['accessKeyId', 'accessKeySecret', 'securityToken', 'bearerToken', 'type', 'providerName']) {
+      if (map[name] !== undefined && map[name] !== null) this[name] = map[name]
+    }
+  }
+
+  toMap() {
+    return { ...this }
+  }
+}
+
+// The result of getCredential(): a plain object with own enumerable fields, absent ones left out,
+// in the official key order.
+function toModel(snapshot, type) {
+  const model = {
+    accessKeyId: snapshot.accessKeyId,
+    accessKeySecret: snapshot.accessKeySecret,
+  }
+  if (snapshot.securityToken !== undefined && snapshot.securityToken !== null) {
+    model.securityToken = snapshot.securityToken
+  }
+  if (snapshot.bearerToken !== undefined && snapshot.bearerToken !== null) {
+    model.bearerToken = snapshot.bearerToken
+  }
+  model.type = type
+  if (snapshot.providerName) model.providerName = snapshot.providerName
+  return model
+}
+
+function isCredentialsProvider(value) {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.getCredentials === 'function' &&
+    typeof value.getProviderName === 'function'
+  )
+}
+
+/**
+ * A credential client: `new Credential(config?, provider?)`. With no config it runs the default
+ * chain; a provider (any object with `getCredentials()` and `getProviderName()`) wins over config.
+ */
+class Credential {
+  #native = null
+  #provider = null
+  #type
+  #bearerToken
+  // The last resolved credential, and until when it may be served without asking native code.
+  #model = null
+  #reuseUntil = 0
+  #expiresAt = 0
+  #pending = null
+  // The snapshot the separate getters read, so id, secret and token always belong together.
+  #pinned = null
+  #pinnedUntil = 0
+
+  constructor(config = null, provider = null) {
+    if (isCredentialsProvider(provider)) {
+      this.#provider = provider
+      this.#type = provider.getProviderName()
+      return
+    }
+    this.#native = new NativeCredential(config ? toNativeConfig(config) : null)
+    this.#type = this.#native.kind
+    this.#bearerToken = this.#native.bearerToken() ?? undefined
+  }
+
+  /** Resolves to the current credentials; cached ones are served without leaving JavaScript. */
+  getCredential() {
+    if (this.#native === null) return this.#fromProvider()
+    if (this.#model !== null && Date.now() < this.#reuseUntil) {
+      return Promise.resolve({ ...this.#model })
+    }
+    return this.#refresh().then((model) => ({ ...model }))
+  }
+
+  // One native call in flight per credential; the Rust session cache is single-flight as well.
+  #refresh() {
+    if (this.#pending === null) {
+      this.#pending = this.#native.resolve().then(
+        (outcome) => {
+          this.#pending = null
+          if (outcome.error) throw nativeError(outcome.error)
+          const snapshot = outcome.value
+          this.#model = toModel(snapshot, this.#type)
+          this.#reuseUntil = snapshot.reuseUntil
+          this.#expiresAt = snapshot.expiration ?? Infinity
+          return this.#model
+        },
+        (error) => {
+          this.#pending = null
+          throw error
+        },
+      )
+    }
+    return this.#pending
+  }
+
+  async #fromProvider() {
+    const credentials = await this.#provider.getCredentials()
+    return toModel(
+      {
+        accessKeyId: credentials.accessKeyId,
+        accessKeySecret: credentials.accessKeySecret,
+        securityToken: credentials.securityToken,
+        providerName: credentials.providerName,
+      },
+      this.#type,
+    )
+  }
+
+  // A fresh snapshot for getAccessKeyId(); the pinned one, while unexpired, for the other getters.
+  async #snapshot(repin) {
+    if (!repin && this.#pinned !== null && Date.now() < this.#pinnedUntil) return this.#pinned
+    const model = await this.getCredential()
+    this.#pinned = model
+    this.#pinnedUntil = this.#native === null ? 0 : this.#expiresAt
+    return model
+  }
+
+  /** @deprecated Use getCredential() instead. */
+  async getAccessKeyId() {
+    return (await this.#snapshot(true)).accessKeyId
+  }
+
+  /** @deprecated Use getCredential() instead. */
+  async getAccessKeySecret() {
+    return (await this.#snapshot(false)).accessKeySecret
+  }
+
+  /** @deprecated Use getCredential() instead. */
+  async getSecurityToken() {
+    return (await this.#snapshot(false)).securityToken
+  }
+
+  /** @deprecated Use getCredential() instead. Synchronous, as the official one. */
+  getBearerToken() {
+    return this.#bearerToken
+  }
+
+  /** @deprecated Use getCredential() instead. Synchronous, as the official one. */
+  getType() {
+    return this.#type
+  }
+
+  [inspect.custom](depth, options, inspectFn = inspect) {
+    return `Credential ${inspectFn({ type: this.#type }, options)}`
+  }
+
+  toJSON() {
+    return { type: this.#type }
+  }
+}
+
+module.exports = Credential
+module.exports.default = Credential
+module.exports.Credential = Credential
+module.exports.Config = Config
+module.exports.CredentialModel = CredentialModel
+Object.defineProperty(module.exports, '__esModule', { value: true })

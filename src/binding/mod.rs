@@ -1,0 +1,192 @@
+//! The N-API layer: converts JavaScript values to core types and core errors to JavaScript errors
+//! carrying the official message and a stable `code`. No credential logic lives here.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::config::Config;
+use crate::credential::Credential;
+use crate::credentials::Credentials;
+use crate::env::Env as ProcessEnv;
+use crate::error::Error as CoreError;
+
+/// A failure, as data: `index.js` turns it into an `Error` with `message` and `code`, so the
+/// stack trace starts in the caller's code rather than in a native frame.
+#[napi(object)]
+pub struct NativeFailure {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<CoreError> for NativeFailure {
+    fn from(e: CoreError) -> Self {
+        NativeFailure {
+            code: e.kind().code().to_owned(),
+            message: e.message().to_owned(),
+        }
+    }
+}
+
+/// The outcome of an asynchronous call: exactly one of `value` and `error` is set.
+#[napi(object)]
+pub struct NativeOutcome {
+    pub value: Option<NativeSnapshot>,
+    pub error: Option<NativeFailure>,
+}
+
+/// Throws `e` as a JavaScript `Error` with its `code`, for synchronous calls.
+fn throw(env: &Env, e: CoreError) -> napi::Error {
+    match env.throw_error(e.message(), Some(e.kind().code())) {
+        Ok(()) => napi::Error::from_status(Status::PendingException),
+        Err(err) => err,
+    }
+}
+
+/// Options of a credential, already type-checked by `index.js`.
+#[napi(object)]
+#[derive(Default)]
+pub struct NativeConfig {
+    #[napi(js_name = "type")]
+    pub kind: Option<String>,
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
+    pub security_token: Option<String>,
+    pub bearer_token: Option<String>,
+    pub role_arn: Option<String>,
+    pub role_session_name: Option<String>,
+    pub role_session_expiration: Option<f64>,
+    pub policy: Option<String>,
+    pub external_id: Option<String>,
+    pub sts_endpoint: Option<String>,
+    pub sts_region_id: Option<String>,
+    pub enable_vpc: Option<bool>,
+    pub oidc_provider_arn: Option<String>,
+    pub oidc_token_file_path: Option<String>,
+    #[napi(js_name = "credentialsURI")]
+    pub credentials_uri: Option<String>,
+    pub role_name: Option<String>,
+    #[napi(js_name = "disableIMDSv1")]
+    pub disable_imds_v1: Option<bool>,
+    pub async_credential_update_enabled: Option<bool>,
+    pub timeout: Option<f64>,
+    pub connect_timeout: Option<f64>,
+    pub public_key_id: Option<String>,
+    pub private_key_file: Option<String>,
+}
+
+impl From<NativeConfig> for Config {
+    fn from(c: NativeConfig) -> Self {
+        Config {
+            r#type: c.kind,
+            access_key_id: c.access_key_id,
+            access_key_secret: c.access_key_secret,
+            security_token: c.security_token,
+            bearer_token: c.bearer_token,
+            role_arn: c.role_arn,
+            role_session_name: c.role_session_name,
+            role_session_expiration: c.role_session_expiration,
+            policy: c.policy,
+            external_id: c.external_id,
+            sts_endpoint: c.sts_endpoint,
+            sts_region_id: c.sts_region_id,
+            enable_vpc: c.enable_vpc,
+            oidc_provider_arn: c.oidc_provider_arn,
+            oidc_token_file_path: c.oidc_token_file_path,
+            credentials_uri: c.credentials_uri,
+            role_name: c.role_name,
+            disable_imds_v1: c.disable_imds_v1,
+            async_credential_update_enabled: c.async_credential_update_enabled,
+            timeout: c.timeout,
+            connect_timeout: c.connect_timeout,
+            public_key_id: c.public_key_id,
+            private_key_file: c.private_key_file,
+        }
+    }
+}
+
+/// One resolved credential, with how long it may be reused without asking again.
+#[napi(object)]
+pub struct NativeSnapshot {
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub security_token: Option<String>,
+    pub bearer_token: Option<String>,
+    /// Empty for bearer credentials.
+    pub provider_name: String,
+    /// Milliseconds since the epoch until which the snapshot may be served; `Infinity` for ever.
+    pub reuse_until: f64,
+    /// Milliseconds since the epoch when the credentials expire, for session credentials.
+    pub expiration: Option<f64>,
+}
+
+fn epoch_ms(t: SystemTime) -> f64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as f64,
+        Err(_) => 0.0,
+    }
+}
+
+impl From<Credentials> for NativeSnapshot {
+    fn from(c: Credentials) -> Self {
+        NativeSnapshot {
+            access_key_id: c.access_key_id.clone(),
+            access_key_secret: c.access_key_secret.expose().to_owned(),
+            security_token: c.security_token.as_ref().map(|s| s.expose().to_owned()),
+            bearer_token: c.bearer_token.as_ref().map(|s| s.expose().to_owned()),
+            provider_name: c.provider_name.clone(),
+            reuse_until: c.reuse_until.map_or(f64::INFINITY, epoch_ms),
+            expiration: c.expiration.map(epoch_ms),
+        }
+    }
+}
+
+/// The native half of `Credential`: a configured provider.
+#[napi]
+pub struct NativeCredential {
+    inner: Arc<Credential>,
+}
+
+#[napi]
+impl NativeCredential {
+    /// Builds the provider for `config` (`null` for the default chain), reading the environment now.
+    #[napi(constructor)]
+    pub fn new(env: Env, config: Option<NativeConfig>) -> napi::Result<Self> {
+        let config = config.map(Config::from);
+        let credential = Credential::from_config(config.as_ref(), &ProcessEnv::process())
+            .map_err(|e| throw(&env, e))?;
+        Ok(NativeCredential {
+            inner: Arc::new(credential),
+        })
+    }
+
+    /// The official `type` of the credential.
+    #[napi(getter)]
+    pub fn kind(&self) -> String {
+        self.inner.type_name().to_owned()
+    }
+
+    /// The bearer token of a `bearer` credential.
+    #[napi]
+    pub fn bearer_token(&self) -> Option<String> {
+        self.inner.bearer_token().map(|s| s.expose().to_owned())
+    }
+
+    /// Resolves the credentials, from the provider's cache when it has one.
+    #[napi]
+    pub async fn resolve(&self) -> NativeOutcome {
+        let credential = self.inner.clone();
+        match credential.provider().get_credentials().await {
+            Ok(credentials) => NativeOutcome {
+                value: Some(credentials.into()),
+                error: None,
+            },
+            Err(e) => NativeOutcome {
+                value: None,
+                error: Some(e.into()),
+            },
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The value every provider produces.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use crate::secret::{mask_id, Secret};
+
+/// One set of credentials, as a provider returns it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The AccessKey ID (empty for bearer credentials).
+    pub access_key_id: String,
+    /// The AccessKey secret (empty for bearer credentials).
+    pub access_key_secret: Secret,
+    /// The STS security token, when the credentials are temporary.
+    pub security_token: Option<Secret>,
+    /// The bearer token, for `bearer` credentials only.
+    pub bearer_token: Option<Secret>,
+    /// The official provider name (`static_ak`, `ram_role_arn/static_sts`, ...); empty for bearer.
+    pub provider_name: String,
+    /// When the credentials stop working, for session credentials.
+    pub expiration: Option<SystemTime>,
+    /// Until when a caller may reuse these credentials without asking the provider again. `None`
+    /// means for ever (static credentials). Never later than `expiration`.
+    pub reuse_until: Option<SystemTime>,
+}
+
+impl Credentials {
+    /// Static AccessKey credentials.
+    pub fn access_key(id: String, secret: Secret, provider_name: impl Into<String>) -> Self {
+        Credentials {
+            access_key_id: id,
+            access_key_secret: secret,
+            security_token: None,
+            bearer_token: None,
+            provider_name: provider_name.into(),
+            expiration: None,
+            reuse_until: None,
+        }
+    }
+
+    /// The same credentials under another provider name (chains and role providers wrap names).
+    pub fn renamed(mut self, provider_name: String) -> Self {
+        self.provider_name = provider_name;
+        self
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &mask_id(&self.access_key_id))
+            .field("access_key_secret", &self.access_key_secret)
+            .field("security_token", &self.security_token)
+            .field("bearer_token", &self.bearer_token)
+            .field("provider_name", &self.provider_name)
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}

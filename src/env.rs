@@ -1,0 +1,84 @@
+//! Environment variables, read when a provider is built (never at import time). Tests build an
+//! [`Env`] from pairs so they never touch the process environment.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A view of environment variables.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    overrides: Option<Arc<HashMap<String, String>>>,
+}
+
+impl Env {
+    /// The environment of this process.
+    pub fn process() -> Self {
+        Env { overrides: None }
+    }
+
+    /// A fixed environment made of `pairs`, and nothing else.
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let map = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Env {
+            overrides: Some(Arc::new(map)),
+        }
+    }
+
+    /// The value of `name` when it is set and not empty.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let value = match &self.overrides {
+            Some(map) => map.get(name).cloned(),
+            None => std::env::var(name).ok(),
+        };
+        value.filter(|v| !v.is_empty())
+    }
+
+    /// True when `name` is set to `true` (any case), the official packages' test for flags.
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+}
+
+/// Names of the environment variables the package reads.
+pub mod vars {
+    pub const ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+    pub const ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+    pub const SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+    pub const ROLE_ARN: &str = "ALIBABA_CLOUD_ROLE_ARN";
+    pub const ROLE_SESSION_NAME: &str = "ALIBABA_CLOUD_ROLE_SESSION_NAME";
+    pub const OIDC_PROVIDER_ARN: &str = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN";
+    pub const OIDC_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
+    pub const STS_REGION: &str = "ALIBABA_CLOUD_STS_REGION";
+    pub const STS_ENDPOINT: &str = "ALIBABA_CLOUD_STS_ENDPOINT";
+    pub const VPC_ENDPOINT_ENABLED: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
+    pub const EXTERNAL_ID: &str = "ALIBABA_CLOUD_EXTERNAL_ID";
+    pub const ECS_METADATA: &str = "ALIBABA_CLOUD_ECS_METADATA";
+    pub const ECS_METADATA_DISABLED: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
+    pub const ECS_METADATA_SERVICE_ENDPOINT: &str = "ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT";
+    pub const IMDSV1_DISABLED: &str = "ALIBABA_CLOUD_IMDSV1_DISABLED";
+    pub const CREDENTIALS_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
+    pub const CREDENTIALS_FILE: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
+    pub const CONFIG_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
+    pub const PROFILE: &str = "ALIBABA_CLOUD_PROFILE";
+    pub const CLI_PROFILE_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_unset_and_flags_parse() {
+        let env = Env::from_pairs([("A", ""), ("B", "TRUE"), ("C", "yes")]);
+        assert_eq!(env.get("A"), None);
+        assert!(env.flag("B"));
+        assert!(!env.flag("C"));
+        assert!(!env.flag("D"));
+    }
+}

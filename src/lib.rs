@@ -1,0 +1,13 @@
+//! Alibaba Cloud credentials for Node.js: a Rust core (every module but `binding` knows nothing of
+//! N-API) and a thin napi-rs binding that `index.js` wraps into the `@alicloud/credentials` API.
+
+pub mod config;
+pub mod credential;
+pub mod credentials;
+pub mod env;
+pub mod error;
+pub mod provider;
+pub mod providers;
+pub mod secret;
+
+mod binding;

@@ -1,0 +1,63 @@
+//! `bearer`: a bearer token for services that sign with it instead of an AccessKey.
+
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::provider::{BoxFuture, CredentialsProvider};
+use crate::secret::Secret;
+
+/// A fixed bearer token. Its credentials carry empty AccessKey fields, as the official package's do.
+#[derive(Debug)]
+pub struct BearerProvider {
+    token: Secret,
+}
+
+impl BearerProvider {
+    /// Builds from the token, with the official error when it is missing.
+    pub fn build(token: Option<String>) -> Result<Self> {
+        let token = token.filter(|v| !v.is_empty()).ok_or_else(|| {
+            Error::config("Missing required bearerToken option in config for bearer")
+        })?;
+        Ok(BearerProvider {
+            token: Secret::new(token),
+        })
+    }
+
+    /// The token, for the synchronous `getBearerToken()`.
+    pub fn token(&self) -> &Secret {
+        &self.token
+    }
+}
+
+impl CredentialsProvider for BearerProvider {
+    fn get_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
+        let mut credentials = Credentials::access_key(String::new(), Secret::default(), "");
+        credentials.security_token = Some(Secret::default());
+        credentials.bearer_token = Some(self.token.clone());
+        Box::pin(async move { Ok(credentials) })
+    }
+
+    fn provider_name(&self) -> String {
+        "bearer".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bearer_shape() {
+        let p = BearerProvider::build(Some("tok".into())).unwrap();
+        let c = p.get_credentials().await.unwrap();
+        assert_eq!(c.access_key_id, "");
+        assert_eq!(c.security_token.unwrap().expose(), "");
+        assert_eq!(c.bearer_token.unwrap().expose(), "tok");
+        assert_eq!(c.provider_name, "");
+        assert_eq!(
+            BearerProvider::build(Some(String::new()))
+                .unwrap_err()
+                .message(),
+            "Missing required bearerToken option in config for bearer"
+        );
+    }
+}

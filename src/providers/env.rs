@@ -1,0 +1,92 @@
+//! `env`: the AccessKey (and optional STS token) in `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` /
+//! `ALIBABA_CLOUD_SECURITY_TOKEN`, read when credentials are asked for, as the official provider does.
+
+use crate::credentials::Credentials;
+use crate::env::{vars, Env};
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::{BoxFuture, CredentialsProvider};
+use crate::secret::Secret;
+
+/// Provider name of the environment provider.
+pub const NAME: &str = "env";
+
+/// Credentials from environment variables.
+#[derive(Debug)]
+pub struct EnvProvider {
+    env: Env,
+}
+
+impl EnvProvider {
+    /// A provider reading `env`.
+    pub fn new(env: Env) -> Self {
+        EnvProvider { env }
+    }
+
+    fn resolve(&self) -> Result<Credentials> {
+        // The official messages, typo included: code matches on them.
+        let id = self.env.get(vars::ACCESS_KEY_ID).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                "unable to get credentials from enviroment variables, Access key ID must be specified via environment variable (ALIBABA_CLOUD_ACCESS_KEY_ID)",
+            )
+        })?;
+        let secret = self.env.get(vars::ACCESS_KEY_SECRET).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                "unable to get credentials from enviroment variables, Access key secret must be specified via environment variable (ALIBABA_CLOUD_ACCESS_KEY_SECRET)",
+            )
+        })?;
+        let mut credentials = Credentials::access_key(id, Secret::new(secret), NAME);
+        credentials.security_token = self.env.get(vars::SECURITY_TOKEN).map(Secret::new);
+        Ok(credentials)
+    }
+}
+
+impl CredentialsProvider for EnvProvider {
+    fn get_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
+        let result = self.resolve();
+        Box::pin(async move { result })
+    }
+
+    fn provider_name(&self) -> String {
+        NAME.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_pair_and_optional_token() {
+        let p = EnvProvider::new(Env::from_pairs([
+            (vars::ACCESS_KEY_ID, "i"),
+            (vars::ACCESS_KEY_SECRET, "s"),
+        ]));
+        let c = p.get_credentials().await.unwrap();
+        assert!(c.security_token.is_none());
+        assert_eq!(c.provider_name, "env");
+        let p = EnvProvider::new(Env::from_pairs([
+            (vars::ACCESS_KEY_ID, "i"),
+            (vars::ACCESS_KEY_SECRET, "s"),
+            (vars::SECURITY_TOKEN, "t"),
+        ]));
+        assert_eq!(
+            p.get_credentials()
+                .await
+                .unwrap()
+                .security_token
+                .unwrap()
+                .expose(),
+            "t"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_secret_message() {
+        let p = EnvProvider::new(Env::from_pairs([(vars::ACCESS_KEY_ID, "i")]));
+        let e = p.get_credentials().await.unwrap_err();
+        assert!(e.message().contains("(ALIBABA_CLOUD_ACCESS_KEY_SECRET)"));
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
+}
