@@ -39,6 +39,7 @@ const OPTION_TYPES = {
   metadataTokenDuration: 'number',
 }
 const OPTION_NAMES = Object.keys(OPTION_TYPES)
+const PROVIDER_PIN_MS = 10_000
 const IGNORED_OPTIONS = new Set(['durationSeconds', 'enableIMDSv2', 'metadataTokenDuration'])
 const SECRET_OPTIONS = new Set(['accessKeySecret', 'securityToken', 'bearerToken', 'externalId'])
 
@@ -163,6 +164,23 @@ function toModel(snapshot, type) {
   return model
 }
 
+// A function returning a fresh copy of `model`. The common shapes are object literals over
+// captured values, which V8 builds several times faster than a spread copy: this is the hot path.
+function clonerOf(model) {
+  const { accessKeyId, accessKeySecret, securityToken, bearerToken, type, providerName } = model
+  const keys = Object.keys(model).join(',')
+  if (keys === 'accessKeyId,accessKeySecret,type,providerName') {
+    return () => ({ accessKeyId, accessKeySecret, type, providerName })
+  }
+  if (keys === 'accessKeyId,accessKeySecret,securityToken,type,providerName') {
+    return () => ({ accessKeyId, accessKeySecret, securityToken, type, providerName })
+  }
+  if (keys === 'accessKeyId,accessKeySecret,securityToken,bearerToken,type') {
+    return () => ({ accessKeyId, accessKeySecret, securityToken, bearerToken, type })
+  }
+  return () => ({ ...model })
+}
+
 function isCredentialsProvider(value) {
   return (
     value !== null &&
@@ -182,7 +200,7 @@ class Credential {
   #type
   #bearerToken
   // The last resolved credential, and until when it may be served without asking native code.
-  #model = null
+  #clone = null
   #reuseUntil = 0
   #expiresAt = 0
   #pending = null
@@ -204,10 +222,11 @@ class Credential {
   /** Resolves to the current credentials; cached ones are served without leaving JavaScript. */
   getCredential() {
     if (this.#native === null) return this.#fromProvider()
-    if (this.#model !== null && Date.now() < this.#reuseUntil) {
-      return Promise.resolve({ ...this.#model })
+    const clone = this.#clone
+    if (clone !== null && (this.#reuseUntil === Infinity || Date.now() < this.#reuseUntil)) {
+      return Promise.resolve(clone())
     }
-    return this.#refresh().then((model) => ({ ...model }))
+    return this.#refresh().then((cloneFresh) => cloneFresh())
   }
 
   // One native call in flight per credential; the Rust session cache is single-flight as well.
@@ -218,10 +237,11 @@ class Credential {
           this.#pending = null
           if (outcome.error) throw nativeError(outcome.error)
           const snapshot = outcome.value
-          this.#model = toModel(snapshot, this.#type)
+          const clone = clonerOf(toModel(snapshot, this.#type))
+          this.#clone = clone
           this.#reuseUntil = snapshot.reuseUntil
           this.#expiresAt = snapshot.expiration ?? Infinity
-          return this.#model
+          return clone
         },
         (error) => {
           this.#pending = null
@@ -250,7 +270,9 @@ class Credential {
     if (!repin && this.#pinned !== null && Date.now() < this.#pinnedUntil) return this.#pinned
     const model = await this.getCredential()
     this.#pinned = model
-    this.#pinnedUntil = this.#native === null ? 0 : this.#expiresAt
+    // A custom provider says nothing of expiry: pin its answer briefly, long enough for a signer's
+    // id, secret, token sequence.
+    this.#pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#expiresAt
     return model
   }
 

@@ -74,3 +74,32 @@ impl fmt::Debug for Config {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let c = Config {
+            access_key_id: Some("LTAI5tSECRETIDVALUE".into()),
+            access_key_secret: Some("cfg-secret".into()),
+            security_token: Some("cfg-token".into()),
+            bearer_token: Some("cfg-bearer".into()),
+            external_id: Some("cfg-external".into()),
+            credentials_uri: Some("http://h/creds?token=cfg-uri-token".into()),
+            ..Config::default()
+        };
+        let text = format!("{c:?}");
+        for secret in [
+            "cfg-secret",
+            "cfg-token",
+            "cfg-bearer",
+            "cfg-external",
+            "cfg-uri-token",
+            "LTAI5tSECRETIDVALUE",
+        ] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+}

@@ -58,3 +58,29 @@ impl fmt::Debug for Credentials {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let mut c = Credentials::access_key(
+            "LTAI5tSECRETIDVALUE".into(),
+            Secret::new("the-access-key-secret"),
+            "static_sts",
+        );
+        c.security_token = Some(Secret::new("the-security-token"));
+        c.bearer_token = Some(Secret::new("the-bearer-token"));
+        let text = format!("{c:?} {c:#?}");
+        for secret in [
+            "the-access-key-secret",
+            "the-security-token",
+            "the-bearer-token",
+            "LTAI5tSECRETIDVALUE",
+        ] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("LTAI****ALUE"));
+    }
+}
