@@ -6,8 +6,11 @@ pub mod credential;
 pub mod credentials;
 pub mod env;
 pub mod error;
+pub mod http;
 pub mod provider;
 pub mod providers;
 pub mod secret;
+pub mod session;
+pub mod time;
 
 mod binding;

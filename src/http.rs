@@ -1,0 +1,264 @@
+//! The one HTTP client of the package (reqwest + rustls).
+//!
+//! - TLS is always verified, against the bundled Mozilla roots, the OS store and the PEM file named
+//!   by `NODE_EXTRA_CA_CERTS` (how Node users trust a corporate CA).
+//! - `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply to STS and credential URIs, never to the
+//!   metadata service.
+//! - Redirects are not followed: credentials never travel to a host we were not configured with.
+//! - Bodies are capped at [`MAX_BODY`]; the whole exchange is bounded by connect + read timeouts.
+//! - Error messages name the method and the URL without its query (STS queries carry tokens).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Largest response body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// An HTTP request, built by a credential source.
+#[derive(Clone)]
+pub struct Request {
+    pub method: reqwest::Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// False for the metadata service, which must never be reached through a proxy.
+    pub use_proxy: bool,
+}
+
+impl Request {
+    /// A request with no headers or body.
+    pub fn new(
+        method: reqwest::Method,
+        url: impl Into<String>,
+        connect: Duration,
+        read: Duration,
+    ) -> Self {
+        Request {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            connect_timeout: connect,
+            read_timeout: read,
+            use_proxy: true,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The method and URL without query or credentials, for messages.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.method, redact_url(&self.url))
+    }
+}
+
+/// A response: status, content type and the (capped) body.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as text (lossy), for messages.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// `scheme://host[:port]/path` of `url`, without userinfo, query or fragment.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => {
+            let mut shown = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
+            if let Some(port) = u.port() {
+                shown.push_str(&format!(":{port}"));
+            }
+            shown.push_str(u.path());
+            shown
+        }
+        Err(_) => "<invalid url>".to_owned(),
+    }
+}
+
+static RUNTIME: OnceLock<String> = OnceLock::new();
+
+/// Records the JavaScript runtime (`Node.js/v20.1.0`) for the User-Agent; first call wins.
+pub fn set_runtime(runtime: String) {
+    let _ = RUNTIME.set(runtime);
+}
+
+/// `alicloud-credentials-native/<version> (<os>; <arch>) Node.js/<version>`.
+pub fn user_agent() -> String {
+    let runtime = RUNTIME
+        .get()
+        .map(String::as_str)
+        .unwrap_or("Node.js/unknown");
+    format!(
+        "alicloud-credentials-native/{} ({}; {}) {}",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        runtime
+    )
+}
+
+// Clients are costly to build (the OS trust store is read each time): one per (connect timeout,
+// proxy) pair, shared by every credential.
+static CLIENTS: OnceLock<Mutex<HashMap<(u128, bool), reqwest::Client>>> = OnceLock::new();
+
+fn extra_roots() -> &'static [reqwest::Certificate] {
+    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") else {
+            return Vec::new();
+        };
+        match std::fs::read(&path) {
+            Ok(pem) => reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    })
+}
+
+fn client(connect_timeout: Duration, use_proxy: bool) -> Result<reqwest::Client> {
+    let key = (connect_timeout.as_millis(), use_proxy);
+    let clients = CLIENTS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(c) = clients.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(c.clone());
+    }
+    let mut builder = reqwest::Client::builder()
+        .user_agent(user_agent())
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .use_rustls_tls()
+        .https_only(false);
+    for cert in extra_roots() {
+        builder = builder.add_root_certificate(cert.clone());
+    }
+    if !use_proxy {
+        builder = builder.no_proxy();
+    }
+    let built = builder.build().map_err(|e| {
+        Error::new(
+            ErrorKind::Http,
+            format!("cannot create the HTTP client: {e}"),
+        )
+    })?;
+    clients
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, built.clone());
+    Ok(built)
+}
+
+fn classify(req: &Request, e: &reqwest::Error) -> Error {
+    let what = req.describe();
+    if e.is_timeout() {
+        let ms = (req.connect_timeout + req.read_timeout).as_millis();
+        return Error::new(
+            ErrorKind::Timeout,
+            format!("{what} failed: timeout after {ms} ms"),
+        );
+    }
+    // Walk the source chain for the TLS and connection causes; their texts carry no secrets.
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
+            return Error::new(ErrorKind::Tls, format!("{what} failed: TLS error: {text}"));
+        }
+        detail = text;
+        source = s.source();
+    }
+    if e.is_connect() {
+        return Error::new(
+            ErrorKind::Http,
+            format!("{what} failed: connection error: {detail}"),
+        );
+    }
+    Error::new(ErrorKind::Http, format!("{what} failed: {detail}"))
+}
+
+/// Sends `req` and reads the whole (capped) response.
+pub async fn send(req: Request) -> Result<Response> {
+    let client = client(req.connect_timeout, req.use_proxy)?;
+    let mut builder = client
+        .request(req.method.clone(), &req.url)
+        .timeout(req.connect_timeout + req.read_timeout);
+    for (name, value) in &req.headers {
+        builder = builder.header(name, value);
+    }
+    if let Some(body) = &req.body {
+        builder = builder.body(body.clone());
+    }
+    let mut response = builder.send().await.map_err(|e| classify(&req, &e))?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY as u64)
+    {
+        return Err(too_large(&req));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| classify(&req, &e))? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_large(&req));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Response {
+        status,
+        content_type,
+        body,
+    })
+}
+
+fn too_large(req: &Request) -> Error {
+    Error::new(
+        ErrorKind::Response,
+        format!(
+            "{} failed: response body larger than {} bytes",
+            req.describe(),
+            MAX_BODY
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_drops_query_and_userinfo() {
+        assert_eq!(
+            redact_url("https://user:pw@sts.aliyuncs.com:8443/?SecurityToken=abc&Signature=x"),
+            "https://sts.aliyuncs.com:8443/"
+        );
+        assert_eq!(redact_url("not a url"), "<invalid url>");
+    }
+
+    #[test]
+    fn user_agent_names_package_os_and_runtime() {
+        set_runtime("Node.js/v20.0.0".into());
+        let ua = user_agent();
+        assert!(ua.starts_with("alicloud-credentials-native/"));
+        assert!(ua.contains(std::env::consts::OS));
+        assert!(ua.ends_with("Node.js/v20.0.0"));
+    }
+}
