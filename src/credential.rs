@@ -6,6 +6,10 @@ use crate::config::{non_empty, Config};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::CredentialsProvider;
+use crate::providers::ecs::{self, EcsOptions};
+use crate::providers::oidc::{self, OidcOptions};
+use crate::providers::ram_role_arn::{self, RamRoleArnOptions};
+use crate::providers::uri::{self, UriOptions};
 use crate::providers::{
     bearer::BearerProvider, chain::DefaultChain, static_ak::StaticAkProvider,
     static_sts::StaticStsProvider,
@@ -68,12 +72,72 @@ impl Credential {
                     "the rsa_key_pair credential type is not supported (Alibaba Cloud retired it); use access_key, ram_role_arn or another supported type",
                 ))
             }
-            "ram_role_arn" | "oidc_role_arn" | "ecs_ram_role" | "credentials_uri" => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!("the {type_name} credential type is not available in this build"),
-                ))
+            "ram_role_arn" => {
+                let source: Arc<dyn CredentialsProvider> = if non_empty(&config.security_token).is_some() {
+                    Arc::new(StaticStsProvider::build(
+                        config.access_key_id.clone(),
+                        config.access_key_secret.clone(),
+                        config.security_token.clone(),
+                        env,
+                    )?)
+                } else {
+                    Arc::new(StaticAkProvider::build(
+                        config.access_key_id.clone(),
+                        config.access_key_secret.clone(),
+                        env,
+                    )?)
+                };
+                Arc::new(ram_role_arn::build(
+                    source,
+                    RamRoleArnOptions {
+                        role_arn: config.role_arn.clone(),
+                        role_session_name: config.role_session_name.clone(),
+                        duration_seconds: config.role_session_expiration,
+                        policy: config.policy.clone(),
+                        external_id: config.external_id.clone(),
+                        sts_endpoint: config.sts_endpoint.clone(),
+                        sts_region_id: config.sts_region_id.clone(),
+                        enable_vpc: config.enable_vpc,
+                        connect_timeout: config.connect_timeout,
+                        read_timeout: config.timeout,
+                    },
+                    env,
+                )?)
             }
+            "oidc_role_arn" => Arc::new(oidc::build(
+                OidcOptions {
+                    role_arn: config.role_arn.clone(),
+                    oidc_provider_arn: config.oidc_provider_arn.clone(),
+                    oidc_token_file_path: config.oidc_token_file_path.clone(),
+                    role_session_name: config.role_session_name.clone(),
+                    duration_seconds: config.role_session_expiration,
+                    policy: config.policy.clone(),
+                    sts_endpoint: config.sts_endpoint.clone(),
+                    sts_region_id: config.sts_region_id.clone(),
+                    enable_vpc: config.enable_vpc,
+                    connect_timeout: config.connect_timeout,
+                    read_timeout: config.timeout,
+                },
+                env,
+            )?),
+            "ecs_ram_role" => Arc::new(ecs::build(
+                EcsOptions {
+                    role_name: config.role_name.clone(),
+                    disable_imds_v1: config.disable_imds_v1,
+                    async_credential_update_enabled: config.async_credential_update_enabled,
+                    connect_timeout: config.connect_timeout,
+                    read_timeout: config.timeout,
+                },
+                env,
+            )?),
+            "credentials_uri" => Arc::new(uri::build(
+                UriOptions {
+                    credentials_uri: config.credentials_uri.clone(),
+                    connect_timeout: config.connect_timeout,
+                    read_timeout: config.timeout,
+                },
+                env,
+            )?),
             _ => {
                 return Err(Error::config(format!(
                     "Invalid type option, support: {SUPPORTED_TYPES}"

@@ -11,6 +11,7 @@ pub mod provider;
 pub mod providers;
 pub mod secret;
 pub mod session;
+pub mod sts;
 pub mod time;
 
 mod binding;

@@ -154,6 +154,9 @@ impl NativeCredential {
     /// Builds the provider for `config` (`null` for the default chain), reading the environment now.
     #[napi(constructor)]
     pub fn new(env: Env, config: Option<NativeConfig>) -> napi::Result<Self> {
+        if let Ok(v) = env.get_node_version() {
+            crate::http::set_runtime(format!("Node.js/v{}.{}.{}", v.major, v.minor, v.patch));
+        }
         let config = config.map(Config::from);
         let credential = Credential::from_config(config.as_ref(), &ProcessEnv::process())
             .map_err(|e| throw(&env, e))?;

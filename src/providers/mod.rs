@@ -2,6 +2,10 @@
 
 pub mod bearer;
 pub mod chain;
+pub mod ecs;
 pub mod env;
+pub mod oidc;
+pub mod ram_role_arn;
 pub mod static_ak;
 pub mod static_sts;
+pub mod uri;

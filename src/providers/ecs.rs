@@ -1,0 +1,224 @@
+//! `ecs_ram_role`: the instance RAM role from the ECS metadata service, IMDSv2 first (a session
+//! token, reused until near its TTL) with a fallback to plain GETs unless IMDSv1 is disabled.
+//! Never through a proxy. Base URL from `ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::config::non_empty;
+use crate::credentials::Credentials;
+use crate::env::{vars, Env};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{self, Request};
+use crate::provider::BoxFuture;
+use crate::providers::ram_role_arn::millis;
+use crate::secret::Secret;
+use crate::session::{Policy, Refresher, SessionProvider};
+use crate::time::{parse_expiration, truncate};
+
+/// Provider name of ECS instance credentials.
+pub const NAME: &str = "ecs_ram_role";
+/// The metadata service of every ECS instance.
+pub const DEFAULT_ENDPOINT: &str = "http://100.100.100.200";
+/// Lifetime asked for metadata tokens, seconds.
+const TOKEN_TTL_SECONDS: u64 = 21_600;
+/// A metadata token is replaced this long before its TTL runs out.
+const TOKEN_MARGIN: Duration = Duration::from_secs(300);
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
+const CREDENTIALS_PATH: &str = "/latest/meta-data/ram/security-credentials/";
+
+/// The options of ECS instance credentials, before environment fallbacks.
+#[derive(Clone, Debug, Default)]
+pub struct EcsOptions {
+    pub role_name: Option<String>,
+    pub disable_imds_v1: Option<bool>,
+    pub async_credential_update_enabled: Option<bool>,
+    pub connect_timeout: Option<f64>,
+    pub read_timeout: Option<f64>,
+}
+
+struct EcsRefresher {
+    base: String,
+    role_name: Option<String>,
+    disable_v1: bool,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    token: Mutex<Option<(Secret, Instant)>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MetadataCredentials {
+    code: Option<String>,
+    access_key_id: Option<String>,
+    access_key_secret: Option<String>,
+    security_token: Option<String>,
+    expiration: Option<String>,
+}
+
+impl EcsRefresher {
+    fn request(&self, method: reqwest::Method, path: &str) -> Request {
+        let mut r = Request::new(method, format!("{}{path}", self.base), self.connect_timeout, self.read_timeout);
+        r.use_proxy = false;
+        r
+    }
+
+    /// The metadata token, cached until near its TTL. `Ok(None)`: IMDSv2 is unavailable and
+    /// IMDSv1 is allowed.
+    async fn metadata_token(&self) -> Result<Option<Secret>> {
+        if let Some((token, fetched)) = self.token.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if fetched.elapsed() + TOKEN_MARGIN < Duration::from_secs(TOKEN_TTL_SECONDS) {
+                return Ok(Some(token.clone()));
+            }
+        }
+        let request = self
+            .request(reqwest::Method::PUT, "/latest/api/token")
+            .header("X-aliyun-ecs-metadata-token-ttl-seconds", TOKEN_TTL_SECONDS.to_string());
+        let what = request.describe();
+        let outcome = match http::send(request).await {
+            Ok(r) if r.status == 200 && !r.body.is_empty() => Ok(Secret::new(r.text().trim().to_owned())),
+            Ok(r) => Err(Error::new(ErrorKind::Http, format!("get metadata token failed with {}: {what}", r.status))),
+            Err(e) => Err(Error::new(e.kind(), format!("get metadata token failed: {}", e.message()))),
+        };
+        match outcome {
+            Ok(token) => {
+                *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some((token.clone(), Instant::now()));
+                Ok(Some(token))
+            }
+            Err(e) if self.disable_v1 => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
+    async fn get(&self, path: &str, token: Option<&Secret>) -> Result<http::Response> {
+        let mut request = self.request(reqwest::Method::GET, path);
+        if let Some(t) = token {
+            request = request.header("X-aliyun-ecs-metadata-token", t.expose().to_owned());
+        }
+        http::send(request).await
+    }
+
+    /// GET `path` with the token, retried without it when IMDSv1 is allowed (the official fallback).
+    async fn get_with_fallback(&self, path: &str) -> Result<http::Response> {
+        let token = self.metadata_token().await?;
+        let first = self.get(path, token.as_ref()).await;
+        match (&first, &token) {
+            (Ok(r), Some(_)) if r.status != 200 && !self.disable_v1 => {
+                if r.status == 401 || r.status == 403 {
+                    // The token was refused: forget it.
+                    *self.token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                }
+                self.get(path, None).await
+            }
+            (Err(_), Some(_)) if !self.disable_v1 => self.get(path, None).await,
+            _ => first,
+        }
+    }
+
+    async fn role_name(&self) -> Result<String> {
+        if let Some(name) = &self.role_name {
+            return Ok(name.clone());
+        }
+        let response = self.get_with_fallback(CREDENTIALS_PATH).await?;
+        if response.status != 200 {
+            return Err(Error::new(
+                ErrorKind::Http,
+                format!("get role name failed: GET {}{CREDENTIALS_PATH} {}", self.base, response.status),
+            ));
+        }
+        let name = response.text().trim().to_owned();
+        if name.is_empty() || name.contains(['/', '\n', '?', '#']) {
+            return Err(Error::new(ErrorKind::Response, "get role name failed: the metadata service returned no usable role name"));
+        }
+        Ok(name)
+    }
+}
+
+impl Refresher for EcsRefresher {
+    fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
+        Box::pin(async move {
+            let role = self.role_name().await?;
+            let path = format!("{CREDENTIALS_PATH}{}", crate::sts::percent_encode(&role));
+            let response = self.get_with_fallback(&path).await?;
+            if response.status != 200 {
+                return Err(Error::new(
+                    ErrorKind::Http,
+                    format!(
+                        "get sts token failed, httpStatus: {}, message = {}",
+                        response.status,
+                        truncate(&response.text(), 200)
+                    ),
+                ));
+            }
+            let data: MetadataCredentials = serde_json::from_slice(&response.body).map_err(|e| {
+                Error::new(ErrorKind::Response, format!("get sts token failed, json parse failed: {e}"))
+            })?;
+            if data.code.as_deref() != Some("Success") {
+                return Err(Error::new(ErrorKind::Response, "refresh Ecs sts token err, Code is not Success"));
+            }
+            match (data.access_key_id, data.access_key_secret, data.security_token, data.expiration) {
+                (Some(id), Some(secret), Some(token), Some(expiration))
+                    if !id.is_empty() && !secret.is_empty() && !token.is_empty() =>
+                {
+                    let mut c = Credentials::access_key(id, Secret::new(secret), NAME);
+                    c.security_token = Some(Secret::new(token));
+                    c.expiration = Some(parse_expiration(&expiration)?);
+                    Ok(c)
+                }
+                _ => Err(Error::new(ErrorKind::Response, "get sts token failed: the response lacks AccessKeyId, AccessKeySecret, SecurityToken or Expiration")),
+            }
+        })
+    }
+
+    fn provider_name(&self) -> String {
+        NAME.to_owned()
+    }
+}
+
+/// The metadata service base URL: `ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT` or the default.
+pub fn base_url(env: &Env) -> String {
+    let base = env
+        .get(vars::ECS_METADATA_SERVICE_ENDPOINT)
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+    let base = if base.contains("://") { base } else { format!("http://{base}") };
+    base.trim_end_matches('/').to_owned()
+}
+
+/// Builds the caching `ecs_ram_role` provider (15 min stale, 60 min background prefetch).
+pub fn build(options: EcsOptions, env: &Env) -> Result<SessionProvider> {
+    if env.flag(vars::ECS_METADATA_DISABLED) {
+        return Err(Error::new(ErrorKind::Disabled, "IMDS credentials is disabled"));
+    }
+    let refresher = EcsRefresher {
+        base: base_url(env),
+        role_name: non_empty(&options.role_name).or_else(|| env.get(vars::ECS_METADATA)),
+        disable_v1: options.disable_imds_v1.unwrap_or(false) || env.flag(vars::IMDSV1_DISABLED),
+        connect_timeout: millis(options.connect_timeout, DEFAULT_TIMEOUT),
+        read_timeout: millis(options.read_timeout, DEFAULT_TIMEOUT),
+        token: Mutex::new(None),
+    };
+    Ok(SessionProvider::new(
+        Arc::new(refresher),
+        Policy {
+            stale_before: Duration::from_secs(15 * 60),
+            prefetch_before: Some(Duration::from_secs(60 * 60)),
+            background: options.async_credential_update_enabled.unwrap_or(false),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disabled_and_base_url() {
+        let env = Env::from_pairs([(vars::ECS_METADATA_DISABLED, "true")]);
+        assert_eq!(build(EcsOptions::default(), &env).unwrap_err().message(), "IMDS credentials is disabled");
+        assert_eq!(base_url(&Env::from_pairs::<&str, &str>([])), "http://100.100.100.200");
+        let env = Env::from_pairs([(vars::ECS_METADATA_SERVICE_ENDPOINT, "127.0.0.1:8080/")]);
+        assert_eq!(base_url(&env), "http://127.0.0.1:8080");
+    }
+}
