@@ -20,6 +20,9 @@ function isolatedEnv(extra = {}) {
   env.ALIBABA_CLOUD_CONFIG_FILE = path.join(os.tmpdir(), 'acn-no-such-dir', 'config.json')
   env.ALIBABA_CLOUD_CREDENTIALS_FILE = path.join(os.tmpdir(), 'acn-no-such-dir', 'credentials')
   env.HOME = path.join(os.tmpdir(), 'acn-no-such-home')
+  // Loopback mocks are never reached through a proxy the machine may have configured.
+  env.NO_PROXY = '127.0.0.1,localhost'
+  env.no_proxy = '127.0.0.1,localhost'
   return { ...env, ...extra }
 }
 
@@ -28,6 +31,17 @@ function isolatedEnv(extra = {}) {
 function runNode(code, { env = isolatedEnv(), args = [], cwd = ROOT, timeout = 30000 } = {}) {
   const r = spawnSync(process.execPath, [...args, '-e', code], { env, cwd, encoding: 'utf8', timeout })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal }
+}
+
+// Like runNode, without blocking this process's event loop (for children that talk to mocks
+// served by this process).
+function runNodeAsync(code, { env = isolatedEnv(), args = [], cwd = ROOT, timeout = 30000 } = {}) {
+  const { execFile } = require('node:child_process')
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...args, '-e', code], { env, cwd, encoding: 'utf8', timeout }, (error, stdout, stderr) => {
+      resolve({ status: error ? (error.code ?? 1) : 0, stdout, stderr, signal: error?.signal })
+    })
+  })
 }
 
 // Sets process.env entries for the duration of `fn` (sync or async) and restores them.
@@ -64,7 +78,9 @@ function clearAlibabaEnv() {
     ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
     ALIBABA_CLOUD_CONFIG_FILE: path.join(os.tmpdir(), 'acn-no-such-dir', 'config.json'),
     ALIBABA_CLOUD_CREDENTIALS_FILE: path.join(os.tmpdir(), 'acn-no-such-dir', 'credentials'),
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
   })
 }
 
-module.exports = { ROOT, isolatedEnv, runNode, withEnv, tempDir, clearAlibabaEnv }
+module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv }

@@ -209,20 +209,21 @@ impl SessionCache {
                     return Err(e);
                 };
                 let lifetime = expiration.duration_since(now).unwrap_or_default();
-                // Credentials that arrive already inside the stale window are still used for a
-                // while (half their remaining life, at most a minute) rather than refetched at
-                // every call.
-                let stale_at = expiration
-                    .checked_sub(self.policy.stale_before)
-                    .unwrap_or(now)
-                    .max(now + (lifetime / 2).min(Duration::from_secs(60)));
+                // Credentials that arrive already inside the stale (or prefetch) window are
+                // still used for a while, a fraction of their remaining life and at most a
+                // minute, rather than fetched again at every call.
+                let stale_at = match expiration.checked_sub(self.policy.stale_before) {
+                    Some(t) if t > now => t,
+                    _ => now + (lifetime / 2).min(Duration::from_secs(60)),
+                };
                 st.refresh_at = Some(stale_at);
-                st.prefetch_at = self
-                    .policy
-                    .prefetch_before
-                    .and_then(|p| expiration.checked_sub(p))
-                    .filter(|p| *p < stale_at)
-                    .map(|p| p.max(now + (lifetime / 4).min(Duration::from_secs(60))));
+                st.prefetch_at = self.policy.prefetch_before.and_then(|before| {
+                    let at = match expiration.checked_sub(before) {
+                        Some(t) if t > now => t,
+                        _ => now + (lifetime / 4).min(Duration::from_secs(60)),
+                    };
+                    (at < stale_at).then_some(at)
+                });
                 st.current = Some(credentials);
                 st.failures = 0;
                 st.retry_at = None;

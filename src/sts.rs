@@ -24,7 +24,9 @@ pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len() * 3);
     for b in value.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -33,14 +35,19 @@ pub fn percent_encode(value: &str) -> String {
 
 /// `POST&%2F&<pct(sorted k=v joined by &)>` over every parameter but `Signature`.
 pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = params.iter().filter(|(k, _)| k != "Signature").collect();
+    let mut sorted: Vec<&(String, String)> =
+        params.iter().filter(|(k, _)| k != "Signature").collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let joined = sorted
         .iter()
         .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    format!("{method}&{}&{}", percent_encode("/"), percent_encode(&joined))
+    format!(
+        "{method}&{}&{}",
+        percent_encode("/"),
+        percent_encode(&joined)
+    )
 }
 
 /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
@@ -78,7 +85,11 @@ impl Endpoint {
             (None, Some(r)) => format!("sts.{r}.aliyuncs.com"),
             (None, None) => "sts.aliyuncs.com".to_owned(),
         };
-        let base = if host.contains("://") { host } else { format!("https://{host}") };
+        let base = if host.contains("://") {
+            host
+        } else {
+            format!("https://{host}")
+        };
         Endpoint(base.trim_end_matches('/').to_owned())
     }
 
@@ -179,9 +190,15 @@ pub fn parse_response(
         let code = failure.code.unwrap_or_default();
         let message = failure.message.unwrap_or_default();
         if code == "SignatureDoesNotMatch" {
-            if let (Some(ours), Some(theirs)) = (our_string_to_sign, message.strip_prefix(SERVER_STRING_TO_SIGN_PREFIX)) {
+            if let (Some(ours), Some(theirs)) = (
+                our_string_to_sign,
+                message.strip_prefix(SERVER_STRING_TO_SIGN_PREFIX),
+            ) {
                 if theirs == ours {
-                    return Err(Error::new(ErrorKind::InvalidSecret, "the access key secret is invalid"));
+                    return Err(Error::new(
+                        ErrorKind::InvalidSecret,
+                        "the access key secret is invalid",
+                    ));
                 }
             }
             // The server's string to sign carries the security token: never echo it.
@@ -191,21 +208,38 @@ pub fn parse_response(
             ));
         }
         let detail = if code.is_empty() {
-            format!("HTTP {}, body: {}", response.status, truncate(&scrub(&response.text(), secrets), 300))
+            format!(
+                "HTTP {}, body: {}",
+                response.status,
+                truncate(&scrub(&response.text(), secrets), 300)
+            )
         } else {
-            let mut d = format!("HTTP {}, Code: {code}, Message: {}", response.status, truncate(&scrub(&message, secrets), 300));
+            let mut d = format!(
+                "HTTP {}, Code: {code}, Message: {}",
+                response.status,
+                truncate(&scrub(&message, secrets), 300)
+            );
             if let Some(id) = failure.request_id {
                 d.push_str(&format!(", RequestId: {}", truncate(&id, 64)));
             }
             d
         };
-        return Err(Error::new(ErrorKind::Sts, format!("{failure_prefix}{detail}")));
+        return Err(Error::new(
+            ErrorKind::Sts,
+            format!("{failure_prefix}{detail}"),
+        ));
     }
     let parsed: StsSuccess = serde_json::from_slice(&response.body).map_err(|e| {
-        Error::new(ErrorKind::Response, format!("{failure_prefix}the response is not JSON ({e})"))
+        Error::new(
+            ErrorKind::Response,
+            format!("{failure_prefix}the response is not JSON ({e})"),
+        )
     })?;
     let c = parsed.credentials.ok_or_else(|| {
-        Error::new(ErrorKind::Response, format!("{failure_prefix}the response has no Credentials"))
+        Error::new(
+            ErrorKind::Response,
+            format!("{failure_prefix}the response has no Credentials"),
+        )
     })?;
     match (c.access_key_id, c.access_key_secret, c.security_token, c.expiration) {
         (Some(id), Some(secret), Some(token), Some(expiration))
@@ -248,10 +282,16 @@ pub async fn assume_role(
         body.push(("ExternalId".into(), ext.to_owned()));
     }
     body.push(("RoleSessionName".into(), options.role_session_name.clone()));
-    body.push(("DurationSeconds".into(), options.duration_seconds.to_string()));
+    body.push((
+        "DurationSeconds".into(),
+        options.duration_seconds.to_string(),
+    ));
     let all: Vec<(String, String)> = query.iter().chain(body.iter()).cloned().collect();
     let to_sign = string_to_sign("POST", &all);
-    query.push(("Signature".into(), sign(&to_sign, source.access_key_secret.expose())));
+    query.push((
+        "Signature".into(),
+        sign(&to_sign, source.access_key_secret.expose()),
+    ));
 
     let mut request = Request::new(
         reqwest::Method::POST,
@@ -263,7 +303,11 @@ pub async fn assume_role(
     .header("x-acs-credentials-provider", source.provider_name.clone());
     request.body = Some(form(&body).into_bytes());
     let response = http::send(request).await?;
-    let token = source.security_token.as_ref().map(|t| t.expose()).unwrap_or("");
+    let token = source
+        .security_token
+        .as_ref()
+        .map(|t| t.expose())
+        .unwrap_or("");
     parse_response(
         &response,
         "refresh session token failed: ",
@@ -292,7 +336,10 @@ pub async fn assume_role_with_oidc(
     ];
     body.extend(options.body());
     body.push(("RoleSessionName".into(), options.role_session_name.clone()));
-    body.push(("DurationSeconds".into(), options.duration_seconds.to_string()));
+    body.push((
+        "DurationSeconds".into(),
+        options.duration_seconds.to_string(),
+    ));
     let mut request = Request::new(
         reqwest::Method::POST,
         format!("{}/?{}", options.endpoint.base(), form(&query)),
@@ -302,7 +349,13 @@ pub async fn assume_role_with_oidc(
     .header("Content-Type", "application/x-www-form-urlencoded");
     request.body = Some(form(&body).into_bytes());
     let response = http::send(request).await?;
-    parse_response(&response, "get sts token failed with OIDC: ", None, &[oidc_token], provider_name)
+    parse_response(
+        &response,
+        "get sts token failed with OIDC: ",
+        None,
+        &[oidc_token],
+        provider_name,
+    )
 }
 
 #[cfg(test)]
@@ -344,11 +397,26 @@ mod tests {
 
     #[test]
     fn endpoints() {
-        assert_eq!(Endpoint::resolve(None, None, false).base(), "https://sts.aliyuncs.com");
-        assert_eq!(Endpoint::resolve(None, Some("cn-beijing".into()), false).base(), "https://sts.cn-beijing.aliyuncs.com");
-        assert_eq!(Endpoint::resolve(None, Some("cn-beijing".into()), true).base(), "https://sts-vpc.cn-beijing.aliyuncs.com");
-        assert_eq!(Endpoint::resolve(Some("sts.example.test".into()), Some("x".into()), true).base(), "https://sts.example.test");
-        assert_eq!(Endpoint::resolve(Some("http://127.0.0.1:8080/".into()), None, false).base(), "http://127.0.0.1:8080");
+        assert_eq!(
+            Endpoint::resolve(None, None, false).base(),
+            "https://sts.aliyuncs.com"
+        );
+        assert_eq!(
+            Endpoint::resolve(None, Some("cn-beijing".into()), false).base(),
+            "https://sts.cn-beijing.aliyuncs.com"
+        );
+        assert_eq!(
+            Endpoint::resolve(None, Some("cn-beijing".into()), true).base(),
+            "https://sts-vpc.cn-beijing.aliyuncs.com"
+        );
+        assert_eq!(
+            Endpoint::resolve(Some("sts.example.test".into()), Some("x".into()), true).base(),
+            "https://sts.example.test"
+        );
+        assert_eq!(
+            Endpoint::resolve(Some("http://127.0.0.1:8080/".into()), None, false).base(),
+            "http://127.0.0.1:8080"
+        );
     }
 
     #[test]
@@ -363,28 +431,63 @@ mod tests {
     }
 
     fn response(status: u16, body: &str) -> http::Response {
-        http::Response { status, content_type: Some("application/json".into()), body: body.as_bytes().to_vec() }
+        http::Response {
+            status,
+            content_type: Some("application/json".into()),
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
     fn wrong_secret_is_detected_and_never_echoed() {
         let ours = "POST&%2F&SecurityToken%3Dsecret-token-value";
-        let body = format!(r#"{{"Code":"SignatureDoesNotMatch","Message":"{SERVER_STRING_TO_SIGN_PREFIX}{ours}"}}"#);
-        let e = parse_response(&response(400, &body), "refresh session token failed: ", Some(ours), &[], "x").unwrap_err();
+        let body = format!(
+            r#"{{"Code":"SignatureDoesNotMatch","Message":"{SERVER_STRING_TO_SIGN_PREFIX}{ours}"}}"#
+        );
+        let e = parse_response(
+            &response(400, &body),
+            "refresh session token failed: ",
+            Some(ours),
+            &[],
+            "x",
+        )
+        .unwrap_err();
         assert_eq!(e.message(), "the access key secret is invalid");
         assert_eq!(e.kind(), ErrorKind::InvalidSecret);
-        let e = parse_response(&response(400, &body), "refresh session token failed: ", Some("other"), &[], "x").unwrap_err();
+        let e = parse_response(
+            &response(400, &body),
+            "refresh session token failed: ",
+            Some("other"),
+            &[],
+            "x",
+        )
+        .unwrap_err();
         assert!(!e.message().contains("secret-token-value"), "{e}");
     }
 
     #[test]
     fn errors_carry_code_and_message_and_scrub_secrets() {
-        let body = r#"{"Code":"NoPermission","Message":"denied for my-secret-key","RequestId":"R1"}"#;
-        let e = parse_response(&response(403, body), "refresh session token failed: ", None, &["my-secret-key"], "x").unwrap_err();
+        let body =
+            r#"{"Code":"NoPermission","Message":"denied for my-secret-key","RequestId":"R1"}"#;
+        let e = parse_response(
+            &response(403, body),
+            "refresh session token failed: ",
+            None,
+            &["my-secret-key"],
+            "x",
+        )
+        .unwrap_err();
         assert_eq!(e.message(), "refresh session token failed: HTTP 403, Code: NoPermission, Message: denied for <redacted>, RequestId: R1");
         let e = parse_response(&response(200, "not json"), "p: ", None, &[], "x").unwrap_err();
         assert!(e.message().starts_with("p: the response is not JSON"));
-        let e = parse_response(&response(200, r#"{"Credentials":{"AccessKeyId":"a"}}"#), "p: ", None, &[], "x").unwrap_err();
+        let e = parse_response(
+            &response(200, r#"{"Credentials":{"AccessKeyId":"a"}}"#),
+            "p: ",
+            None,
+            &[],
+            "x",
+        )
+        .unwrap_err();
         assert!(e.message().contains("lack"));
         let ok = parse_response(
             &response(200, r#"{"Credentials":{"AccessKeyId":"a","AccessKeySecret":"b","SecurityToken":"c","Expiration":"2030-01-01T00:00:00Z"}}"#),

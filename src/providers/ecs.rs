@@ -60,7 +60,12 @@ struct MetadataCredentials {
 
 impl EcsRefresher {
     fn request(&self, method: reqwest::Method, path: &str) -> Request {
-        let mut r = Request::new(method, format!("{}{path}", self.base), self.connect_timeout, self.read_timeout);
+        let mut r = Request::new(
+            method,
+            format!("{}{path}", self.base),
+            self.connect_timeout,
+            self.read_timeout,
+        );
         r.use_proxy = false;
         r
     }
@@ -68,23 +73,40 @@ impl EcsRefresher {
     /// The metadata token, cached until near its TTL. `Ok(None)`: IMDSv2 is unavailable and
     /// IMDSv1 is allowed.
     async fn metadata_token(&self) -> Result<Option<Secret>> {
-        if let Some((token, fetched)) = self.token.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some((token, fetched)) = self
+            .token
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             if fetched.elapsed() + TOKEN_MARGIN < Duration::from_secs(TOKEN_TTL_SECONDS) {
                 return Ok(Some(token.clone()));
             }
         }
         let request = self
             .request(reqwest::Method::PUT, "/latest/api/token")
-            .header("X-aliyun-ecs-metadata-token-ttl-seconds", TOKEN_TTL_SECONDS.to_string());
+            .header(
+                "X-aliyun-ecs-metadata-token-ttl-seconds",
+                TOKEN_TTL_SECONDS.to_string(),
+            );
         let what = request.describe();
         let outcome = match http::send(request).await {
-            Ok(r) if r.status == 200 && !r.body.is_empty() => Ok(Secret::new(r.text().trim().to_owned())),
-            Ok(r) => Err(Error::new(ErrorKind::Http, format!("get metadata token failed with {}: {what}", r.status))),
-            Err(e) => Err(Error::new(e.kind(), format!("get metadata token failed: {}", e.message()))),
+            Ok(r) if r.status == 200 && !r.body.is_empty() => {
+                Ok(Secret::new(r.text().trim().to_owned()))
+            }
+            Ok(r) => Err(Error::new(
+                ErrorKind::Http,
+                format!("get metadata token failed with {}: {what}", r.status),
+            )),
+            Err(e) => Err(Error::new(
+                e.kind(),
+                format!("get metadata token failed: {}", e.message()),
+            )),
         };
         match outcome {
             Ok(token) => {
-                *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some((token.clone(), Instant::now()));
+                *self.token.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((token.clone(), Instant::now()));
                 Ok(Some(token))
             }
             Err(e) if self.disable_v1 => Err(e),
@@ -125,12 +147,18 @@ impl EcsRefresher {
         if response.status != 200 {
             return Err(Error::new(
                 ErrorKind::Http,
-                format!("get role name failed: GET {}{CREDENTIALS_PATH} {}", self.base, response.status),
+                format!(
+                    "get role name failed: GET {}{CREDENTIALS_PATH} {}",
+                    self.base, response.status
+                ),
             ));
         }
         let name = response.text().trim().to_owned();
         if name.is_empty() || name.contains(['/', '\n', '?', '#']) {
-            return Err(Error::new(ErrorKind::Response, "get role name failed: the metadata service returned no usable role name"));
+            return Err(Error::new(
+                ErrorKind::Response,
+                "get role name failed: the metadata service returned no usable role name",
+            ));
         }
         Ok(name)
     }
@@ -152,11 +180,18 @@ impl Refresher for EcsRefresher {
                     ),
                 ));
             }
-            let data: MetadataCredentials = serde_json::from_slice(&response.body).map_err(|e| {
-                Error::new(ErrorKind::Response, format!("get sts token failed, json parse failed: {e}"))
-            })?;
+            let data: MetadataCredentials =
+                serde_json::from_slice(&response.body).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Response,
+                        format!("get sts token failed, json parse failed: {e}"),
+                    )
+                })?;
             if data.code.as_deref() != Some("Success") {
-                return Err(Error::new(ErrorKind::Response, "refresh Ecs sts token err, Code is not Success"));
+                return Err(Error::new(
+                    ErrorKind::Response,
+                    "refresh Ecs sts token err, Code is not Success",
+                ));
             }
             match (data.access_key_id, data.access_key_secret, data.security_token, data.expiration) {
                 (Some(id), Some(secret), Some(token), Some(expiration))
@@ -182,14 +217,21 @@ pub fn base_url(env: &Env) -> String {
     let base = env
         .get(vars::ECS_METADATA_SERVICE_ENDPOINT)
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    let base = if base.contains("://") { base } else { format!("http://{base}") };
+    let base = if base.contains("://") {
+        base
+    } else {
+        format!("http://{base}")
+    };
     base.trim_end_matches('/').to_owned()
 }
 
 /// Builds the caching `ecs_ram_role` provider (15 min stale, 60 min background prefetch).
 pub fn build(options: EcsOptions, env: &Env) -> Result<SessionProvider> {
     if env.flag(vars::ECS_METADATA_DISABLED) {
-        return Err(Error::new(ErrorKind::Disabled, "IMDS credentials is disabled"));
+        return Err(Error::new(
+            ErrorKind::Disabled,
+            "IMDS credentials is disabled",
+        ));
     }
     let refresher = EcsRefresher {
         base: base_url(env),
@@ -216,8 +258,14 @@ mod tests {
     #[test]
     fn disabled_and_base_url() {
         let env = Env::from_pairs([(vars::ECS_METADATA_DISABLED, "true")]);
-        assert_eq!(build(EcsOptions::default(), &env).unwrap_err().message(), "IMDS credentials is disabled");
-        assert_eq!(base_url(&Env::from_pairs::<&str, &str>([])), "http://100.100.100.200");
+        assert_eq!(
+            build(EcsOptions::default(), &env).unwrap_err().message(),
+            "IMDS credentials is disabled"
+        );
+        assert_eq!(
+            base_url(&Env::from_pairs::<&str, &str>([])),
+            "http://100.100.100.200"
+        );
         let env = Env::from_pairs([(vars::ECS_METADATA_SERVICE_ENDPOINT, "127.0.0.1:8080/")]);
         assert_eq!(base_url(&env), "http://127.0.0.1:8080");
     }

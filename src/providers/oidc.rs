@@ -73,16 +73,22 @@ pub fn configured_by_env(env: &Env) -> bool {
 pub fn build(options: OidcOptions, env: &Env) -> Result<SessionProvider> {
     let role_arn = non_empty(&options.role_arn)
         .or_else(|| env.get(vars::ROLE_ARN))
-        .ok_or_else(|| Error::config("roleArn does not exist and env ALIBABA_CLOUD_ROLE_ARN is null."))?;
+        .ok_or_else(|| {
+            Error::config("roleArn does not exist and env ALIBABA_CLOUD_ROLE_ARN is null.")
+        })?;
     let provider_arn = non_empty(&options.oidc_provider_arn)
         .or_else(|| env.get(vars::OIDC_PROVIDER_ARN))
         .ok_or_else(|| {
-            Error::config("oidcProviderArn does not exist and env ALIBABA_CLOUD_OIDC_PROVIDER_ARN is null.")
+            Error::config(
+                "oidcProviderArn does not exist and env ALIBABA_CLOUD_OIDC_PROVIDER_ARN is null.",
+            )
         })?;
     let token_file = non_empty(&options.oidc_token_file_path)
         .or_else(|| env.get(vars::OIDC_TOKEN_FILE))
         .ok_or_else(|| {
-            Error::config("oidcTokenFilePath is not exists and env ALIBABA_CLOUD_OIDC_TOKEN_FILE is null.")
+            Error::config(
+                "oidcTokenFilePath is not exists and env ALIBABA_CLOUD_OIDC_TOKEN_FILE is null.",
+            )
         })?;
     let duration_seconds = sts::duration_seconds(options.duration_seconds)?;
     let role = RoleOptions {
@@ -90,7 +96,12 @@ pub fn build(options: OidcOptions, env: &Env) -> Result<SessionProvider> {
         role_session_name: session_name(options.role_session_name, env),
         duration_seconds,
         policy: non_empty(&options.policy),
-        endpoint: endpoint(options.sts_endpoint, options.sts_region_id, options.enable_vpc, env),
+        endpoint: endpoint(
+            options.sts_endpoint,
+            options.sts_region_id,
+            options.enable_vpc,
+            env,
+        ),
         connect_timeout: millis(options.connect_timeout, sts::DEFAULT_CONNECT_TIMEOUT),
         read_timeout: millis(options.read_timeout, sts::DEFAULT_READ_TIMEOUT),
     };
@@ -115,17 +126,27 @@ mod tests {
             build(OidcOptions::default(), &env).unwrap_err().message(),
             "roleArn does not exist and env ALIBABA_CLOUD_ROLE_ARN is null."
         );
-        let o = OidcOptions { role_arn: Some("r".into()), ..Default::default() };
+        let o = OidcOptions {
+            role_arn: Some("r".into()),
+            ..Default::default()
+        };
         assert_eq!(
             build(o.clone(), &env).unwrap_err().message(),
             "oidcProviderArn does not exist and env ALIBABA_CLOUD_OIDC_PROVIDER_ARN is null."
         );
-        let o = OidcOptions { oidc_provider_arn: Some("p".into()), ..o };
+        let o = OidcOptions {
+            oidc_provider_arn: Some("p".into()),
+            ..o
+        };
         assert_eq!(
             build(o, &env).unwrap_err().message(),
             "oidcTokenFilePath is not exists and env ALIBABA_CLOUD_OIDC_TOKEN_FILE is null."
         );
-        let env = Env::from_pairs([(vars::ROLE_ARN, "r"), (vars::OIDC_PROVIDER_ARN, "p"), (vars::OIDC_TOKEN_FILE, "/t")]);
+        let env = Env::from_pairs([
+            (vars::ROLE_ARN, "r"),
+            (vars::OIDC_PROVIDER_ARN, "p"),
+            (vars::OIDC_TOKEN_FILE, "/t"),
+        ]);
         assert!(configured_by_env(&env));
         assert!(build(OidcOptions::default(), &env).is_ok());
     }

@@ -103,7 +103,12 @@ pub fn build(
         role_session_name: session_name(options.role_session_name, env),
         duration_seconds,
         policy: non_empty(&options.policy),
-        endpoint: endpoint(options.sts_endpoint, options.sts_region_id, options.enable_vpc, env),
+        endpoint: endpoint(
+            options.sts_endpoint,
+            options.sts_region_id,
+            options.enable_vpc,
+            env,
+        ),
         connect_timeout: millis(options.connect_timeout, sts::DEFAULT_CONNECT_TIMEOUT),
         read_timeout: millis(options.read_timeout, sts::DEFAULT_READ_TIMEOUT),
     };
@@ -124,7 +129,14 @@ mod tests {
     use crate::providers::static_ak::StaticAkProvider;
 
     fn source() -> Arc<dyn CredentialsProvider> {
-        Arc::new(StaticAkProvider::build(Some("i".into()), Some("s".into()), &Env::from_pairs::<&str, &str>([])).unwrap())
+        Arc::new(
+            StaticAkProvider::build(
+                Some("i".into()),
+                Some("s".into()),
+                &Env::from_pairs::<&str, &str>([]),
+            )
+            .unwrap(),
+        )
     }
 
     #[test]
@@ -135,17 +147,36 @@ mod tests {
         let env = Env::from_pairs([(vars::ROLE_ARN, "acs:ram::1:role/x")]);
         let p = build(source(), RamRoleArnOptions::default(), &env).unwrap();
         assert_eq!(p.provider_name(), "ram_role_arn/static_ak");
-        let short = RamRoleArnOptions { duration_seconds: Some(600.0), ..Default::default() };
-        assert!(build(source(), short, &env).unwrap_err().message().starts_with("session duration"));
+        let short = RamRoleArnOptions {
+            duration_seconds: Some(600.0),
+            ..Default::default()
+        };
+        assert!(build(source(), short, &env)
+            .unwrap_err()
+            .message()
+            .starts_with("session duration"));
     }
 
     #[test]
     fn endpoint_from_env() {
-        let env = Env::from_pairs([(vars::STS_REGION, "cn-shanghai"), (vars::VPC_ENDPOINT_ENABLED, "true")]);
-        assert_eq!(endpoint(None, None, None, &env).base(), "https://sts-vpc.cn-shanghai.aliyuncs.com");
+        let env = Env::from_pairs([
+            (vars::STS_REGION, "cn-shanghai"),
+            (vars::VPC_ENDPOINT_ENABLED, "true"),
+        ]);
+        assert_eq!(
+            endpoint(None, None, None, &env).base(),
+            "https://sts-vpc.cn-shanghai.aliyuncs.com"
+        );
         let env = Env::from_pairs([(vars::STS_ENDPOINT, "sts.override.test")]);
-        assert_eq!(endpoint(None, Some("r".into()), None, &env).base(), "https://sts.override.test");
-        assert_eq!(session_name(None, &Env::from_pairs([(vars::ROLE_SESSION_NAME, "n")])), "n");
-        assert!(session_name(None, &Env::from_pairs::<&str, &str>([])).starts_with("credentials-nodejs-"));
+        assert_eq!(
+            endpoint(None, Some("r".into()), None, &env).base(),
+            "https://sts.override.test"
+        );
+        assert_eq!(
+            session_name(None, &Env::from_pairs([(vars::ROLE_SESSION_NAME, "n")])),
+            "n"
+        );
+        assert!(session_name(None, &Env::from_pairs::<&str, &str>([]))
+            .starts_with("credentials-nodejs-"));
     }
 }

@@ -46,7 +46,12 @@ struct UriCredentials {
 impl Refresher for UriRefresher {
     fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
-            let request = Request::new(reqwest::Method::GET, self.uri.clone(), self.connect_timeout, self.read_timeout);
+            let request = Request::new(
+                reqwest::Method::GET,
+                self.uri.clone(),
+                self.connect_timeout,
+                self.read_timeout,
+            );
             let response = http::send(request).await?;
             if response.status != 200 {
                 return Err(Error::new(
@@ -60,7 +65,10 @@ impl Refresher for UriRefresher {
             }
             // The body is never echoed from here on: it may hold the credentials themselves.
             let data: UriCredentials = serde_json::from_slice(&response.body).map_err(|e| {
-                Error::new(ErrorKind::Response, format!("get sts token failed, json parse failed: {e}"))
+                Error::new(
+                    ErrorKind::Response,
+                    format!("get sts token failed, json parse failed: {e}"),
+                )
             })?;
             if let Some(code) = data.code.as_deref().filter(|c| *c != "Success") {
                 return Err(Error::new(
@@ -95,7 +103,11 @@ impl Refresher for UriRefresher {
 pub fn build(options: UriOptions, env: &Env) -> Result<SessionProvider> {
     let uri = non_empty(&options.credentials_uri)
         .or_else(|| env.get(vars::CREDENTIALS_URI))
-        .ok_or_else(|| Error::config("the credentials URI is empty: set credentialsURI or ALIBABA_CLOUD_CREDENTIALS_URI"))?;
+        .ok_or_else(|| {
+            Error::config(
+                "the credentials URI is empty: set credentialsURI or ALIBABA_CLOUD_CREDENTIALS_URI",
+            )
+        })?;
     match reqwest::Url::parse(&uri) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
         _ => return Err(Error::config("the credentials URI is not an http(s) URL")),
@@ -117,9 +129,18 @@ mod tests {
     #[test]
     fn uri_is_required_and_checked() {
         let env = Env::from_pairs::<&str, &str>([]);
-        assert!(build(UriOptions::default(), &env).unwrap_err().message().contains("credentials URI is empty"));
-        let bad = UriOptions { credentials_uri: Some("file:///etc/passwd".into()), ..Default::default() };
-        assert!(build(bad, &env).unwrap_err().message().contains("not an http(s) URL"));
+        assert!(build(UriOptions::default(), &env)
+            .unwrap_err()
+            .message()
+            .contains("credentials URI is empty"));
+        let bad = UriOptions {
+            credentials_uri: Some("file:///etc/passwd".into()),
+            ..Default::default()
+        };
+        assert!(build(bad, &env)
+            .unwrap_err()
+            .message()
+            .contains("not an http(s) URL"));
         let env = Env::from_pairs([(vars::CREDENTIALS_URI, "http://127.0.0.1:1/creds")]);
         assert!(build(UriOptions::default(), &env).is_ok());
     }

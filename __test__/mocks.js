@@ -1,0 +1,253 @@
+'use strict'
+// Loopback mock services: STS (HTTPS with the test CA, or HTTP), the ECS metadata service and a
+// credentials URI. Each verifies what it receives on its own (the STS signature with Node's
+// crypto), counts requests, and can be told to fail, stall or return garbage.
+
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const http = require('node:http')
+const https = require('node:https')
+const path = require('node:path')
+
+const TLS_DIR = path.join(__dirname, 'tls')
+const TEST_CA = path.join(TLS_DIR, 'ca.pem')
+
+function tlsOptions(name = 'server') {
+  return {
+    key: fs.readFileSync(path.join(TLS_DIR, `${name}.key`)),
+    cert: fs.readFileSync(path.join(TLS_DIR, `${name}.pem`)),
+  }
+}
+
+// RFC 3986 encoding as the Alibaba Cloud RPC signature defines it, written independently of the
+// package's Rust implementation.
+function pct(value) {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+function stringToSign(method, params) {
+  const canonical = Object.keys(params)
+    .filter((k) => k !== 'Signature')
+    .sort()
+    .map((k) => `${pct(k)}=${pct(params[k])}`)
+    .join('&')
+  return `${method}&${pct('/')}&${pct(canonical)}`
+}
+
+function hmacSha1(secret, text) {
+  return crypto.createHmac('sha1', `${secret}&`).update(text).digest('base64')
+}
+
+function utc(msFromNow) {
+  return new Date(Date.now() + msFromNow).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+  })
+}
+
+function json(res, status, body) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+async function listen(server) {
+  const sockets = new Set()
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: server.address().port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+// Behaviour switches shared by all mocks: `stall` (accept and never answer), `status` + `body`
+// (a canned answer), `garbage` (a non-JSON 200), `delayMs`.
+async function applyFault(state, res) {
+  if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs))
+  if (state.stall) return true
+  if (state.garbage) {
+    res.writeHead(200, { 'content-type': 'text/html' })
+    res.end('<html>not json</html>')
+    return true
+  }
+  if (state.status) {
+    json(res, state.status, state.body ?? { Code: 'ServiceUnavailable', Message: 'the mock was told to fail' })
+    return true
+  }
+  return false
+}
+
+/**
+ * A mock STS. `keys` maps AccessKeyId → secret (and optional token) it accepts. Each successful
+ * AssumeRole issues `STS.<n>` keys that expire `expiresInMs` from now.
+ */
+async function startSts({ tls = true, keys = {}, oidcToken = null, expiresInMs = 3600_000, cert = 'server' } = {}) {
+  const state = { requests: [], issued: 0, expiresInMs, nonces: new Set(), errors: [] }
+  const handler = async (req, res) => {
+    const body = await readBody(req)
+    const url = new URL(req.url, 'http://x')
+    const query = Object.fromEntries(url.searchParams)
+    const form = Object.fromEntries(new URLSearchParams(body))
+    const record = { method: req.method, path: url.pathname, query, form, headers: req.headers, at: Date.now() }
+    state.requests.push(record)
+    if (await applyFault(state, res)) return
+
+    const fail = (status, Code, Message) => {
+      state.errors.push(`${Code}: ${Message}`)
+      json(res, status, { RequestId: `req-${state.requests.length}`, Code, Message })
+    }
+    if (req.method !== 'POST') return fail(400, 'InvalidMethod', 'POST expected')
+    if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return fail(400, 'InvalidContentType', 'form expected')
+    if (query.Version !== '2015-04-01' || query.Format !== 'JSON') return fail(400, 'InvalidParameter', 'Version/Format')
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(query.Timestamp || '')) return fail(400, 'InvalidTimeStamp.Format', 'Timestamp')
+    if (!form.RoleArn || !form.RoleSessionName) return fail(400, 'MissingParameter', 'RoleArn/RoleSessionName')
+    const duration = Number(form.DurationSeconds)
+    if (!(duration >= 900)) return fail(400, 'InvalidParameter.DurationSeconds', 'DurationSeconds')
+
+    if (query.Action === 'AssumeRole') {
+      if (query.SignatureMethod !== 'HMAC-SHA1' || query.SignatureVersion !== '1.0') return fail(400, 'InvalidParameter', 'SignatureMethod')
+      if (!query.SignatureNonce || state.nonces.has(query.SignatureNonce)) return fail(400, 'SignatureNonceUsed', 'nonce reused')
+      state.nonces.add(query.SignatureNonce)
+      const key = keys[query.AccessKeyId]
+      if (!key) return fail(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.')
+      if (key.token !== undefined && query.SecurityToken !== key.token) return fail(400, 'InvalidSecurityToken.Mismatch', 'token mismatch')
+      const expected = stringToSign('POST', { ...query, ...form })
+      if (hmacSha1(key.secret, expected) !== query.Signature) {
+        return fail(400, 'SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${expected}`)
+      }
+    } else if (query.Action === 'AssumeRoleWithOIDC') {
+      if (query.Signature || query.AccessKeyId) return fail(400, 'InvalidParameter', 'OIDC requests are unsigned')
+      if (!form.OIDCProviderArn) return fail(400, 'MissingParameter', 'OIDCProviderArn')
+      if (oidcToken !== null && form.OIDCToken !== (typeof oidcToken === 'function' ? oidcToken() : oidcToken)) {
+        return fail(400, 'AuthenticationFail.OIDCToken.Invalid', 'bad OIDC token')
+      }
+    } else {
+      return fail(400, 'InvalidAction', query.Action)
+    }
+    state.issued++
+    const n = state.issued
+    json(res, 200, {
+      RequestId: `req-${state.requests.length}`,
+      AssumedRoleUser: { Arn: `${form.RoleArn}/${form.RoleSessionName}`, AssumedRoleId: `id:${form.RoleSessionName}` },
+      Credentials: {
+        AccessKeyId: `STS.issued-${n}`,
+        AccessKeySecret: `issued-secret-${n}`,
+        SecurityToken: `issued-token-${n}`,
+        Expiration: utc(state.expiresInMs),
+      },
+    })
+  }
+  const server = tls ? https.createServer(tlsOptions(cert), handler) : http.createServer(handler)
+  const { port, close } = await listen(server)
+  return {
+    state,
+    port,
+    endpoint: tls ? `127.0.0.1:${port}` : `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    set(changes) {
+      Object.assign(state, changes)
+    },
+    reset() {
+      Object.assign(state, { requests: [], issued: 0, expiresInMs, stall: false, garbage: false, status: 0, body: undefined, delayMs: 0, errors: [] })
+    },
+    close,
+  }
+}
+
+/**
+ * A mock ECS metadata service for `roleName`. `imdsv2: 'required' | 'optional' | 'off'` decides
+ * whether GETs need the token and whether PUT /latest/api/token works.
+ */
+async function startMetadata({ roleName = 'EcsRamRoleTest', imdsv2 = 'optional', expiresInMs = 6 * 3600_000 } = {}) {
+  const state = { requests: [], issued: 0, tokens: 0, expiresInMs, imdsv2, code: 'Success' }
+  const server = http.createServer(async (req, res) => {
+    await readBody(req)
+    const record = { method: req.method, path: req.url, headers: req.headers, at: Date.now() }
+    state.requests.push(record)
+    if (await applyFault(state, res)) return
+    if (req.method === 'PUT' && req.url === '/latest/api/token') {
+      if (state.imdsv2 === 'off') return json(res, 404, 'not found')
+      if (req.headers['x-aliyun-ecs-metadata-token-ttl-seconds'] !== '21600') return json(res, 400, 'bad ttl')
+      state.tokens++
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      return res.end(`metadata-token-${state.tokens}`)
+    }
+    const token = req.headers['x-aliyun-ecs-metadata-token']
+    if (token !== undefined && !/^metadata-token-\d+$/.test(token)) return json(res, 401, 'bad token')
+    if (state.imdsv2 === 'required' && token === undefined) return json(res, 401, 'token required')
+    if (req.method !== 'GET') return json(res, 405, 'method')
+    if (req.url === '/latest/meta-data/ram/security-credentials/') {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      return res.end(roleName)
+    }
+    if (req.url === `/latest/meta-data/ram/security-credentials/${roleName}`) {
+      state.issued++
+      const n = state.issued
+      return json(res, 200, {
+        Code: state.code,
+        AccessKeyId: `STS.ecs-${n}`,
+        AccessKeySecret: `ecs-secret-${n}`,
+        SecurityToken: `ecs-token-${n}`,
+        Expiration: utc(state.expiresInMs),
+        LastUpdated: utc(0),
+      })
+    }
+    json(res, 404, 'not found')
+  })
+  const { port, close } = await listen(server)
+  return {
+    state,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    set(changes) {
+      Object.assign(state, changes)
+    },
+    close,
+  }
+}
+
+/** A mock credentials URI at `/creds`. */
+async function startUri({ tls = false, expiresInMs = 3600_000 } = {}) {
+  const state = { requests: [], issued: 0, expiresInMs, code: 'Success' }
+  const handler = async (req, res) => {
+    await readBody(req)
+    state.requests.push({ method: req.method, path: req.url, headers: req.headers, at: Date.now() })
+    if (await applyFault(state, res)) return
+    if (req.method !== 'GET' || !req.url.startsWith('/creds')) return json(res, 404, { Code: 'NotFound' })
+    state.issued++
+    const n = state.issued
+    json(res, 200, {
+      Code: state.code,
+      AccessKeyId: `STS.uri-${n}`,
+      AccessKeySecret: `uri-secret-${n}`,
+      SecurityToken: `uri-token-${n}`,
+      Expiration: utc(state.expiresInMs),
+    })
+  }
+  const server = tls ? https.createServer(tlsOptions(), handler) : http.createServer(handler)
+  const { port, close } = await listen(server)
+  return {
+    state,
+    port,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/creds`,
+    set(changes) {
+      Object.assign(state, changes)
+    },
+    close,
+  }
+}
+
+module.exports = { TEST_CA, startSts, startMetadata, startUri, stringToSign, hmacSha1, utc }
