@@ -160,7 +160,7 @@ impl SessionCache {
     fn prefetch_due(&self, st: &State, now: SystemTime) -> bool {
         !st.prefetching
             && st.prefetch_at.is_some_and(|p| now >= p)
-            && !st.retry_at.is_some_and(|r| now < r)
+            && st.retry_at.is_none_or(|r| now >= r)
     }
 
     /// The current credentials, refreshing them when they are stale or missing.
@@ -296,7 +296,7 @@ async fn background_loop(cache: Weak<SessionCache>) {
             let now = SystemTime::now();
             let refresh_due =
                 st.current.is_none() || st.prefetch_at.or(st.refresh_at).is_some_and(|t| now >= t);
-            refresh_due && !st.retry_at.is_some_and(|r| now < r)
+            refresh_due && st.retry_at.is_none_or(|r| now >= r)
         };
         if due {
             let _guard = c.refresh_lock.lock().await;

@@ -125,7 +125,7 @@ impl RoleOptions {
 pub fn duration_seconds(value: Option<f64>) -> Result<u64> {
     match value {
         None => Ok(3600),
-        Some(v) if v == 0.0 => Ok(3600),
+        Some(0.0) => Ok(3600),
         Some(v) if !v.is_finite() || v < 900.0 => Err(Error::config(
             "session duration should be in the range of 900s - max session duration",
         )),

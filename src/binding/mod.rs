@@ -158,8 +158,11 @@ impl NativeCredential {
             crate::http::set_runtime(format!("Node.js/v{}.{}.{}", v.major, v.minor, v.patch));
         }
         let config = config.map(Config::from);
-        let credential = Credential::from_config(config.as_ref(), &ProcessEnv::process())
-            .map_err(|e| throw(&env, e))?;
+        // Inside the runtime context, so providers can start their background refresh.
+        let credential = within_runtime_if_available(|| {
+            Credential::from_config(config.as_ref(), &ProcessEnv::process())
+        })
+        .map_err(|e| throw(&env, e))?;
         Ok(NativeCredential {
             inner: Arc::new(credential),
         })
