@@ -2,6 +2,22 @@
 // `npm run demo`: shows what each credential source returns, without printing a secret. Everything
 // is local: fake keys, and (for session types) mock services on 127.0.0.1.
 
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+const { TEST_CA, startSts, startMetadata, startUri } = require('./__test__/mocks')
+
+// The session types talk to mock services over HTTPS signed by a test CA, which Node and the
+// addon trust through NODE_EXTRA_CA_CERTS, read at startup: re-run with it set.
+if (process.env.NODE_EXTRA_CA_CERTS !== TEST_CA) {
+  const r = spawnSync(process.execPath, [__filename], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: TEST_CA, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' },
+  })
+  process.exit(r.status ?? 1)
+}
+
 const Credential = require('alicloud-credentials-native')
 
 for (const k of Object.keys(process.env)) if (k.startsWith('ALIBABA_CLOUD_')) delete process.env[k]
@@ -45,6 +61,28 @@ async function main() {
     getProviderName: () => 'vault',
   }
   show('custom provider', await new Credential(null, vault).getCredential())
+
+  console.log('\nsession types, against mock STS / metadata / URI services on 127.0.0.1:')
+  const sts = await startSts({ keys: { LTAI5tDemoSourceKey05: { secret: 'demo-source-secret' } }, oidcToken: 'demo-oidc-token' })
+  const metadata = await startMetadata()
+  const uri = await startUri()
+  const tokenFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'acn-demo-')), 'token')
+  fs.writeFileSync(tokenFile, 'demo-oidc-token')
+  try {
+    show('ram_role_arn', await new Credential({ type: 'ram_role_arn', accessKeyId: 'LTAI5tDemoSourceKey05', accessKeySecret: 'demo-source-secret', roleArn: 'acs:ram::1:role/demo', stsEndpoint: sts.endpoint }).getCredential())
+    show('oidc_role_arn', await new Credential({ type: 'oidc_role_arn', roleArn: 'acs:ram::1:role/demo', oidcProviderArn: 'acs:ram::1:oidc-provider/demo', oidcTokenFilePath: tokenFile, stsEndpoint: sts.endpoint }).getCredential())
+    process.env.ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT = metadata.url
+    show('ecs_ram_role', await new Credential({ type: 'ecs_ram_role' }).getCredential())
+    show('credentials_uri', await new Credential({ type: 'credentials_uri', credentialsURI: uri.url }).getCredential())
+    const cold = new Credential({ type: 'ram_role_arn', accessKeyId: 'LTAI5tDemoSourceKey05', accessKeySecret: 'demo-source-secret', roleArn: 'acs:ram::1:role/demo', stsEndpoint: sts.endpoint })
+    const before = sts.state.requests.length
+    await Promise.all(Array.from({ length: 100 }, () => cold.getCredential()))
+    console.log(`${'100 concurrent cold calls'.padEnd(28)} ${sts.state.requests.length - before} AssumeRole request(s)`)
+  } finally {
+    process.env.ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT = 'http://127.0.0.1:9'
+    fs.rmSync(path.dirname(tokenFile), { recursive: true, force: true })
+    await Promise.all([sts.close(), metadata.close(), uri.close()])
+  }
 
   try {
     await new Credential().getCredential()

@@ -6,6 +6,17 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..')
+const { TEST_CA, startSts } = require('../__test__/mocks')
+
+// Both packages must trust the loopback mock STS's test CA; Node reads NODE_EXTRA_CA_CERTS only at
+// startup, so re-run this script with it set.
+if (process.env.NODE_EXTRA_CA_CERTS !== TEST_CA) {
+  const r = spawnSync(process.execPath, [__filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: TEST_CA, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' },
+  })
+  process.exit(r.status ?? 1)
+}
 const QUICK = process.argv.includes('--quick')
 const JSON_OUT = process.argv.includes('--json')
 const PACKAGES = { native: ROOT, official: '@alicloud/credentials' }
@@ -86,6 +97,54 @@ async function main() {
   const par = await compareRates({ native: hundred(creds.native), official: hundred(creds.official) }, 100, ms, rounds)
   results.push({ name: 'access_key getCredential() 100 at a time (calls/s)', ...par, ratio: par.native / par.official, target: '>= 3x' })
 
+  // ram_role_arn against the same loopback mock STS (HTTPS, test CA).
+  const sts = await startSts({ keys: { 'LTAI-bench-source': { secret: 'bench-source-secret' } } })
+  try {
+    const role = (extra = {}) => ({
+      type: 'ram_role_arn',
+      accessKeyId: 'LTAI-bench-source',
+      accessKeySecret: 'bench-source-secret',
+      roleArn: 'acs:ram::1:role/bench',
+      stsEndpoint: sts.endpoint,
+      ...extra,
+    })
+    const warm = { native: credentialFor('native', role()), official: credentialFor('official', role()) }
+    await warm.native.getCredential()
+    await warm.official.getCredential()
+    const cached = await compareRates(
+      { native: () => warm.native.getCredential(), official: () => warm.official.getCredential() },
+      1,
+      ms,
+      rounds,
+    )
+    results.push({ name: 'ram_role_arn cached getCredential() (calls/s)', ...cached, ratio: cached.native / cached.official, target: '>= 3x' })
+
+    const cold = {}
+    for (const name of Object.keys(PACKAGES)) {
+      sts.reset()
+      sts.set({ delayMs: 20 })
+      const c = credentialFor(name, role())
+      await Promise.all(Array.from({ length: 100 }, () => c.getCredential()))
+      cold[name] = sts.state.requests.length
+    }
+    sts.reset()
+    results.push({ name: 'AssumeRole requests for 100 concurrent cold callers', ...cold, ratio: cold.native / cold.official, target: 'native = 1' })
+
+    const first = { native: [], official: [] }
+    for (let i = 0; i < (QUICK ? 5 : 21); i++) {
+      for (const name of Object.keys(PACKAGES)) {
+        const c = credentialFor(name, role())
+        const t = process.hrtime.bigint()
+        await c.getCredential()
+        first[name].push(Number(process.hrtime.bigint() - t) / 1e6)
+      }
+    }
+    const lat = { native: median(first.native), official: median(first.official) }
+    results.push({ name: 'ram_role_arn first getCredential() latency (ms, median)', ...lat, ratio: lat.native / lat.official, target: '<= 1x' })
+  } finally {
+    await sts.close()
+  }
+
   if (JSON_OUT) {
     console.log(JSON.stringify(results, null, 2))
     return
@@ -94,7 +153,7 @@ async function main() {
   console.log('| measure | native | official | ratio | target |')
   console.log('|---|---:|---:|---:|---|')
   for (const r of results) {
-    const fmt = (v) => (v >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2))
+    const fmt = (v) => (v >= 1000 ? Math.round(v).toLocaleString('en-US') : Number.isInteger(v) ? String(v) : v.toFixed(2))
     console.log(`| ${r.name} | ${fmt(r.native)} | ${fmt(r.official)} | ${r.ratio.toFixed(2)}x | ${r.target} |`)
   }
 }

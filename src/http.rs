@@ -139,6 +139,10 @@ fn client(connect_timeout: Duration, use_proxy: bool) -> Result<reqwest::Client>
     let mut builder = reqwest::Client::builder()
         .user_agent(user_agent())
         .connect_timeout(connect_timeout)
+        // Refreshes are minutes apart: keep idle connections only briefly, below the 5 s
+        // keep-alive of common servers (Node's default), so a pooled connection is never reused
+        // just as the server closes it.
+        .pool_idle_timeout(Duration::from_secs(3))
         .redirect(reqwest::redirect::Policy::none())
         .use_rustls_tls()
         .https_only(false);
