@@ -273,3 +273,47 @@ const idle = new Credential({ type: 'ecs_ram_role', asyncCredentialUpdateEnabled
     await md.close()
   }
 })
+
+// ---- HTTP: proxies and body cap ----
+
+test('proxies apply to credential URIs and STS, never to the metadata service', async () => {
+  const md = await startMetadata()
+  const uri = await startUri()
+  try {
+    const code = `
+const Credential = require('alicloud-credentials-native')
+const out = {}
+Promise.allSettled([
+  new Credential({ type: 'ecs_ram_role' }).getCredential(),
+  new Credential({ type: 'credentials_uri', credentialsURI: ${JSON.stringify(uri.url)} }).getCredential(),
+]).then(([ecs, viaProxy]) => {
+  console.log(JSON.stringify({ ecs: ecs.value && ecs.value.accessKeyId, proxied: viaProxy.reason && viaProxy.reason.message }))
+})`
+    // A proxy on a closed port: whatever goes through it fails; NO_PROXY is unset on purpose.
+    const env = isolatedEnv({ ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: md.url, HTTP_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9' })
+    delete env.NO_PROXY
+    delete env.no_proxy
+    const r = await runNodeAsync(code, { env })
+    assert.equal(r.status, 0, r.stderr)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.ecs, 'STS.ecs-1', 'metadata reached directly')
+    assert.match(out.proxied, /GET http:\/\/127\.0\.0\.1:\d+\/creds failed/, 'the URI request went to the proxy')
+    assert.equal(uri.state.requests.length, 0)
+  } finally {
+    await Promise.all([md.close(), uri.close()])
+  }
+})
+
+test('a response body over 1 MiB is refused', async () => {
+  const uri = await startUri()
+  try {
+    uri.set({ status: 200, body: JSON.stringify({ Code: 'Success', Padding: 'x'.repeat(2 * 1024 * 1024) }) })
+    await assert.rejects(new Credential({ type: 'credentials_uri', credentialsURI: uri.url }).getCredential(), (e) => {
+      assert.match(e.message, /response body larger than 1048576 bytes/)
+      assert.equal(e.code, 'ERR_CREDENTIALS_RESPONSE')
+      return true
+    })
+  } finally {
+    await uri.close()
+  }
+})
