@@ -7,8 +7,13 @@ use std::sync::{Arc, Mutex};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::profile::cli::CliProfileProvider;
+use crate::profile::ini_provider::IniProfileProvider;
 use crate::provider::{BoxFuture, CredentialsProvider};
+use crate::providers::ecs::{self, EcsOptions};
 use crate::providers::env::EnvProvider;
+use crate::providers::oidc::{self, OidcOptions};
+use crate::providers::uri::{self, UriOptions};
 
 /// Provider name of the chain.
 pub const NAME: &str = "default";
@@ -29,10 +34,29 @@ impl std::fmt::Debug for DefaultChain {
 }
 
 impl DefaultChain {
-    /// The chain as `new Credential()` builds it from `env`.
+    /// The chain as `new Credential()` builds it from `env`: environment, OIDC (when its three
+    /// variables are set), CLI profile, INI profile, ECS metadata, credentials URI (when set).
+    /// A step that cannot be built (disabled, incomplete) is left out, as in the official chain.
     pub fn build(env: &Env) -> Self {
-        let steps: Vec<Arc<dyn CredentialsProvider>> =
+        let mut steps: Vec<Arc<dyn CredentialsProvider>> =
             vec![Arc::new(EnvProvider::new(env.clone()))];
+        if oidc::configured_by_env(env) {
+            if let Ok(p) = oidc::build(OidcOptions::default(), env) {
+                steps.push(Arc::new(p));
+            }
+        }
+        if let Ok(p) = CliProfileProvider::build(None, env) {
+            steps.push(Arc::new(p));
+        }
+        steps.push(Arc::new(IniProfileProvider::build(None, env)));
+        if let Ok(p) = ecs::build(EcsOptions::default(), env) {
+            steps.push(Arc::new(p));
+        }
+        if env.get(crate::env::vars::CREDENTIALS_URI).is_some() {
+            if let Ok(p) = uri::build(UriOptions::default(), env) {
+                steps.push(Arc::new(p));
+            }
+        }
         DefaultChain::with_steps(steps)
     }
 

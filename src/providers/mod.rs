@@ -2,8 +2,11 @@
 
 pub mod bearer;
 pub mod chain;
+pub mod cloud_sso;
 pub mod ecs;
 pub mod env;
+pub mod external;
+pub mod oauth;
 pub mod oidc;
 pub mod ram_role_arn;
 pub mod static_ak;

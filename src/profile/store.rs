@@ -1,0 +1,318 @@
+//! Writing new tokens back into the CLI's `config.json`, safely:
+//!
+//! - atomic: a temporary file in the same directory, flushed to disk, then renamed over the
+//!   original, so a reader (or a crash) sees the old file or the new one, never a torn one;
+//! - the file's permission bits are kept (config.json holds secrets and is usually 0600);
+//! - an advisory lock on `config.json.lock` serialises read-modify-write cycles, so two processes
+//!   updating different profiles never lose each other's update;
+//! - every other profile and every field we do not know is kept as it was, in its order.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+
+fn profile_error(path: &Path, what: String) -> Error {
+    Error::new(
+        ErrorKind::Profile,
+        format!("cannot update '{}': {what}", path.display()),
+    )
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Sets `fields` on the profile named `profile`, following `source_profile` links until a profile
+/// of `mode`; the whole cycle runs under the advisory lock.
+pub fn update_profile(
+    path: &Path,
+    profile: &str,
+    mode: &str,
+    fields: Vec<(&str, Value)>,
+) -> Result<()> {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(path))
+        .map_err(|e| profile_error(path, format!("cannot open the lock file: {e}")))?;
+    lock.lock()
+        .map_err(|e| profile_error(path, format!("cannot lock: {e}")))?;
+    let result = update_locked(path, profile, mode, fields);
+    let _ = lock.unlock();
+    result
+}
+
+fn update_locked(path: &Path, profile: &str, mode: &str, fields: Vec<(&str, Value)>) -> Result<()> {
+    let text = fs::read_to_string(path).map_err(|e| profile_error(path, e.to_string()))?;
+    let mut config: Value =
+        serde_json::from_str(&text).map_err(|e| profile_error(path, format!("not JSON: {e}")))?;
+    let profiles = config
+        .get_mut("profiles")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| profile_error(path, "no profiles".into()))?;
+    let index = find(profiles, profile, mode, 0).ok_or_else(|| {
+        profile_error(
+            path,
+            format!("no {mode} profile reachable from '{profile}'"),
+        )
+    })?;
+    let target: &mut Map<String, Value> = profiles[index]
+        .as_object_mut()
+        .ok_or_else(|| profile_error(path, "a profile is not an object".into()))?;
+    for (key, value) in fields {
+        target.insert(key.to_owned(), value);
+    }
+    // Four-space indentation, as the official package writes the file.
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    serde::Serialize::serialize(&config, &mut serializer)
+        .map_err(|e| profile_error(path, e.to_string()))?;
+    out.push(b'\n');
+    write_atomic(path, &out).map_err(|e| profile_error(path, e.to_string()))
+}
+
+fn find(profiles: &[Value], name: &str, mode: &str, depth: usize) -> Option<usize> {
+    if depth > 64 {
+        return None;
+    }
+    let index = profiles
+        .iter()
+        .position(|p| p.get("name").and_then(Value::as_str) == Some(name))?;
+    let p = &profiles[index];
+    if p.get("mode").and_then(Value::as_str) == Some(mode) {
+        return Some(index);
+    }
+    let source = p.get("source_profile").and_then(Value::as_str)?;
+    find(profiles, source, mode, depth + 1)
+}
+
+/// Replaces `path` with `bytes` atomically, keeping its permission bits.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        crate::sts::nonce()
+    ));
+    let permissions = fs::metadata(path).map(|m| m.permissions()).ok();
+    let written = (|| {
+        let mut file = File::create(&tmp)?;
+        if let Some(p) = &permissions {
+            fs::set_permissions(&tmp, p.clone())?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "acn-store-{tag}-{}-{}",
+            std::process::id(),
+            crate::sts::nonce()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    const CONFIG: &str = r#"{
+    "current": "ext",
+    "profiles": [
+        {"name": "ak", "mode": "AK", "access_key_id": "a", "access_key_secret": "b", "x_unknown": [1, 2]},
+        {"name": "ext", "mode": "External", "process_command": "tool", "zeta": 1, "alpha": 2},
+        {"name": "ext2", "mode": "External", "process_command": "tool2"},
+        {"name": "chained", "mode": "ChainableRamRoleArn", "source_profile": "ext"}
+    ],
+    "meta_path": "kept"
+}"#;
+
+    #[test]
+    fn updates_one_profile_and_keeps_everything_else() {
+        let dir = temp_dir("keep");
+        let path = dir.join("config.json");
+        fs::write(&path, CONFIG).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        update_profile(
+            &path,
+            "chained",
+            "External",
+            vec![("access_key_id", Value::from("new-id"))],
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["profiles"][1]["access_key_id"], "new-id");
+        assert_eq!(v["profiles"][0]["x_unknown"], serde_json::json!([1, 2]));
+        assert_eq!(v["meta_path"], "kept");
+        let keys: Vec<&String> = v["profiles"][1].as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "name",
+                "mode",
+                "process_command",
+                "zeta",
+                "alpha",
+                "access_key_id"
+            ]
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unreachable_profile_is_an_error() {
+        let dir = temp_dir("missing");
+        let path = dir.join("config.json");
+        fs::write(&path, CONFIG).unwrap();
+        let e = update_profile(&path, "ak", "External", vec![]).unwrap_err();
+        assert!(e
+            .message()
+            .contains("no External profile reachable from 'ak'"));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    // Child-process helpers: the tests below re-run this test binary as writers.
+    fn child(test: &str, envs: &[(&str, String)]) -> Command {
+        let mut c = Command::new(std::env::current_exe().unwrap());
+        c.args(["--exact", test, "--ignored", "--test-threads=1"]);
+        c.stdout(std::process::Stdio::null());
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Writer process: updates `ACN_PROFILE` `ACN_ROUNDS` times with its round number.
+    #[test]
+    #[ignore]
+    fn writer_child() {
+        let Ok(path) = std::env::var("ACN_CONFIG") else {
+            return;
+        };
+        let profile = std::env::var("ACN_PROFILE").unwrap();
+        let rounds: u64 = std::env::var("ACN_ROUNDS").unwrap().parse().unwrap();
+        let padding = "p".repeat(200_000);
+        for round in 1..=rounds {
+            update_profile(
+                Path::new(&path),
+                &profile,
+                "External",
+                vec![
+                    ("round", Value::from(round)),
+                    ("padding", Value::from(padding.clone())),
+                ],
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_never_lose_an_update() {
+        let dir = temp_dir("concurrent");
+        let path = dir.join("config.json");
+        fs::write(&path, CONFIG).unwrap();
+        let spawn = |profile: &str| {
+            child(
+                "profile::store::tests::writer_child",
+                &[
+                    ("ACN_CONFIG", path.display().to_string()),
+                    ("ACN_PROFILE", profile.into()),
+                    ("ACN_ROUNDS", "40".into()),
+                ],
+            )
+            .spawn()
+            .unwrap()
+        };
+        let (mut a, mut b) = (spawn("ext"), spawn("ext2"));
+        assert!(a.wait().unwrap().success());
+        assert!(b.wait().unwrap().success());
+        let v: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            v["profiles"][1]["round"], 40,
+            "the last update of writer A is there"
+        );
+        assert_eq!(
+            v["profiles"][2]["round"], 40,
+            "the last update of writer B is there"
+        );
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_killed_writer_leaves_the_old_or_the_new_file_whole() {
+        let dir = temp_dir("killed");
+        let path = dir.join("config.json");
+        fs::write(&path, CONFIG).unwrap();
+        for delay_ms in [5u64, 20, 45, 80, 130] {
+            let mut writer = child(
+                "profile::store::tests::writer_child",
+                &[
+                    ("ACN_CONFIG", path.display().to_string()),
+                    ("ACN_PROFILE", "ext".into()),
+                    ("ACN_ROUNDS", "100000".into()),
+                ],
+            )
+            .spawn()
+            .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            writer.kill().unwrap();
+            writer.wait().unwrap();
+            let text = fs::read_to_string(&path).unwrap();
+            let v: Value = serde_json::from_str(&text).expect("config.json is whole after a kill");
+            assert_eq!(v["profiles"].as_array().unwrap().len(), 4);
+            assert_eq!(v["meta_path"], "kept");
+        }
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,291 @@
+//! `OAuth` CLI profiles: refresh the CLI's OAuth access token when it has 20 minutes or less left,
+//! exchange it for STS credentials, and write the new tokens back to config.json.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::credentials::Credentials;
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{self, Request};
+use crate::provider::BoxFuture;
+use crate::secret::Secret;
+use crate::session::{Policy, Refresher, SessionProvider};
+use crate::sts::percent_encode;
+use crate::time::{parse_expiration, truncate, utc_timestamp};
+
+/// Provider name of OAuth credentials.
+pub const NAME: &str = "oauth";
+
+/// Sign-in base URL and client id for a site type (`CN` or `INTL`).
+pub fn site(site_type: &str) -> Option<(&'static str, &'static str)> {
+    match site_type.to_ascii_uppercase().as_str() {
+        "CN" => Some(("https://oauth.aliyun.com", "4038181954557748008")),
+        "INTL" => Some(("https://oauth.alibabacloud.com", "4103531455503354461")),
+        _ => None,
+    }
+}
+
+/// Where to write refreshed tokens.
+#[derive(Clone, Debug)]
+pub struct WriteBack {
+    pub path: PathBuf,
+    pub profile: String,
+}
+
+struct Tokens {
+    access_token: Secret,
+    refresh_token: Secret,
+    access_token_expire: i64,
+}
+
+struct OAuthRefresher {
+    base: String,
+    client_id: String,
+    tokens: Mutex<Tokens>,
+    write_back: Option<WriteBack>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_in: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExchangeResponse {
+    access_key_id: Option<String>,
+    access_key_secret: Option<String>,
+    security_token: Option<String>,
+    expiration: Option<String>,
+}
+
+fn now_seconds() -> i64 {
+    (crate::time::epoch_millis() / 1000) as i64
+}
+
+impl OAuthRefresher {
+    fn timeouts() -> (Duration, Duration) {
+        (Duration::from_millis(5000), Duration::from_millis(10_000))
+    }
+
+    async fn refresh_access_token(&self) -> Result<()> {
+        let refresh = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .refresh_token
+            .clone();
+        let form = [
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh.expose().to_owned()),
+            ("client_id", self.client_id.clone()),
+            ("Timestamp", utc_timestamp()),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+        let (connect, read) = Self::timeouts();
+        let mut request = Request::new(
+            reqwest::Method::POST,
+            format!("{}/v1/token", self.base),
+            connect,
+            read,
+        )
+        .header("Content-Type", "application/x-www-form-urlencoded");
+        request.body = Some(form.into_bytes());
+        let response = http::send(request).await?;
+        if response.status != 200 {
+            return Err(Error::new(
+                ErrorKind::Http,
+                format!(
+                    "failed to refresh OAuth token, status code: {}",
+                    response.status
+                ),
+            ));
+        }
+        let parsed: TokenResponse = serde_json::from_slice(&response.body).map_err(|e| {
+            Error::new(
+                ErrorKind::Response,
+                format!("failed to refresh OAuth token, unmarshal fail: {e}"),
+            )
+        })?;
+        match (parsed.access_token, parsed.refresh_token) {
+            (Some(access), Some(refresh)) if !access.is_empty() && !refresh.is_empty() => {
+                let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+                t.access_token = Secret::new(access);
+                t.refresh_token = Secret::new(refresh);
+                t.access_token_expire =
+                    now_seconds() + parsed.expires_in.filter(|s| *s > 0).unwrap_or(3600);
+                Ok(())
+            }
+            _ => Err(Error::new(
+                ErrorKind::Response,
+                "failed to refresh OAuth token: access_token or refresh_token missing",
+            )),
+        }
+    }
+
+    async fn write_back(&self, c: &Credentials) {
+        let Some(wb) = self.write_back.clone() else {
+            return;
+        };
+        let (access, refresh, expire) = {
+            let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            (
+                t.access_token.expose().to_owned(),
+                t.refresh_token.expose().to_owned(),
+                t.access_token_expire,
+            )
+        };
+        let sts_expire = c
+            .expiration
+            .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let fields: Vec<(&str, Value)> = vec![
+            ("oauth_refresh_token", refresh.into()),
+            ("oauth_access_token", access.into()),
+            ("oauth_access_token_expire", expire.into()),
+            ("access_key_id", c.access_key_id.clone().into()),
+            (
+                "access_key_secret",
+                c.access_key_secret.expose().to_owned().into(),
+            ),
+            (
+                "sts_token",
+                c.security_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned())
+                    .unwrap_or_default()
+                    .into(),
+            ),
+            ("sts_expiration", sts_expire.into()),
+        ];
+        // A failed write-back must not fail the credential: the tokens stay valid in memory.
+        let _ = tokio::task::spawn_blocking(move || {
+            crate::profile::store::update_profile(&wb.path, &wb.profile, "OAuth", fields)
+        })
+        .await;
+    }
+}
+
+impl Refresher for OAuthRefresher {
+    fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
+        Box::pin(async move {
+            let needs_refresh = {
+                let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+                !t.refresh_token.is_empty()
+                    && (t.access_token.is_empty() || t.access_token_expire - now_seconds() <= 1200)
+            };
+            if needs_refresh {
+                self.refresh_access_token().await?;
+            }
+            let access = self
+                .tokens
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .access_token
+                .clone();
+            let (connect, read) = Self::timeouts();
+            let request = Request::new(
+                reqwest::Method::POST,
+                format!("{}/v1/exchange", self.base),
+                connect,
+                read,
+            )
+            .header("Content-Type", "application/json")
+            .header("Authorization", format!("Bearer {}", access.expose()));
+            let response = http::send(request).await?;
+            if response.status != 200 {
+                return Err(Error::new(
+                    ErrorKind::Http,
+                    format!(
+                        "get session token from OAuth failed: HTTP {}, {}",
+                        response.status,
+                        truncate(&response.text().replace(access.expose(), "<redacted>"), 200)
+                    ),
+                ));
+            }
+            let data: ExchangeResponse = serde_json::from_slice(&response.body).map_err(|e| {
+                Error::new(
+                    ErrorKind::Response,
+                    format!("get session token from OAuth failed, unmarshal fail: {e}"),
+                )
+            })?;
+            let credentials = match (
+                data.access_key_id,
+                data.access_key_secret,
+                data.security_token,
+                data.expiration,
+            ) {
+                (Some(id), Some(secret), Some(token), Some(exp))
+                    if !id.is_empty() && !secret.is_empty() && !token.is_empty() =>
+                {
+                    let mut c = Credentials::access_key(id, Secret::new(secret), NAME);
+                    c.security_token = Some(Secret::new(token));
+                    c.expiration = Some(parse_expiration(&exp)?);
+                    c
+                }
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::Response,
+                        "refresh session token from OAuth failed, fail to get credentials",
+                    ))
+                }
+            };
+            self.write_back(&credentials).await;
+            Ok(credentials)
+        })
+    }
+
+    fn provider_name(&self) -> String {
+        NAME.to_owned()
+    }
+}
+
+/// What an OAuth profile holds.
+#[derive(Clone, Debug, Default)]
+pub struct OAuthOptions {
+    pub sign_in_url: String,
+    pub client_id: String,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub access_token_expire: Option<i64>,
+    pub write_back: Option<WriteBack>,
+}
+
+/// Builds the caching OAuth provider.
+pub fn build(options: OAuthOptions) -> Result<SessionProvider> {
+    if options.client_id.is_empty() {
+        return Err(Error::new(ErrorKind::Profile, "the clientId is empty"));
+    }
+    let base = crate::providers::cloud_sso::origin(&options.sign_in_url)
+        .ok_or_else(|| Error::new(ErrorKind::Profile, "the url for sign-in is empty"))?;
+    let access = options.access_token.unwrap_or_default();
+    let refresh = options.refresh_token.unwrap_or_default();
+    if access.is_empty() && refresh.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Profile,
+            "OAuth access token and refresh token are empty, please re-login with cli.",
+        ));
+    }
+    Ok(SessionProvider::new(
+        Arc::new(OAuthRefresher {
+            base,
+            client_id: options.client_id,
+            tokens: Mutex::new(Tokens {
+                access_token: Secret::new(access),
+                refresh_token: Secret::new(refresh),
+                access_token_expire: options.access_token_expire.unwrap_or(0),
+            }),
+            write_back: options.write_back,
+        }),
+        Policy::default(),
+    ))
+}
