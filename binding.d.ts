@@ -21,6 +21,34 @@ export declare class NativeCredential {
   resolve(): Promise<NativeOutcome>
 }
 
+/** The native half of the exported provider classes. */
+export declare class NativeProvider {
+  /**
+   * Builds a provider of `kind` (`static_ak`, `ram_role_arn`, `default`, ...) from builder
+   * options; `source` is the previous provider of a role provider.
+   */
+  static create(kind: string, options: NativeProviderOptions, source?: NativeProvider | undefined | null): NativeProvider
+  /**
+   * Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
+   * keeping the process alive) so native providers can use it as their source.
+   */
+  static fromJs(getCredentials: JsGetCredentials, name: string): NativeProvider
+  /** The official provider name (`ram_role_arn/static_ak`, `default`, ...). */
+  get name(): string
+  /** Stops background refresh (ECS `asyncCredentialUpdateEnabled`). */
+  close(): void
+  /** Resolves the provider's credentials. */
+  resolve(): Promise<NativeOutcome>
+}
+
+/** What a JavaScript provider's `getCredentials()` resolved to, normalised by `index.js`. */
+export interface JsCredentials {
+  accessKeyId?: string
+  accessKeySecret?: string
+  securityToken?: string
+  providerName?: string
+}
+
 /** Options of a credential, already type-checked by `index.js`. */
 export interface NativeConfig {
   type?: string
@@ -61,6 +89,30 @@ export interface NativeFailure {
 export interface NativeOutcome {
   value?: NativeSnapshot
   error?: NativeFailure
+}
+
+/** Options of the exported provider builders (`with...()` setters), already type-checked. */
+export interface NativeProviderOptions {
+  accessKeyId?: string
+  accessKeySecret?: string
+  securityToken?: string
+  roleArn?: string
+  roleSessionName?: string
+  durationSeconds?: number
+  policy?: string
+  externalId?: string
+  stsEndpoint?: string
+  stsRegionId?: string
+  enableVpc?: boolean
+  oidcProviderArn?: string
+  oidcTokenFilePath?: string
+  roleName?: string
+  disableIMDSv1?: boolean
+  asyncCredentialUpdateEnabled?: boolean
+  credentialsURI?: string
+  profileName?: string
+  readTimeout?: number
+  connectTimeout?: number
 }
 
 /** One resolved credential, with how long it may be reused without asking again. */

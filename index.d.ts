@@ -145,6 +145,150 @@ declare namespace Credential {
     getCredentials: () => Promise<Credentials>;
     getProviderName: () => string;
   }
+
+  /** Base of the exported providers: native, cached, composable. */
+  abstract class NativeBackedProvider implements CredentialsProvider {
+    /** Resolves to `{ accessKeyId, accessKeySecret, securityToken, providerName }`. */
+    getCredentials(): Promise<Credentials>;
+    /** The official provider name. */
+    getProviderName(): string;
+  }
+
+  /** Setters every session-provider builder has. */
+  interface TimeoutSetters<B> {
+    /** Read timeout in milliseconds. */
+    withReadTimeout(readTimeout: number): B;
+    /** Connect timeout in milliseconds. */
+    withConnectTimeout(connectTimeout: number): B;
+  }
+
+  interface RoleSetters<B> extends TimeoutSetters<B> {
+    withRoleArn(roleArn: string): B;
+    withRoleSessionName(roleSessionName: string): B;
+    /** Session lifetime in seconds; default 3600, at least 900. */
+    withDurationSeconds(durationSeconds: number): B;
+    withPolicy(policy: string): B;
+    /** STS endpoint host, or a URL whose scheme is used as given. */
+    withStsEndpoint(stsEndpoint: string): B;
+    withStsRegionId(stsRegionId: string): B;
+    withEnableVpc(enableVpc: boolean): B;
+  }
+
+  /** Builds a {@link StaticAKCredentialsProvider}. */
+  export interface StaticAKCredentialsProviderBuilder {
+    withAccessKeyId(accessKeyId: string): this;
+    withAccessKeySecret(accessKeySecret: string): this;
+    /** @throws `the access key id is empty` / `the access key secret is empty` (after the environment fallbacks). */
+    build(): StaticAKCredentialsProvider;
+  }
+  /** A fixed AccessKey (`static_ak`). */
+  export class StaticAKCredentialsProvider extends NativeBackedProvider {
+    static builder(): StaticAKCredentialsProviderBuilder;
+  }
+
+  /** Builds a {@link StaticSTSCredentialsProvider}. */
+  export interface StaticSTSCredentialsProviderBuilder {
+    withAccessKeyId(accessKeyId: string): this;
+    withAccessKeySecret(accessKeySecret: string): this;
+    withSecurityToken(securityToken: string): this;
+    /** @throws the official messages for a missing id, secret or token. */
+    build(): StaticSTSCredentialsProvider;
+  }
+  /** A fixed STS token (`static_sts`). */
+  export class StaticSTSCredentialsProvider extends NativeBackedProvider {
+    static builder(): StaticSTSCredentialsProviderBuilder;
+  }
+
+  /** Builds a {@link RAMRoleARNCredentialsProvider}. */
+  export interface RAMRoleARNCredentialsProviderBuilder extends RoleSetters<RAMRoleARNCredentialsProviderBuilder> {
+    /** The provider whose credentials sign AssumeRole: one of ours or any JavaScript provider. */
+    withCredentialsProvider(provider: CredentialsProvider): this;
+    withExternalId(externalId: string): this;
+    /** @throws `must specify a previous credentials provider to asssume role`, `the RoleArn is empty`, the duration message. */
+    build(): RAMRoleARNCredentialsProvider;
+  }
+  /** AssumeRole over another provider (`ram_role_arn/<source>`). */
+  export class RAMRoleARNCredentialsProvider extends NativeBackedProvider {
+    static builder(): RAMRoleARNCredentialsProviderBuilder;
+  }
+
+  /** Builds an {@link OIDCRoleArnCredentialsProvider}. */
+  export interface OIDCRoleArnCredentialsProviderBuilder extends RoleSetters<OIDCRoleArnCredentialsProviderBuilder> {
+    withOIDCProviderArn(oidcProviderArn: string): this;
+    withOIDCTokenFilePath(oidcTokenFilePath: string): this;
+    /** @throws the official messages for a missing role ARN, provider ARN or token file. */
+    build(): OIDCRoleArnCredentialsProvider;
+  }
+  /** AssumeRoleWithOIDC with a token file re-read at each refresh (`oidc_role_arn`). */
+  export class OIDCRoleArnCredentialsProvider extends NativeBackedProvider {
+    static builder(): OIDCRoleArnCredentialsProviderBuilder;
+  }
+
+  /** Builds an {@link ECSRAMRoleCredentialsProvider}. */
+  export interface ECSRAMRoleCredentialsProviderBuilder extends TimeoutSetters<ECSRAMRoleCredentialsProviderBuilder> {
+    withRoleName(roleName: string): this;
+    withDisableIMDSv1(disableIMDSv1: boolean): this;
+    withAsyncCredentialUpdateEnabled(enabled: boolean): this;
+    /** @throws `IMDS credentials is disabled` when `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`. */
+    build(): ECSRAMRoleCredentialsProvider;
+  }
+  /** The ECS instance RAM role (`ecs_ram_role`). */
+  export class ECSRAMRoleCredentialsProvider extends NativeBackedProvider {
+    static builder(): ECSRAMRoleCredentialsProviderBuilder;
+    /** Stops the background refresh. */
+    close(): void;
+  }
+
+  /** Builds a {@link URICredentialsProvider}. */
+  export interface URICredentialsProviderBuilder extends TimeoutSetters<URICredentialsProviderBuilder> {
+    withCredentialsURI(credentialsURI: string): this;
+    build(): URICredentialsProvider;
+  }
+  /** Credentials served by a URI (`credential_uri`). */
+  export class URICredentialsProvider extends NativeBackedProvider {
+    static builder(): URICredentialsProviderBuilder;
+  }
+
+  /** Builds an {@link EnvironmentVariableCredentialsProvider}. */
+  export interface EnvironmentVariableCredentialsProviderBuilder {
+    build(): EnvironmentVariableCredentialsProvider;
+  }
+  /** `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` / `ALIBABA_CLOUD_SECURITY_TOKEN` (`env`). */
+  export class EnvironmentVariableCredentialsProvider extends NativeBackedProvider {
+    static builder(): EnvironmentVariableCredentialsProviderBuilder;
+  }
+
+  /** Builds a {@link ProfileCredentialsProvider}. */
+  export interface ProfileCredentialsProviderBuilder {
+    /** The INI section; default `ALIBABA_CLOUD_PROFILE`, then `default`. */
+    withProfileName(profileName: string): this;
+    build(): ProfileCredentialsProvider;
+  }
+  /** The INI file `~/.alibabacloud/credentials` or `ALIBABA_CLOUD_CREDENTIALS_FILE` (`profile`). */
+  export class ProfileCredentialsProvider extends NativeBackedProvider {
+    static builder(): ProfileCredentialsProviderBuilder;
+  }
+
+  /** Builds a {@link CLIProfileCredentialsProvider}. */
+  export interface CLIProfileCredentialsProviderBuilder {
+    /** The CLI profile; default `ALIBABA_CLOUD_PROFILE`, then the file's `current`. */
+    withProfileName(profileName: string): this;
+    /** @throws `the CLI profile is disabled` when `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`. */
+    build(): CLIProfileCredentialsProvider;
+  }
+  /** The Alibaba Cloud CLI's `~/.aliyun/config.json` or `ALIBABA_CLOUD_CONFIG_FILE` (`cli_profile`). */
+  export class CLIProfileCredentialsProvider extends NativeBackedProvider {
+    static builder(): CLIProfileCredentialsProviderBuilder;
+  }
+
+  /** Builds a {@link DefaultCredentialsProvider}. */
+  export interface DefaultCredentialsProviderBuilder {
+    build(): DefaultCredentialsProvider;
+  }
+  /** The default chain (`default`). */
+  export class DefaultCredentialsProvider extends NativeBackedProvider {
+    static builder(): DefaultCredentialsProviderBuilder;
+  }
 }
 
 export = Credential;

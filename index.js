@@ -7,6 +7,7 @@
 
 const { inspect } = require('node:util')
 const { NativeCredential } = require('./binding.js')
+const providers = require('./providers.js')
 
 // Every option of the official Config and the JavaScript type it takes. `durationSeconds`,
 // `enableIMDSv2` and `metadataTokenDuration` are accepted and ignored, as the official code does.
@@ -315,4 +316,14 @@ module.exports.default = Credential
 module.exports.Credential = Credential
 module.exports.Config = Config
 module.exports.CredentialModel = CredentialModel
+module.exports.DefaultCredentialsProvider = providers.DefaultCredentialsProvider
+module.exports.StaticAKCredentialsProvider = providers.StaticAKCredentialsProvider
+module.exports.StaticSTSCredentialsProvider = providers.StaticSTSCredentialsProvider
+module.exports.RAMRoleARNCredentialsProvider = providers.RAMRoleARNCredentialsProvider
+module.exports.OIDCRoleArnCredentialsProvider = providers.OIDCRoleArnCredentialsProvider
+module.exports.ECSRAMRoleCredentialsProvider = providers.ECSRAMRoleCredentialsProvider
+module.exports.URICredentialsProvider = providers.URICredentialsProvider
+module.exports.EnvironmentVariableCredentialsProvider = providers.EnvironmentVariableCredentialsProvider
+module.exports.ProfileCredentialsProvider = providers.ProfileCredentialsProvider
+module.exports.CLIProfileCredentialsProvider = providers.CLIProfileCredentialsProvider
 Object.defineProperty(module.exports, '__esModule', { value: true })

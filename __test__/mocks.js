@@ -139,6 +139,8 @@ async function startSts({ tls = true, keys = {}, oidcToken = null, expiresInMs =
     }
     state.issued++
     const n = state.issued
+    // Issued credentials can sign later AssumeRole calls (role chaining).
+    keys[`STS.issued-${n}`] = { secret: `issued-secret-${n}`, token: `issued-token-${n}` }
     json(res, 200, {
       RequestId: `req-${state.requests.length}`,
       AssumedRoleUser: { Arn: `${form.RoleArn}/${form.RoleSessionName}`, AssumedRoleId: `id:${form.RoleSessionName}` },
@@ -250,4 +252,47 @@ async function startUri({ tls = false, expiresInMs = 3600_000 } = {}) {
   }
 }
 
-module.exports = { TEST_CA, startSts, startMetadata, startUri, stringToSign, hmacSha1, utc }
+/**
+ * A mock CloudSSO portal (`POST /cloud-credentials`) and OAuth service (`POST /v1/token`,
+ * `POST /v1/exchange`) on one HTTPS server. `accessToken` is what CloudSSO and the exchange accept;
+ * `/v1/token` trades `refreshToken` for a new pair.
+ */
+async function startSignIn({ accessToken = 'sso-access-token', refreshToken = 'oauth-refresh-1', expiresInMs = 3600_000 } = {}) {
+  const state = { requests: [], accessToken, refreshToken, issued: 0, refreshed: 0, expiresInMs }
+  const server = https.createServer(tlsOptions(), async (req, res) => {
+    const body = await readBody(req)
+    const record = { method: req.method, path: req.url, headers: req.headers, body }
+    state.requests.push(record)
+    if (await applyFault(state, res)) return
+    const bearer = (req.headers.authorization || '').replace(/^Bearer /, '')
+    const issue = (shape) => {
+      state.issued++
+      const n = state.issued
+      const c = { id: `STS.signin-${n}`, secret: `signin-secret-${n}`, token: `signin-token-${n}`, exp: new Date(Date.now() + state.expiresInMs).toISOString() }
+      return shape(c)
+    }
+    if (req.method === 'POST' && req.url === '/cloud-credentials') {
+      if (bearer !== state.accessToken) return json(res, 401, { Code: 'InvalidToken' })
+      const parsed = JSON.parse(body || '{}')
+      if (!parsed.AccountId || !parsed.AccessConfigurationId) return json(res, 400, { Code: 'MissingParameter' })
+      return json(res, 200, issue((c) => ({ CloudCredential: { AccessKeyId: c.id, AccessKeySecret: c.secret, SecurityToken: c.token, Expiration: c.exp } })))
+    }
+    if (req.method === 'POST' && req.url === '/v1/token') {
+      const form = Object.fromEntries(new URLSearchParams(body))
+      if (form.grant_type !== 'refresh_token' || form.refresh_token !== state.refreshToken || !form.client_id) return json(res, 400, { error: 'invalid_grant' })
+      state.refreshed++
+      state.accessToken = `oauth-access-${state.refreshed + 1}`
+      state.refreshToken = `oauth-refresh-${state.refreshed + 1}`
+      return json(res, 200, { access_token: state.accessToken, refresh_token: state.refreshToken, expires_in: 7200 })
+    }
+    if (req.method === 'POST' && req.url === '/v1/exchange') {
+      if (bearer !== state.accessToken) return json(res, 401, { error: 'invalid_token' })
+      return json(res, 200, issue((c) => ({ accessKeyId: c.id, accessKeySecret: c.secret, securityToken: c.token, expiration: c.exp })))
+    }
+    json(res, 404, { Code: 'NotFound' })
+  })
+  const { port, close } = await listen(server)
+  return { state, port, url: `https://127.0.0.1:${port}`, close }
+}
+
+module.exports = { TEST_CA, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc }

@@ -16,4 +16,7 @@ pub trait CredentialsProvider: Send + Sync {
 
     /// The official name of this provider (`static_ak`, `env`, `default`, ...).
     fn provider_name(&self) -> String;
+
+    /// Stops background refresh, if the provider runs one (the official ECS provider's `close()`).
+    fn close(&self) {}
 }

@@ -76,6 +76,7 @@ pub struct SessionCache {
     state: Mutex<State>,
     refresh_lock: tokio::sync::Mutex<()>,
     me: Weak<SessionCache>,
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -113,6 +114,7 @@ impl SessionCache {
             state: Mutex::new(State::default()),
             refresh_lock: tokio::sync::Mutex::new(()),
             me: me.clone(),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         });
         if policy.background {
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
@@ -285,12 +287,15 @@ impl SessionCache {
 async fn background_loop(cache: Weak<SessionCache>) {
     loop {
         let wait = match cache.upgrade() {
-            Some(c) => c.next_wake(),
-            None => return,
+            Some(c) if !c.stopped.load(std::sync::atomic::Ordering::Relaxed) => c.next_wake(),
+            _ => return,
         };
         // Wake at least once a minute to notice that the credential was dropped.
         tokio::time::sleep(wait.clamp(Duration::from_millis(50), Duration::from_secs(60))).await;
         let Some(c) = cache.upgrade() else { return };
+        if c.stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let due = {
             let st = c.lock();
             let now = SystemTime::now();
@@ -327,6 +332,12 @@ impl CredentialsProvider for SessionProvider {
 
     fn provider_name(&self) -> String {
         self.cache.refresher.provider_name()
+    }
+
+    fn close(&self) {
+        self.cache
+            .stopped
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 
 use crate::config::Config;
@@ -185,6 +186,249 @@ impl NativeCredential {
     pub async fn resolve(&self) -> NativeOutcome {
         let credential = self.inner.clone();
         match credential.provider().get_credentials().await {
+            Ok(credentials) => NativeOutcome {
+                value: Some(credentials.into()),
+                error: None,
+            },
+            Err(e) => NativeOutcome {
+                value: None,
+                error: Some(e.into()),
+            },
+        }
+    }
+}
+
+/// Options of the exported provider builders (`with...()` setters), already type-checked.
+#[napi(object)]
+#[derive(Default)]
+pub struct NativeProviderOptions {
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
+    pub security_token: Option<String>,
+    pub role_arn: Option<String>,
+    pub role_session_name: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub policy: Option<String>,
+    pub external_id: Option<String>,
+    pub sts_endpoint: Option<String>,
+    pub sts_region_id: Option<String>,
+    pub enable_vpc: Option<bool>,
+    pub oidc_provider_arn: Option<String>,
+    pub oidc_token_file_path: Option<String>,
+    pub role_name: Option<String>,
+    #[napi(js_name = "disableIMDSv1")]
+    pub disable_imds_v1: Option<bool>,
+    pub async_credential_update_enabled: Option<bool>,
+    #[napi(js_name = "credentialsURI")]
+    pub credentials_uri: Option<String>,
+    pub profile_name: Option<String>,
+    pub read_timeout: Option<f64>,
+    pub connect_timeout: Option<f64>,
+}
+
+/// What a JavaScript provider's `getCredentials()` resolved to, normalised by `index.js`.
+#[napi(object)]
+pub struct JsCredentials {
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
+    pub security_token: Option<String>,
+    pub provider_name: Option<String>,
+}
+
+type JsGetCredentials = ThreadsafeFunction<(), Promise<JsCredentials>, (), Status, false, true>;
+
+/// A JavaScript provider (any object with `getCredentials()`), usable where the core takes one.
+struct JsProvider {
+    get_credentials: Arc<JsGetCredentials>,
+    name: String,
+}
+
+impl crate::provider::CredentialsProvider for JsProvider {
+    fn get_credentials(&self) -> crate::provider::BoxFuture<'_, crate::error::Result<Credentials>> {
+        let call = self.get_credentials.clone();
+        let name = self.name.clone();
+        Box::pin(async move {
+            let failed = |e: napi::Error| {
+                CoreError::new(
+                    crate::error::ErrorKind::Provider,
+                    format!("the {name} provider failed: {}", e.reason),
+                )
+            };
+            let promise = call.call_async(()).await.map_err(failed)?;
+            let c = promise.await.map_err(failed)?;
+            let id = c.access_key_id.unwrap_or_default();
+            let secret = c.access_key_secret.unwrap_or_default();
+            if id.is_empty() || secret.is_empty() {
+                return Err(CoreError::new(
+                    crate::error::ErrorKind::Provider,
+                    format!("the {name} provider returned no accessKeyId or accessKeySecret"),
+                ));
+            }
+            let mut out = Credentials::access_key(
+                id,
+                crate::secret::Secret::new(secret),
+                c.provider_name.unwrap_or(name),
+            );
+            out.security_token = c
+                .security_token
+                .filter(|t| !t.is_empty())
+                .map(crate::secret::Secret::new);
+            // A JavaScript provider caches on its own terms: ask it every time.
+            out.reuse_until = Some(SystemTime::now());
+            Ok(out)
+        })
+    }
+
+    fn provider_name(&self) -> String {
+        self.name.clone()
+    }
+}
+
+/// The native half of the exported provider classes.
+#[napi]
+pub struct NativeProvider {
+    inner: Arc<dyn crate::provider::CredentialsProvider>,
+}
+
+fn provider_options(
+    kind: &str,
+    o: NativeProviderOptions,
+    source: Option<Arc<dyn crate::provider::CredentialsProvider>>,
+    env: &ProcessEnv,
+) -> crate::error::Result<Arc<dyn crate::provider::CredentialsProvider>> {
+    use crate::providers::*;
+    Ok(match kind {
+        "static_ak" => Arc::new(static_ak::StaticAkProvider::build(
+            o.access_key_id,
+            o.access_key_secret,
+            env,
+        )?),
+        "static_sts" => Arc::new(static_sts::StaticStsProvider::build(
+            o.access_key_id,
+            o.access_key_secret,
+            o.security_token,
+            env,
+        )?),
+        "ram_role_arn" => {
+            let source = source.ok_or_else(|| {
+                CoreError::config("must specify a previous credentials provider to asssume role")
+            })?;
+            Arc::new(ram_role_arn::build(
+                source,
+                ram_role_arn::RamRoleArnOptions {
+                    role_arn: o.role_arn,
+                    role_session_name: o.role_session_name,
+                    duration_seconds: o.duration_seconds,
+                    policy: o.policy,
+                    external_id: o.external_id,
+                    sts_endpoint: o.sts_endpoint,
+                    sts_region_id: o.sts_region_id,
+                    enable_vpc: o.enable_vpc,
+                    connect_timeout: o.connect_timeout,
+                    read_timeout: o.read_timeout,
+                },
+                env,
+            )?)
+        }
+        "oidc_role_arn" => Arc::new(oidc::build(
+            oidc::OidcOptions {
+                role_arn: o.role_arn,
+                oidc_provider_arn: o.oidc_provider_arn,
+                oidc_token_file_path: o.oidc_token_file_path,
+                role_session_name: o.role_session_name,
+                duration_seconds: o.duration_seconds,
+                policy: o.policy,
+                sts_endpoint: o.sts_endpoint,
+                sts_region_id: o.sts_region_id,
+                enable_vpc: o.enable_vpc,
+                connect_timeout: o.connect_timeout,
+                read_timeout: o.read_timeout,
+            },
+            env,
+        )?),
+        "ecs_ram_role" => Arc::new(ecs::build(
+            ecs::EcsOptions {
+                role_name: o.role_name,
+                disable_imds_v1: o.disable_imds_v1,
+                async_credential_update_enabled: o.async_credential_update_enabled,
+                connect_timeout: o.connect_timeout,
+                read_timeout: o.read_timeout,
+            },
+            env,
+        )?),
+        "credential_uri" => Arc::new(uri::build(
+            uri::UriOptions {
+                credentials_uri: o.credentials_uri,
+                connect_timeout: o.connect_timeout,
+                read_timeout: o.read_timeout,
+            },
+            env,
+        )?),
+        "env" => Arc::new(env::EnvProvider::new(env.clone())),
+        "profile" => Arc::new(crate::profile::ini_provider::IniProfileProvider::build(
+            o.profile_name,
+            env,
+        )),
+        "cli_profile" => Arc::new(crate::profile::cli::CliProfileProvider::build(
+            o.profile_name,
+            env,
+        )?),
+        "default" => Arc::new(chain::DefaultChain::build(env)),
+        other => {
+            return Err(CoreError::config(format!(
+                "unknown provider kind '{other}'"
+            )))
+        }
+    })
+}
+
+#[napi]
+impl NativeProvider {
+    /// Builds a provider of `kind` (`static_ak`, `ram_role_arn`, `default`, ...) from builder
+    /// options; `source` is the previous provider of a role provider.
+    #[napi(factory)]
+    pub fn create(
+        env: Env,
+        kind: String,
+        options: NativeProviderOptions,
+        source: Option<&NativeProvider>,
+    ) -> napi::Result<Self> {
+        let source = source.map(|s| s.inner.clone());
+        let inner = within_runtime_if_available(|| {
+            provider_options(&kind, options, source, &ProcessEnv::process())
+        })
+        .map_err(|e| throw(&env, e))?;
+        Ok(NativeProvider { inner })
+    }
+
+    /// Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
+    /// keeping the process alive) so native providers can use it as their source.
+    #[napi(factory)]
+    pub fn from_js(get_credentials: JsGetCredentials, name: String) -> Self {
+        NativeProvider {
+            inner: Arc::new(JsProvider {
+                get_credentials: Arc::new(get_credentials),
+                name,
+            }),
+        }
+    }
+
+    /// The official provider name (`ram_role_arn/static_ak`, `default`, ...).
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.inner.provider_name()
+    }
+
+    /// Stops background refresh (ECS `asyncCredentialUpdateEnabled`).
+    #[napi]
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    /// Resolves the provider's credentials.
+    #[napi]
+    pub async fn resolve(&self) -> NativeOutcome {
+        match self.inner.get_credentials().await {
             Ok(credentials) => NativeOutcome {
                 value: Some(credentials.into()),
                 error: None,
