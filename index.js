@@ -9,6 +9,8 @@ const { inspect } = require('node:util')
 const { NativeCredential } = require('./binding.js')
 const providers = require('./providers.js')
 
+const { typeError, nativeError, isCredentialsProvider } = providers
+
 // Every option of the official Config and the JavaScript type it takes. `durationSeconds`,
 // `enableIMDSv2` and `metadataTokenDuration` are accepted and ignored, as the official code does.
 const OPTION_TYPES = {
@@ -43,12 +45,6 @@ const OPTION_NAMES = Object.keys(OPTION_TYPES)
 const PROVIDER_PIN_MS = 10_000
 const IGNORED_OPTIONS = new Set(['durationSeconds', 'enableIMDSv2', 'metadataTokenDuration'])
 const SECRET_OPTIONS = new Set(['accessKeySecret', 'securityToken', 'bearerToken', 'externalId'])
-
-function typeError(message) {
-  const error = new TypeError(message)
-  error.code = 'ERR_INVALID_ARG_TYPE'
-  return error
-}
 
 function describeType(value) {
   if (value === null) return 'null'
@@ -90,12 +86,6 @@ function toNativeConfig(config) {
     if (!IGNORED_OPTIONS.has(name)) native[name] = coerced
   }
   return native
-}
-
-function nativeError(failure) {
-  const error = new Error(failure.message)
-  error.code = failure.code
-  return error
 }
 
 /** The options of a credential; see the README for each. Fields may be assigned after construction. */
@@ -180,15 +170,6 @@ function clonerOf(model) {
     return () => ({ accessKeyId, accessKeySecret, securityToken, bearerToken, type })
   }
   return () => ({ ...model })
-}
-
-function isCredentialsProvider(value) {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof value.getCredentials === 'function' &&
-    typeof value.getProviderName === 'function'
-  )
 }
 
 /**

@@ -236,6 +236,8 @@ makeBuilder(CLIProfileCredentialsProvider, 'cli_profile', ['withProfileName'], f
 makeBuilder(DefaultCredentialsProvider, 'default', [], false)
 
 module.exports = {
+  typeError,
+  nativeError,
   isCredentialsProvider,
   StaticAKCredentialsProvider,
   StaticSTSCredentialsProvider,

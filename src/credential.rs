@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::provider::CredentialsProvider;
 use crate::providers::ecs::{self, EcsOptions};
 use crate::providers::oidc::{self, OidcOptions};
-use crate::providers::ram_role_arn::{self, RamRoleArnOptions};
+use crate::providers::ram_role_arn::{self, RamRoleArnOptions, StsSettings};
 use crate::providers::uri::{self, UriOptions};
 use crate::providers::{
     bearer::BearerProvider, chain::DefaultChain, static_ak::StaticAkProvider,
@@ -19,6 +19,19 @@ use crate::secret::Secret;
 /// The `type` values this package supports, in the order the error message lists them.
 pub const SUPPORTED_TYPES: &str =
     "access_key, sts, ecs_ram_role, ram_role_arn, oidc_role_arn, credentials_uri, bearer";
+
+fn sts_settings(config: &Config) -> StsSettings {
+    StsSettings {
+        role_session_name: config.role_session_name.clone(),
+        duration_seconds: config.role_session_expiration,
+        policy: config.policy.clone(),
+        sts_endpoint: config.sts_endpoint.clone(),
+        sts_region_id: config.sts_region_id.clone(),
+        enable_vpc: config.enable_vpc,
+        connect_timeout: config.connect_timeout,
+        read_timeout: config.timeout,
+    }
+}
 
 /// A configured credential: its `type` and the provider that serves it.
 pub struct Credential {
@@ -91,15 +104,8 @@ impl Credential {
                     source,
                     RamRoleArnOptions {
                         role_arn: config.role_arn.clone(),
-                        role_session_name: config.role_session_name.clone(),
-                        duration_seconds: config.role_session_expiration,
-                        policy: config.policy.clone(),
                         external_id: config.external_id.clone(),
-                        sts_endpoint: config.sts_endpoint.clone(),
-                        sts_region_id: config.sts_region_id.clone(),
-                        enable_vpc: config.enable_vpc,
-                        connect_timeout: config.connect_timeout,
-                        read_timeout: config.timeout,
+                        sts: sts_settings(config),
                     },
                     env,
                 )?)
@@ -109,14 +115,7 @@ impl Credential {
                     role_arn: config.role_arn.clone(),
                     oidc_provider_arn: config.oidc_provider_arn.clone(),
                     oidc_token_file_path: config.oidc_token_file_path.clone(),
-                    role_session_name: config.role_session_name.clone(),
-                    duration_seconds: config.role_session_expiration,
-                    policy: config.policy.clone(),
-                    sts_endpoint: config.sts_endpoint.clone(),
-                    sts_region_id: config.sts_region_id.clone(),
-                    enable_vpc: config.enable_vpc,
-                    connect_timeout: config.connect_timeout,
-                    read_timeout: config.timeout,
+                    sts: sts_settings(config),
                 },
                 env,
             )?),

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::time::SystemTime;
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::secret::{mask_id, Secret};
+use crate::time::parse_expiration;
 
 /// One set of credentials, as a provider returns it.
 #[derive(Clone, PartialEq, Eq)]
@@ -43,6 +45,43 @@ impl Credentials {
     pub fn renamed(mut self, provider_name: String) -> Self {
         self.provider_name = provider_name;
         self
+    }
+}
+
+/// The four fields of session credentials as servers send them: PascalCase (STS, ECS metadata,
+/// credential URIs, CloudSSO) or camelCase (the OAuth exchange).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct SessionFields {
+    #[serde(alias = "accessKeyId")]
+    pub access_key_id: Option<String>,
+    #[serde(alias = "accessKeySecret")]
+    pub access_key_secret: Option<String>,
+    #[serde(alias = "securityToken")]
+    pub security_token: Option<String>,
+    #[serde(alias = "expiration")]
+    pub expiration: Option<String>,
+}
+
+impl SessionFields {
+    /// Credentials named `provider_name`, or a [`ErrorKind::Response`] error with `missing` when a
+    /// field is absent or empty.
+    pub fn into_credentials(self, provider_name: &str, missing: &str) -> Result<Credentials> {
+        let present = |v: Option<String>| v.filter(|s| !s.is_empty());
+        match (
+            present(self.access_key_id),
+            present(self.access_key_secret),
+            present(self.security_token),
+            present(self.expiration),
+        ) {
+            (Some(id), Some(secret), Some(token), Some(expiration)) => {
+                let mut c = Credentials::access_key(id, Secret::new(secret), provider_name);
+                c.security_token = Some(Secret::new(token));
+                c.expiration = Some(parse_expiration(&expiration)?);
+                Ok(c)
+            }
+            _ => Err(Error::new(ErrorKind::Response, missing)),
+        }
     }
 }
 

@@ -8,11 +8,10 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha1::Sha1;
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, SessionFields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::secret::Secret;
-use crate::time::{parse_expiration, truncate, utc_timestamp};
+use crate::time::{truncate, utc_timestamp};
 
 /// Default STS read timeout (ms) of the official package.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_millis(10_000);
@@ -144,16 +143,7 @@ fn form(pairs: &[(String, String)]) -> String {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct StsSuccess {
-    credentials: Option<StsCredentials>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct StsCredentials {
-    access_key_id: Option<String>,
-    access_key_secret: Option<String>,
-    security_token: Option<String>,
-    expiration: Option<String>,
+    credentials: Option<SessionFields>,
 }
 
 #[derive(Deserialize, Default)]
@@ -241,20 +231,10 @@ pub fn parse_response(
             format!("{failure_prefix}the response has no Credentials"),
         )
     })?;
-    match (c.access_key_id, c.access_key_secret, c.security_token, c.expiration) {
-        (Some(id), Some(secret), Some(token), Some(expiration))
-            if !id.is_empty() && !secret.is_empty() && !token.is_empty() =>
-        {
-            let mut credentials = Credentials::access_key(id, Secret::new(secret), provider_name);
-            credentials.security_token = Some(Secret::new(token));
-            credentials.expiration = Some(parse_expiration(&expiration)?);
-            Ok(credentials)
-        }
-        _ => Err(Error::new(
-            ErrorKind::Response,
-            format!("{failure_prefix}the Credentials lack AccessKeyId, AccessKeySecret, SecurityToken or Expiration"),
-        )),
-    }
+    c.into_credentials(
+        provider_name,
+        &format!("{failure_prefix}the Credentials lack AccessKeyId, AccessKeySecret, SecurityToken or Expiration"),
+    )
 }
 
 /// AssumeRole signed with `source`; the credentials are named `provider_name`.

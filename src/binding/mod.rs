@@ -284,6 +284,19 @@ impl crate::provider::CredentialsProvider for JsProvider {
     }
 }
 
+fn sts_settings(o: &NativeProviderOptions) -> crate::providers::ram_role_arn::StsSettings {
+    crate::providers::ram_role_arn::StsSettings {
+        role_session_name: o.role_session_name.clone(),
+        duration_seconds: o.duration_seconds,
+        policy: o.policy.clone(),
+        sts_endpoint: o.sts_endpoint.clone(),
+        sts_region_id: o.sts_region_id.clone(),
+        enable_vpc: o.enable_vpc,
+        connect_timeout: o.connect_timeout,
+        read_timeout: o.read_timeout,
+    }
+}
+
 /// The native half of the exported provider classes.
 #[napi]
 pub struct NativeProvider {
@@ -316,33 +329,19 @@ fn provider_options(
             Arc::new(ram_role_arn::build(
                 source,
                 ram_role_arn::RamRoleArnOptions {
-                    role_arn: o.role_arn,
-                    role_session_name: o.role_session_name,
-                    duration_seconds: o.duration_seconds,
-                    policy: o.policy,
-                    external_id: o.external_id,
-                    sts_endpoint: o.sts_endpoint,
-                    sts_region_id: o.sts_region_id,
-                    enable_vpc: o.enable_vpc,
-                    connect_timeout: o.connect_timeout,
-                    read_timeout: o.read_timeout,
+                    role_arn: o.role_arn.clone(),
+                    external_id: o.external_id.clone(),
+                    sts: sts_settings(&o),
                 },
                 env,
             )?)
         }
         "oidc_role_arn" => Arc::new(oidc::build(
             oidc::OidcOptions {
-                role_arn: o.role_arn,
-                oidc_provider_arn: o.oidc_provider_arn,
-                oidc_token_file_path: o.oidc_token_file_path,
-                role_session_name: o.role_session_name,
-                duration_seconds: o.duration_seconds,
-                policy: o.policy,
-                sts_endpoint: o.sts_endpoint,
-                sts_region_id: o.sts_region_id,
-                enable_vpc: o.enable_vpc,
-                connect_timeout: o.connect_timeout,
-                read_timeout: o.read_timeout,
+                role_arn: o.role_arn.clone(),
+                oidc_provider_arn: o.oidc_provider_arn.clone(),
+                oidc_token_file_path: o.oidc_token_file_path.clone(),
+                sts: sts_settings(&o),
             },
             env,
         )?),

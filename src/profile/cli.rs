@@ -3,7 +3,7 @@
 //! `getCredentials()`; a failure is retried at the next call.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -16,7 +16,7 @@ use crate::providers::ecs::{self, EcsOptions};
 use crate::providers::external;
 use crate::providers::oauth::{self, OAuthOptions, WriteBack};
 use crate::providers::oidc::{self, OidcOptions};
-use crate::providers::ram_role_arn::{self, RamRoleArnOptions};
+use crate::providers::ram_role_arn::{self, RamRoleArnOptions, StsSettings};
 use crate::providers::static_ak::StaticAkProvider;
 use crate::providers::static_sts::StaticStsProvider;
 
@@ -30,7 +30,7 @@ pub struct CliProfileProvider {
     path: Option<PathBuf>,
     profile_name: Option<String>,
     env: Env,
-    inner: Mutex<Option<Arc<dyn CredentialsProvider>>>,
+    inner: super::LazyProvider,
 }
 
 impl std::fmt::Debug for CliProfileProvider {
@@ -65,15 +65,11 @@ impl CliProfileProvider {
                 .filter(|n| !n.is_empty())
                 .or_else(|| env.get(vars::PROFILE)),
             env: env.clone(),
-            inner: Mutex::new(None),
+            inner: super::LazyProvider::default(),
         })
     }
 
-    fn inner(&self) -> Result<Arc<dyn CredentialsProvider>> {
-        let mut slot = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = slot.as_ref() {
-            return Ok(p.clone());
-        }
+    fn load(&self) -> Result<Arc<dyn CredentialsProvider>> {
         let path = self.path.clone().ok_or_else(|| {
             Error::new(
                 ErrorKind::Profile,
@@ -101,18 +97,13 @@ impl CliProfileProvider {
             env: &self.env,
         }
         .provider(&name, &mut Vec::new())?;
-        *slot = Some(built.clone());
         Ok(built)
     }
 }
 
 impl CredentialsProvider for CliProfileProvider {
     fn get_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
-        Box::pin(async move {
-            let inner = self.inner()?;
-            let c = inner.get_credentials().await?;
-            Ok(c.renamed(format!("{NAME}/{}", inner.provider_name())))
-        })
+        Box::pin(self.inner.resolve(NAME, || self.load()))
     }
 
     fn provider_name(&self) -> String {
@@ -224,17 +215,21 @@ impl Modes<'_> {
             })?;
         let mode = p.get("mode").and_then(Value::as_str).unwrap_or("");
         let no_env = Env::from_pairs::<&str, &str>([]);
-        let role_options = |p: &Value| RamRoleArnOptions {
-            role_arn: text(p, "ram_role_arn"),
+        let settings = |p: &Value| StsSettings {
             role_session_name: text(p, "ram_session_name"),
-            duration_seconds: number(p, "expired_seconds"),
+            duration_seconds: number(p, "expired_seconds")
+                .or_else(|| number(p, "duration_seconds")),
             policy: text(p, "policy"),
-            external_id: text(p, "external_id"),
             sts_endpoint: text(p, "sts_endpoint"),
             sts_region_id: text(p, "sts_region"),
             enable_vpc: flag(p, "enable_vpc"),
             connect_timeout: None,
             read_timeout: None,
+        };
+        let role_options = |p: &Value| RamRoleArnOptions {
+            role_arn: text(p, "ram_role_arn"),
+            external_id: text(p, "external_id"),
+            sts: settings(p),
         };
         let provider: Arc<dyn CredentialsProvider> = match mode {
             "AK" => Arc::new(StaticAkProvider::build(
@@ -275,15 +270,7 @@ impl Modes<'_> {
                     role_arn: Some(self.require(p, name, "ram_role_arn")?),
                     oidc_provider_arn: Some(self.require(p, name, "oidc_provider_arn")?),
                     oidc_token_file_path: Some(self.require(p, name, "oidc_token_file")?),
-                    role_session_name: text(p, "ram_session_name"),
-                    duration_seconds: number(p, "expired_seconds")
-                        .or_else(|| number(p, "duration_seconds")),
-                    policy: text(p, "policy"),
-                    sts_endpoint: text(p, "sts_endpoint"),
-                    sts_region_id: text(p, "sts_region"),
-                    enable_vpc: flag(p, "enable_vpc"),
-                    connect_timeout: None,
-                    read_timeout: None,
+                    sts: settings(p),
                 },
                 self.env,
             )?),

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::credentials::Credentials;
 use crate::env::{vars, Env};
@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::providers::ecs::{self, EcsOptions};
 use crate::providers::oidc::{self, OidcOptions};
-use crate::providers::ram_role_arn::{self, RamRoleArnOptions};
+use crate::providers::ram_role_arn::{self, RamRoleArnOptions, StsSettings};
 use crate::providers::static_ak::StaticAkProvider;
 
 /// Provider name of INI-profile credentials.
@@ -23,7 +23,7 @@ pub struct IniProfileProvider {
     path: Option<PathBuf>,
     section: String,
     env: Env,
-    inner: Mutex<Option<Arc<dyn CredentialsProvider>>>,
+    inner: super::LazyProvider,
 }
 
 impl std::fmt::Debug for IniProfileProvider {
@@ -52,15 +52,11 @@ impl IniProfileProvider {
                 .or_else(|| env.get(vars::PROFILE))
                 .unwrap_or_else(|| "default".to_owned()),
             env: env.clone(),
-            inner: Mutex::new(None),
+            inner: super::LazyProvider::default(),
         }
     }
 
-    fn inner(&self) -> Result<Arc<dyn CredentialsProvider>> {
-        let mut slot = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = slot.as_ref() {
-            return Ok(p.clone());
-        }
+    fn load(&self) -> Result<Arc<dyn CredentialsProvider>> {
         let path = self.path.clone().ok_or_else(|| {
             Error::new(
                 ErrorKind::Profile,
@@ -92,6 +88,11 @@ impl IniProfileProvider {
             })
         };
         let no_env = Env::from_pairs::<&str, &str>([]);
+        let settings = || StsSettings {
+            role_session_name: get("role_session_name"),
+            policy: get("policy"),
+            ..StsSettings::default()
+        };
         let kind = get("type").ok_or_else(|| {
             Error::new(
                 ErrorKind::Profile,
@@ -110,8 +111,7 @@ impl IniProfileProvider {
                     source,
                     RamRoleArnOptions {
                         role_arn: Some(require("role_arn")?),
-                        role_session_name: get("role_session_name"),
-                        policy: get("policy"),
+                        sts: settings(),
                         ..RamRoleArnOptions::default()
                     },
                     &self.env,
@@ -122,9 +122,7 @@ impl IniProfileProvider {
                     role_arn: Some(require("role_arn")?),
                     oidc_provider_arn: Some(require("oidc_provider_arn")?),
                     oidc_token_file_path: Some(require("oidc_token_file_path")?),
-                    role_session_name: get("role_session_name"),
-                    policy: get("policy"),
-                    ..OidcOptions::default()
+                    sts: settings(),
                 },
                 &self.env,
             )?),
@@ -135,18 +133,13 @@ impl IniProfileProvider {
                 ))
             }
         };
-        *slot = Some(built.clone());
         Ok(built)
     }
 }
 
 impl CredentialsProvider for IniProfileProvider {
     fn get_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
-        Box::pin(async move {
-            let inner = self.inner()?;
-            let c = inner.get_credentials().await?;
-            Ok(c.renamed(format!("{NAME}/{}", inner.provider_name())))
-        })
+        Box::pin(self.inner.resolve(NAME, || self.load()))
     }
 
     fn provider_name(&self) -> String {

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, SessionFields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::time::{parse_expiration, truncate};
+use crate::time::truncate;
 
 /// Provider name of CloudSSO credentials.
 pub const NAME: &str = "cloud_sso";
@@ -38,16 +38,7 @@ struct CloudSsoRefresher {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct CloudSsoResponse {
-    cloud_credential: Option<CloudCredential>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CloudCredential {
-    access_key_id: Option<String>,
-    access_key_secret: Option<String>,
-    security_token: Option<String>,
-    expiration: Option<String>,
+    cloud_credential: Option<SessionFields>,
 }
 
 fn now_seconds() -> i64 {
@@ -104,25 +95,10 @@ impl Refresher for CloudSsoRefresher {
                     "get session token from CloudSSO failed, fail to get credentials",
                 )
             })?;
-            match (
-                c.access_key_id,
-                c.access_key_secret,
-                c.security_token,
-                c.expiration,
-            ) {
-                (Some(id), Some(secret), Some(token), Some(exp))
-                    if !id.is_empty() && !secret.is_empty() && !token.is_empty() =>
-                {
-                    let mut out = Credentials::access_key(id, Secret::new(secret), NAME);
-                    out.security_token = Some(Secret::new(token));
-                    out.expiration = Some(parse_expiration(&exp)?);
-                    Ok(out)
-                }
-                _ => Err(Error::new(
-                    ErrorKind::Response,
-                    "get session token from CloudSSO failed, fail to get credentials",
-                )),
-            }
+            c.into_credentials(
+                NAME,
+                "get session token from CloudSSO failed, fail to get credentials",
+            )
         })
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::config::non_empty;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, SessionFields};
 use crate::env::{vars, Env};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
@@ -16,7 +16,7 @@ use crate::provider::BoxFuture;
 use crate::providers::ram_role_arn::millis;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::time::{parse_expiration, truncate};
+use crate::time::truncate;
 
 /// Provider name of ECS instance credentials.
 pub const NAME: &str = "ecs_ram_role";
@@ -52,10 +52,8 @@ struct EcsRefresher {
 #[serde(rename_all = "PascalCase")]
 struct MetadataCredentials {
     code: Option<String>,
-    access_key_id: Option<String>,
-    access_key_secret: Option<String>,
-    security_token: Option<String>,
-    expiration: Option<String>,
+    #[serde(flatten)]
+    fields: SessionFields,
 }
 
 impl EcsRefresher {
@@ -193,17 +191,7 @@ impl Refresher for EcsRefresher {
                     "refresh Ecs sts token err, Code is not Success",
                 ));
             }
-            match (data.access_key_id, data.access_key_secret, data.security_token, data.expiration) {
-                (Some(id), Some(secret), Some(token), Some(expiration))
-                    if !id.is_empty() && !secret.is_empty() && !token.is_empty() =>
-                {
-                    let mut c = Credentials::access_key(id, Secret::new(secret), NAME);
-                    c.security_token = Some(Secret::new(token));
-                    c.expiration = Some(parse_expiration(&expiration)?);
-                    Ok(c)
-                }
-                _ => Err(Error::new(ErrorKind::Response, "get sts token failed: the response lacks AccessKeyId, AccessKeySecret, SecurityToken or Expiration")),
-            }
+            data.fields.into_credentials(NAME, "get sts token failed: the response lacks AccessKeyId, AccessKeySecret, SecurityToken or Expiration")
         })
     }
 

@@ -8,14 +8,14 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, SessionFields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::sts::percent_encode;
-use crate::time::{parse_expiration, truncate, utc_timestamp};
+use crate::time::{truncate, utc_timestamp};
 
 /// Provider name of OAuth credentials.
 pub const NAME: &str = "oauth";
@@ -54,15 +54,6 @@ struct TokenResponse {
     access_token: Option<String>,
     refresh_token: Option<String>,
     expires_in: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExchangeResponse {
-    access_key_id: Option<String>,
-    access_key_secret: Option<String>,
-    security_token: Option<String>,
-    expiration: Option<String>,
 }
 
 fn now_seconds() -> i64 {
@@ -212,33 +203,16 @@ impl Refresher for OAuthRefresher {
                     ),
                 ));
             }
-            let data: ExchangeResponse = serde_json::from_slice(&response.body).map_err(|e| {
+            let data: SessionFields = serde_json::from_slice(&response.body).map_err(|e| {
                 Error::new(
                     ErrorKind::Response,
                     format!("get session token from OAuth failed, unmarshal fail: {e}"),
                 )
             })?;
-            let credentials = match (
-                data.access_key_id,
-                data.access_key_secret,
-                data.security_token,
-                data.expiration,
-            ) {
-                (Some(id), Some(secret), Some(token), Some(exp))
-                    if !id.is_empty() && !secret.is_empty() && !token.is_empty() =>
-                {
-                    let mut c = Credentials::access_key(id, Secret::new(secret), NAME);
-                    c.security_token = Some(Secret::new(token));
-                    c.expiration = Some(parse_expiration(&exp)?);
-                    c
-                }
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::Response,
-                        "refresh session token from OAuth failed, fail to get credentials",
-                    ))
-                }
-            };
+            let credentials = data.into_credentials(
+                NAME,
+                "refresh session token from OAuth failed, fail to get credentials",
+            )?;
             self.write_back(&credentials).await;
             Ok(credentials)
         })

@@ -8,7 +8,7 @@ use crate::credentials::Credentials;
 use crate::env::{vars, Env};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::BoxFuture;
-use crate::providers::ram_role_arn::{endpoint, millis, session_name};
+use crate::providers::ram_role_arn::StsSettings;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::sts::{self, RoleOptions};
 
@@ -21,14 +21,7 @@ pub struct OidcOptions {
     pub role_arn: Option<String>,
     pub oidc_provider_arn: Option<String>,
     pub oidc_token_file_path: Option<String>,
-    pub role_session_name: Option<String>,
-    pub duration_seconds: Option<f64>,
-    pub policy: Option<String>,
-    pub sts_endpoint: Option<String>,
-    pub sts_region_id: Option<String>,
-    pub enable_vpc: Option<bool>,
-    pub connect_timeout: Option<f64>,
-    pub read_timeout: Option<f64>,
+    pub sts: StsSettings,
 }
 
 struct OidcRefresher {
@@ -90,21 +83,7 @@ pub fn build(options: OidcOptions, env: &Env) -> Result<SessionProvider> {
                 "oidcTokenFilePath is not exists and env ALIBABA_CLOUD_OIDC_TOKEN_FILE is null.",
             )
         })?;
-    let duration_seconds = sts::duration_seconds(options.duration_seconds)?;
-    let role = RoleOptions {
-        role_arn,
-        role_session_name: session_name(options.role_session_name, env),
-        duration_seconds,
-        policy: non_empty(&options.policy),
-        endpoint: endpoint(
-            options.sts_endpoint,
-            options.sts_region_id,
-            options.enable_vpc,
-            env,
-        ),
-        connect_timeout: millis(options.connect_timeout, sts::DEFAULT_CONNECT_TIMEOUT),
-        read_timeout: millis(options.read_timeout, sts::DEFAULT_READ_TIMEOUT),
-    };
+    let role = options.sts.resolve(role_arn, env)?;
     Ok(SessionProvider::new(
         Arc::new(OidcRefresher {
             provider_arn,

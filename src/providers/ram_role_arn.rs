@@ -12,14 +12,12 @@ use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::sts::{self, Endpoint, RoleOptions};
 
-/// The options of a RAM role assumption, before environment fallbacks.
+/// The STS options shared by `ram_role_arn` and `oidc_role_arn`, before environment fallbacks.
 #[derive(Clone, Debug, Default)]
-pub struct RamRoleArnOptions {
-    pub role_arn: Option<String>,
+pub struct StsSettings {
     pub role_session_name: Option<String>,
     pub duration_seconds: Option<f64>,
     pub policy: Option<String>,
-    pub external_id: Option<String>,
     pub sts_endpoint: Option<String>,
     pub sts_region_id: Option<String>,
     pub enable_vpc: Option<bool>,
@@ -27,6 +25,30 @@ pub struct RamRoleArnOptions {
     pub connect_timeout: Option<f64>,
     /// Milliseconds.
     pub read_timeout: Option<f64>,
+}
+
+impl StsSettings {
+    /// The request options for assuming `role_arn`, with the environment fallbacks and the
+    /// official duration check.
+    pub(crate) fn resolve(self, role_arn: String, env: &Env) -> Result<RoleOptions> {
+        Ok(RoleOptions {
+            role_arn,
+            role_session_name: session_name(self.role_session_name, env),
+            duration_seconds: sts::duration_seconds(self.duration_seconds)?,
+            policy: non_empty(&self.policy),
+            endpoint: endpoint(self.sts_endpoint, self.sts_region_id, self.enable_vpc, env),
+            connect_timeout: millis(self.connect_timeout, sts::DEFAULT_CONNECT_TIMEOUT),
+            read_timeout: millis(self.read_timeout, sts::DEFAULT_READ_TIMEOUT),
+        })
+    }
+}
+
+/// The options of a RAM role assumption, before environment fallbacks.
+#[derive(Clone, Debug, Default)]
+pub struct RamRoleArnOptions {
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub sts: StsSettings,
 }
 
 /// A timeout in ms, or `default` when absent or not positive.
@@ -97,21 +119,7 @@ pub fn build(
     let role_arn = non_empty(&options.role_arn)
         .or_else(|| env.get(vars::ROLE_ARN))
         .ok_or_else(|| Error::config("the RoleArn is empty"))?;
-    let duration_seconds = sts::duration_seconds(options.duration_seconds)?;
-    let role = RoleOptions {
-        role_arn,
-        role_session_name: session_name(options.role_session_name, env),
-        duration_seconds,
-        policy: non_empty(&options.policy),
-        endpoint: endpoint(
-            options.sts_endpoint,
-            options.sts_region_id,
-            options.enable_vpc,
-            env,
-        ),
-        connect_timeout: millis(options.connect_timeout, sts::DEFAULT_CONNECT_TIMEOUT),
-        read_timeout: millis(options.read_timeout, sts::DEFAULT_READ_TIMEOUT),
-    };
+    let role = options.sts.resolve(role_arn, env)?;
     let external_id = non_empty(&options.external_id).or_else(|| env.get(vars::EXTERNAL_ID));
     Ok(SessionProvider::new(
         Arc::new(RamRoleArnRefresher {
@@ -148,7 +156,10 @@ mod tests {
         let p = build(source(), RamRoleArnOptions::default(), &env).unwrap();
         assert_eq!(p.provider_name(), "ram_role_arn/static_ak");
         let short = RamRoleArnOptions {
-            duration_seconds: Some(600.0),
+            sts: StsSettings {
+                duration_seconds: Some(600.0),
+                ..Default::default()
+            },
             ..Default::default()
         };
         assert!(build(source(), short, &env)

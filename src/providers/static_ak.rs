@@ -9,6 +9,15 @@ use crate::secret::Secret;
 /// Provider name of static AccessKeys.
 pub const NAME: &str = "static_ak";
 
+/// `value` when set and not empty, else the environment variable `var`, else the official
+/// `message` as an error.
+pub(crate) fn or_env(value: Option<String>, env: &Env, var: &str, message: &str) -> Result<String> {
+    value
+        .filter(|v| !v.is_empty())
+        .or_else(|| env.get(var))
+        .ok_or_else(|| Error::config(message))
+}
+
 /// A fixed AccessKey pair.
 #[derive(Debug)]
 pub struct StaticAkProvider {
@@ -19,17 +28,23 @@ impl StaticAkProvider {
     /// Builds from the given values, falling back to `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` for
     /// empty ones, with the official error messages.
     pub fn build(id: Option<String>, secret: Option<String>, env: &Env) -> Result<Self> {
-        let id = id
-            .filter(|v| !v.is_empty())
-            .or_else(|| env.get(vars::ACCESS_KEY_ID))
-            .ok_or_else(|| Error::config("the access key id is empty"))?;
-        let secret = secret
-            .filter(|v| !v.is_empty())
-            .or_else(|| env.get(vars::ACCESS_KEY_SECRET))
-            .ok_or_else(|| Error::config("the access key secret is empty"))?;
+        let id = or_env(id, env, vars::ACCESS_KEY_ID, "the access key id is empty")?;
+        let secret = or_env(
+            secret,
+            env,
+            vars::ACCESS_KEY_SECRET,
+            "the access key secret is empty",
+        )?;
         Ok(StaticAkProvider {
             credentials: Credentials::access_key(id, Secret::new(secret), NAME),
         })
+    }
+}
+
+impl StaticAkProvider {
+    /// The credentials this provider serves.
+    pub(crate) fn into_credentials(self) -> Credentials {
+        self.credentials
     }
 }
 

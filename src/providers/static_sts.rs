@@ -2,8 +2,9 @@
 
 use crate::credentials::Credentials;
 use crate::env::{vars, Env};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::provider::{BoxFuture, CredentialsProvider};
+use crate::providers::static_ak::{or_env, StaticAkProvider};
 use crate::secret::Secret;
 
 /// Provider name of static STS tokens.
@@ -24,19 +25,15 @@ impl StaticStsProvider {
         token: Option<String>,
         env: &Env,
     ) -> Result<Self> {
-        let id = id
-            .filter(|v| !v.is_empty())
-            .or_else(|| env.get(vars::ACCESS_KEY_ID))
-            .ok_or_else(|| Error::config("the access key id is empty"))?;
-        let secret = secret
-            .filter(|v| !v.is_empty())
-            .or_else(|| env.get(vars::ACCESS_KEY_SECRET))
-            .ok_or_else(|| Error::config("the access key secret is empty"))?;
-        let token = token
-            .filter(|v| !v.is_empty())
-            .or_else(|| env.get(vars::SECURITY_TOKEN))
-            .ok_or_else(|| Error::config("the security token is empty"))?;
-        let mut credentials = Credentials::access_key(id, Secret::new(secret), NAME);
+        // The AccessKey half with its checks and fallbacks, then the token: the official order.
+        let mut credentials = StaticAkProvider::build(id, secret, env)?.into_credentials();
+        let token = or_env(
+            token,
+            env,
+            vars::SECURITY_TOKEN,
+            "the security token is empty",
+        )?;
+        credentials.provider_name = NAME.to_owned();
         credentials.security_token = Some(Secret::new(token));
         Ok(StaticStsProvider { credentials })
     }

@@ -6,15 +6,14 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::non_empty;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, SessionFields};
 use crate::env::{vars, Env};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::providers::ram_role_arn::millis;
-use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::time::{parse_expiration, truncate};
+use crate::time::truncate;
 
 /// Provider name of URI credentials (the official spelling).
 pub const NAME: &str = "credential_uri";
@@ -37,10 +36,8 @@ struct UriRefresher {
 #[serde(rename_all = "PascalCase")]
 struct UriCredentials {
     code: Option<String>,
-    access_key_id: Option<String>,
-    access_key_secret: Option<String>,
-    security_token: Option<String>,
-    expiration: Option<String>,
+    #[serde(flatten)]
+    fields: SessionFields,
 }
 
 impl Refresher for UriRefresher {
@@ -76,20 +73,7 @@ impl Refresher for UriRefresher {
                     format!("error retrieving credentials from credentialsURI result: Code is {:?}, not \"Success\"", truncate(code, 40)),
                 ));
             }
-            match (data.access_key_id, data.access_key_secret, data.security_token, data.expiration) {
-                (Some(id), Some(secret), Some(token), Some(expiration))
-                    if !id.is_empty() && !secret.is_empty() && !token.is_empty() =>
-                {
-                    let mut c = Credentials::access_key(id, Secret::new(secret), NAME);
-                    c.security_token = Some(Secret::new(token));
-                    c.expiration = Some(parse_expiration(&expiration)?);
-                    Ok(c)
-                }
-                _ => Err(Error::new(
-                    ErrorKind::Response,
-                    "error retrieving credentials from credentialsURI result: AccessKeyId, AccessKeySecret, SecurityToken and Expiration are required",
-                )),
-            }
+            data.fields.into_credentials(NAME, "error retrieving credentials from credentialsURI result: AccessKeyId, AccessKeySecret, SecurityToken and Expiration are required")
         })
     }
 
