@@ -132,6 +132,25 @@ declare namespace Credential {
     toMap(): { [key: string]: any };
   }
 
+  /** The options `ossOptions()` resolves to, ready to spread into `new OSS({...})`. */
+  export interface OssCredentialOptions {
+    accessKeyId: string;
+    accessKeySecret: string;
+    /** Left out for static AccessKeys. */
+    stsToken?: string;
+    /** Left out for static AccessKeys; resolves to the credential's current keys. */
+    refreshSTSToken?: () => Promise<CredentialModel>;
+    /** Left out for static AccessKeys; a quarter of the remaining lifetime, 1 s to 5 min. */
+    refreshSTSTokenInterval?: number;
+  }
+
+  /**
+   * Options for `ali-oss` from a credential (beyond the official package):
+   * `new OSS({ region, bucket, ...(await ossOptions(credential)) })`. For STS credentials the
+   * client refreshes its keys through `refreshSTSToken` before they expire.
+   */
+  export function ossOptions(credential: Credential): Promise<OssCredentialOptions>;
+
   /** What a provider's `getCredentials()` resolves to. */
   export interface Credentials {
     accessKeyId?: string;

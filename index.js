@@ -172,6 +172,9 @@ function clonerOf(model) {
   return () => ({ ...model })
 }
 
+const OSS_DEFAULT_INTERVAL_MS = 300_000
+let ossOptionsOf
+
 /**
  * A credential client: `new Credential(config?, provider?)`. With no config it runs the default
  * chain; a provider (any object with `getCredentials()` and `getProviderName()`) wins over config.
@@ -287,6 +290,27 @@ class Credential {
     return `Credential ${inspectFn({ type: this.#type }, options)}`
   }
 
+  static {
+    // ossOptions() reads the expiry of the last snapshot, which only this class can see.
+    ossOptionsOf = async (credential) => {
+      if (!(credential instanceof Credential)) {
+        throw typeError('ossOptions(credential): credential must be a Credential')
+      }
+      const first = await credential.getCredential()
+      const options = { accessKeyId: first.accessKeyId, accessKeySecret: first.accessKeySecret }
+      if (!first.securityToken) return options
+      const left = credential.#expiresAt - Date.now()
+      options.stsToken = first.securityToken
+      options.refreshSTSToken = () => credential.getCredential()
+      // ali-oss asks at this interval; the credential itself refreshes 15 minutes before expiry, so
+      // a quarter of the remaining life (1 s to 5 min) always picks the new keys up in time.
+      options.refreshSTSTokenInterval = Number.isFinite(left)
+        ? Math.min(OSS_DEFAULT_INTERVAL_MS, Math.max(1000, Math.floor(left / 4)))
+        : OSS_DEFAULT_INTERVAL_MS
+      return options
+    }
+  }
+
   toJSON() {
     return { type: this.#type }
   }
@@ -297,6 +321,7 @@ module.exports.default = Credential
 module.exports.Credential = Credential
 module.exports.Config = Config
 module.exports.CredentialModel = CredentialModel
+module.exports.ossOptions = (credential) => ossOptionsOf(credential)
 module.exports.DefaultCredentialsProvider = providers.DefaultCredentialsProvider
 module.exports.StaticAKCredentialsProvider = providers.StaticAKCredentialsProvider
 module.exports.StaticSTSCredentialsProvider = providers.StaticSTSCredentialsProvider
