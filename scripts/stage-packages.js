@@ -1,0 +1,67 @@
+'use strict'
+// Stages and packs what a release publishes, as the CI publish job would: the main package with
+// the optionalDependencies `napi prepublish` adds, and the platform package of this machine with
+// its binary. Used by the packaging tests and `npm run size`.
+//   node scripts/stage-packages.js <out-dir>   → prints { main, platform, platformName } as JSON
+
+const { execFileSync } = require('node:child_process')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const ROOT = path.join(__dirname, '..')
+
+// Rust target triple → the platform suffix napi-rs gives binaries and npm packages.
+const PLATFORM_OF_TARGET = {
+  'x86_64-unknown-linux-gnu': 'linux-x64-gnu',
+  'aarch64-unknown-linux-gnu': 'linux-arm64-gnu',
+  'x86_64-unknown-linux-musl': 'linux-x64-musl',
+  'aarch64-unknown-linux-musl': 'linux-arm64-musl',
+  'x86_64-apple-darwin': 'darwin-x64',
+  'aarch64-apple-darwin': 'darwin-arm64',
+  'x86_64-pc-windows-msvc': 'win32-x64-msvc',
+  'aarch64-pc-windows-msvc': 'win32-arm64-msvc',
+}
+
+function hostPlatform() {
+  const libc = process.platform === 'linux' ? (process.report.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl') : process.platform === 'win32' ? '-msvc' : ''
+  return `${process.platform}-${process.arch}${libc}`
+}
+
+function npmPack(dir, out) {
+  const json = execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  const [info] = JSON.parse(json)
+  return { file: path.join(out, info.filename), size: info.size, unpackedSize: info.unpackedSize, files: info.files.map((f) => f.path) }
+}
+
+function stage(out) {
+  fs.mkdirSync(out, { recursive: true })
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+  const platform = hostPlatform()
+  const binary = `${pkg.napi.binaryName}.${platform}.node`
+
+  // The main package: its `files`, README, and package.json with optionalDependencies.
+  const mainDir = path.join(out, 'main')
+  fs.rmSync(mainDir, { recursive: true, force: true })
+  fs.mkdirSync(mainDir)
+  for (const f of [...pkg.files, 'README.md']) fs.copyFileSync(path.join(ROOT, f), path.join(mainDir, f))
+  const published = { ...pkg }
+  published.optionalDependencies = Object.fromEntries(pkg.napi.targets.map((t) => [`${pkg.name}-${PLATFORM_OF_TARGET[t]}`, pkg.version]))
+  delete published.devDependencies
+  delete published.overrides
+  delete published.scripts
+  fs.writeFileSync(path.join(mainDir, 'package.json'), JSON.stringify(published, null, 2))
+
+  // This machine's platform package, with the binary `napi artifacts` would move into it.
+  const platformDir = path.join(out, platform)
+  fs.rmSync(platformDir, { recursive: true, force: true })
+  fs.cpSync(path.join(ROOT, 'npm', platform), platformDir, { recursive: true })
+  fs.copyFileSync(path.join(ROOT, binary), path.join(platformDir, binary))
+
+  return { main: npmPack(mainDir, out), platform: npmPack(platformDir, out), platformName: `${pkg.name}-${platform}` }
+}
+
+module.exports = { stage, PLATFORM_OF_TARGET, hostPlatform }
+
+if (require.main === module) {
+  console.log(JSON.stringify(stage(path.resolve(process.argv[2] || path.join(ROOT, 'target', 'packages'))), null, 2))
+}
