@@ -15,4 +15,5 @@ pub mod session;
 pub mod sts;
 pub mod time;
 
+#[cfg(feature = "node")]
 mod binding;

@@ -111,6 +111,31 @@ impl CredentialsProvider for CliProfileProvider {
     }
 }
 
+/// The provider config.json `text` describes for `profile` (else its `current`), without reading
+/// any file or making any request: the parser and mode builder the fuzzer drives.
+pub fn provider_from_text(
+    text: &str,
+    profile: Option<&str>,
+    env: &Env,
+) -> Result<Arc<dyn CredentialsProvider>> {
+    let path = Path::new("config.json");
+    let conf = parse_config(text, path)?;
+    let name = match profile {
+        Some(n) => n.to_owned(),
+        None => conf
+            .get("current")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    Modes {
+        conf: &conf,
+        path,
+        env,
+    }
+    .provider(&name, &mut Vec::new())
+}
+
 fn profile_error(path: &Path, what: String) -> Error {
     Error::new(
         ErrorKind::Profile,
@@ -129,8 +154,13 @@ pub fn load(path: &Path) -> Result<Value> {
             ),
         )
     })?;
+    parse_config(&text, path)
+}
+
+/// Parses and checks the text of config.json (`path` only names it in errors).
+pub fn parse_config(text: &str, path: &Path) -> Result<Value> {
     // The serde message gives line and column only, never the file's content (it holds secrets).
-    let conf: Value = serde_json::from_str(&text).map_err(|e| {
+    let conf: Value = serde_json::from_str(text).map_err(|e| {
         Error::new(
             ErrorKind::Profile,
             format!(

@@ -83,28 +83,28 @@ impl Refresher for CloudSsoRefresher {
                     ),
                 ));
             }
-            let parsed: CloudSsoResponse = serde_json::from_slice(&response.body).map_err(|e| {
-                Error::new(
-                    ErrorKind::Response,
-                    format!("get session token from CloudSSO failed, unmarshal fail: {e}"),
-                )
-            })?;
-            let c = parsed.cloud_credential.ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Response,
-                    "get session token from CloudSSO failed, fail to get credentials",
-                )
-            })?;
-            c.into_credentials(
-                NAME,
-                "get session token from CloudSSO failed, fail to get credentials",
-            )
+            parse_credentials(&response.body)
         })
     }
 
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+}
+
+/// Parses the portal's answer, `{"CloudCredential": {...}}`.
+pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
+    const FAILED: &str = "get session token from CloudSSO failed, fail to get credentials";
+    let parsed: CloudSsoResponse = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Response,
+            format!("get session token from CloudSSO failed, unmarshal fail: {e}"),
+        )
+    })?;
+    parsed
+        .cloud_credential
+        .ok_or_else(|| Error::new(ErrorKind::Response, FAILED))?
+        .into_credentials(NAME, FAILED)
 }
 
 /// `scheme://host[:port]` of a URL.

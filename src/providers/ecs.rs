@@ -178,20 +178,7 @@ impl Refresher for EcsRefresher {
                     ),
                 ));
             }
-            let data: MetadataCredentials =
-                serde_json::from_slice(&response.body).map_err(|e| {
-                    Error::new(
-                        ErrorKind::Response,
-                        format!("get sts token failed, json parse failed: {e}"),
-                    )
-                })?;
-            if data.code.as_deref() != Some("Success") {
-                return Err(Error::new(
-                    ErrorKind::Response,
-                    "refresh Ecs sts token err, Code is not Success",
-                ));
-            }
-            data.fields.into_credentials(NAME, "get sts token failed: the response lacks AccessKeyId, AccessKeySecret, SecurityToken or Expiration")
+            parse_credentials(&response.body)
         })
     }
 
@@ -237,6 +224,23 @@ pub fn build(options: EcsOptions, env: &Env) -> Result<SessionProvider> {
             background: options.async_credential_update_enabled.unwrap_or(false),
         },
     ))
+}
+
+/// Parses the metadata service's credentials document (`Code`, `AccessKeyId`, ...).
+pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
+    let data: MetadataCredentials = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Response,
+            format!("get sts token failed, json parse failed: {e}"),
+        )
+    })?;
+    if data.code.as_deref() != Some("Success") {
+        return Err(Error::new(
+            ErrorKind::Response,
+            "refresh Ecs sts token err, Code is not Success",
+        ));
+    }
+    data.fields.into_credentials(NAME, "get sts token failed: the response lacks AccessKeyId, AccessKeySecret, SecurityToken or Expiration")
 }
 
 #[cfg(test)]

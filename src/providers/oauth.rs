@@ -101,26 +101,12 @@ impl OAuthRefresher {
                 ),
             ));
         }
-        let parsed: TokenResponse = serde_json::from_slice(&response.body).map_err(|e| {
-            Error::new(
-                ErrorKind::Response,
-                format!("failed to refresh OAuth token, unmarshal fail: {e}"),
-            )
-        })?;
-        match (parsed.access_token, parsed.refresh_token) {
-            (Some(access), Some(refresh)) if !access.is_empty() && !refresh.is_empty() => {
-                let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-                t.access_token = Secret::new(access);
-                t.refresh_token = Secret::new(refresh);
-                t.access_token_expire =
-                    now_seconds() + parsed.expires_in.filter(|s| *s > 0).unwrap_or(3600);
-                Ok(())
-            }
-            _ => Err(Error::new(
-                ErrorKind::Response,
-                "failed to refresh OAuth token: access_token or refresh_token missing",
-            )),
-        }
+        let (access, refresh, expires_in) = parse_token(&response.body)?;
+        let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        t.access_token = Secret::new(access);
+        t.refresh_token = Secret::new(refresh);
+        t.access_token_expire = now_seconds() + expires_in;
+        Ok(())
     }
 
     async fn write_back(&self, c: &Credentials) {
@@ -203,16 +189,7 @@ impl Refresher for OAuthRefresher {
                     ),
                 ));
             }
-            let data: SessionFields = serde_json::from_slice(&response.body).map_err(|e| {
-                Error::new(
-                    ErrorKind::Response,
-                    format!("get session token from OAuth failed, unmarshal fail: {e}"),
-                )
-            })?;
-            let credentials = data.into_credentials(
-                NAME,
-                "refresh session token from OAuth failed, fail to get credentials",
-            )?;
+            let credentials = parse_exchange(&response.body)?;
             self.write_back(&credentials).await;
             Ok(credentials)
         })
@@ -221,6 +198,43 @@ impl Refresher for OAuthRefresher {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+}
+
+/// Parses a `/v1/token` answer into (access token, refresh token, lifetime in seconds).
+pub fn parse_token(body: &[u8]) -> Result<(String, String, i64)> {
+    let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Response,
+            format!("failed to refresh OAuth token, unmarshal fail: {e}"),
+        )
+    })?;
+    match (parsed.access_token, parsed.refresh_token) {
+        (Some(access), Some(refresh)) if !access.is_empty() && !refresh.is_empty() => {
+            let lifetime = parsed
+                .expires_in
+                .filter(|s| *s > 0 && *s < 10 * 365 * 86_400)
+                .unwrap_or(3600);
+            Ok((access, refresh, lifetime))
+        }
+        _ => Err(Error::new(
+            ErrorKind::Response,
+            "failed to refresh OAuth token: access_token or refresh_token missing",
+        )),
+    }
+}
+
+/// Parses a `/v1/exchange` answer (camelCase credential fields).
+pub fn parse_exchange(body: &[u8]) -> Result<Credentials> {
+    let data: SessionFields = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Response,
+            format!("get session token from OAuth failed, unmarshal fail: {e}"),
+        )
+    })?;
+    data.into_credentials(
+        NAME,
+        "refresh session token from OAuth failed, fail to get credentials",
+    )
 }
 
 /// What an OAuth profile holds.

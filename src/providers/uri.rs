@@ -61,19 +61,7 @@ impl Refresher for UriRefresher {
                 ));
             }
             // The body is never echoed from here on: it may hold the credentials themselves.
-            let data: UriCredentials = serde_json::from_slice(&response.body).map_err(|e| {
-                Error::new(
-                    ErrorKind::Response,
-                    format!("get sts token failed, json parse failed: {e}"),
-                )
-            })?;
-            if let Some(code) = data.code.as_deref().filter(|c| *c != "Success") {
-                return Err(Error::new(
-                    ErrorKind::Response,
-                    format!("error retrieving credentials from credentialsURI result: Code is {:?}, not \"Success\"", truncate(code, 40)),
-                ));
-            }
-            data.fields.into_credentials(NAME, "error retrieving credentials from credentialsURI result: AccessKeyId, AccessKeySecret, SecurityToken and Expiration are required")
+            parse_credentials(&response.body)
         })
     }
 
@@ -104,6 +92,23 @@ pub fn build(options: UriOptions, env: &Env) -> Result<SessionProvider> {
         }),
         Policy::default(),
     ))
+}
+
+/// Parses a credentials-URI answer. The body is never echoed: it may hold the credentials.
+pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
+    let data: UriCredentials = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Response,
+            format!("get sts token failed, json parse failed: {e}"),
+        )
+    })?;
+    if let Some(code) = data.code.as_deref().filter(|c| *c != "Success") {
+        return Err(Error::new(
+            ErrorKind::Response,
+            format!("error retrieving credentials from credentialsURI result: Code is {:?}, not \"Success\"", truncate(code, 40)),
+        ));
+    }
+    data.fields.into_credentials(NAME, "error retrieving credentials from credentialsURI result: AccessKeyId, AccessKeySecret, SecurityToken and Expiration are required")
 }
 
 #[cfg(test)]

@@ -1,0 +1,7 @@
+//! The ecs credentials document.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = alicloud_credentials_native::providers::ecs::parse_credentials(data);
+});
