@@ -225,7 +225,7 @@ test('a Windows-style path in config.json is read as written', async () => {
 test('bad files: missing, not JSON, no profiles, unknown profile, unknown mode, missing fields', async () => {
   const cases = [
     [path.join(dir, 'absent.json'), /^reading aliyun cli config from '.*absent\.json' failed: No such file or directory/],
-    ['{"profiles": [', /^parse aliyun cli config from '.*' failed: EOF while parsing/],
+    ['{"profiles": [', /^parse aliyun cli config from '.*' failed: the JSON ends early at line 1 column \d+$/],
     [{ current: 'x', profiles: [] }, /^no any configured profiles in '/],
     [{ current: 'x', profiles: [AK] }, /^unable to get profile with 'x' in '/],
     [{ current: 'm', profiles: [{ name: 'm', mode: 'Telepathy' }] }, /^unsupported profile mode 'Telepathy' in profile 'm' in '/],

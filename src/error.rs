@@ -93,5 +93,67 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A JSON decoding error described for users: what was wrong and where, without the names of
+/// our Rust types (serde says "expected struct UriCredentials") and never any of the input.
+pub fn describe_json(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let place = format!("line {} column {}", e.line(), e.column());
+    match e.classify() {
+        Category::Io => format!("read error at {place}"),
+        Category::Eof => format!("the JSON ends early at {place}"),
+        Category::Syntax => {
+            let text = e.to_string();
+            let what = text.split(" at line ").next().unwrap_or("syntax error");
+            format!("not valid JSON ({what}) at {place}")
+        }
+        Category::Data => {
+            let text = e.to_string();
+            let what = text.split(" at line ").next().unwrap_or("unexpected value");
+            // "expected struct Foo" / "expected a map" name internals or nothing useful.
+            let what = match what.find(", expected struct ") {
+                Some(i) => format!("{}, expected a JSON object", &what[..i]),
+                None => what.to_owned(),
+            };
+            format!("unexpected JSON ({what}) at {place}")
+        }
+    }
+}
+
 /// Result alias of the core.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct InternalName {
+        field: String,
+    }
+
+    fn describe<T: serde::de::DeserializeOwned + std::fmt::Debug>(text: &str) -> String {
+        describe_json(&serde_json::from_str::<T>(text).unwrap_err())
+    }
+
+    #[test]
+    fn json_errors_name_no_internal_type_and_echo_no_input() {
+        let m = describe::<InternalName>("true");
+        assert_eq!(m, "unexpected JSON (invalid type: boolean `true`, expected a JSON object) at line 1 column 4");
+        let m = describe::<InternalName>(r#"{"field": 12345678}"#);
+        assert!(
+            m.contains("invalid type: integer `12345678`, expected a string"),
+            "{m}"
+        );
+        assert_eq!(
+            describe::<InternalName>(r#"{"field": "#),
+            "the JSON ends early at line 1 column 10"
+        );
+        let m = describe::<InternalName>("{nope-secret}");
+        assert!(
+            m.starts_with("not valid JSON (key must be a string)"),
+            "{m}"
+        );
+        assert!(!m.contains("nope-secret"));
+    }
+}

@@ -222,7 +222,10 @@ pub fn parse_response(
     let parsed: StsSuccess = serde_json::from_slice(&response.body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
-            format!("{failure_prefix}the response is not JSON ({e})"),
+            format!(
+                "{failure_prefix}the response is not JSON: {}",
+                crate::error::describe_json(&e)
+            ),
         )
     })?;
     let c = parsed.credentials.ok_or_else(|| {

@@ -164,8 +164,9 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Value> {
         Error::new(
             ErrorKind::Profile,
             format!(
-                "parse aliyun cli config from '{}' failed: {e}",
-                path.display()
+                "parse aliyun cli config from '{}' failed: {}",
+                path.display(),
+                crate::error::describe_json(&e)
             ),
         )
     })?;

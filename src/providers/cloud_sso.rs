@@ -98,7 +98,10 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
     let parsed: CloudSsoResponse = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
-            format!("get session token from CloudSSO failed, unmarshal fail: {e}"),
+            format!(
+                "get session token from CloudSSO failed, unmarshal fail: {}",
+                crate::error::describe_json(&e)
+            ),
         )
     })?;
     parsed

@@ -231,7 +231,10 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
     let data: MetadataCredentials = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
-            format!("get sts token failed, json parse failed: {e}"),
+            format!(
+                "get sts token failed, json parse failed: {}",
+                crate::error::describe_json(&e)
+            ),
         )
     })?;
     if data.code.as_deref() != Some("Success") {

@@ -84,7 +84,10 @@ impl Refresher for ExternalRefresher {
             let data: Output = serde_json::from_slice(&output.stdout).map_err(|e| {
                 Error::new(
                     ErrorKind::Response,
-                    format!("failed to parse external command output: {e}"),
+                    format!(
+                        "failed to parse external command output: {}",
+                        crate::error::describe_json(&e)
+                    ),
                 )
             })?;
             let (Some(id), Some(secret)) = (

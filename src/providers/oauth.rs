@@ -205,7 +205,10 @@ pub fn parse_token(body: &[u8]) -> Result<(String, String, i64)> {
     let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
-            format!("failed to refresh OAuth token, unmarshal fail: {e}"),
+            format!(
+                "failed to refresh OAuth token, unmarshal fail: {}",
+                crate::error::describe_json(&e)
+            ),
         )
     })?;
     match (parsed.access_token, parsed.refresh_token) {
@@ -228,7 +231,10 @@ pub fn parse_exchange(body: &[u8]) -> Result<Credentials> {
     let data: SessionFields = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
-            format!("get session token from OAuth failed, unmarshal fail: {e}"),
+            format!(
+                "get session token from OAuth failed, unmarshal fail: {}",
+                crate::error::describe_json(&e)
+            ),
         )
     })?;
     data.into_credentials(

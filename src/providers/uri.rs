@@ -99,7 +99,10 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
     let data: UriCredentials = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
-            format!("get sts token failed, json parse failed: {e}"),
+            format!(
+                "get sts token failed, json parse failed: {}",
+                crate::error::describe_json(&e)
+            ),
         )
     })?;
     if let Some(code) = data.code.as_deref().filter(|c| *c != "Success") {
