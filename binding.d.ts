@@ -41,6 +41,12 @@ export declare class NativeProvider {
   resolve(): Promise<NativeOutcome>
 }
 
+/** True when `DEBUG` enables `alicloud-credentials:<topic>`. */
+export declare function debugEnabled(topic: string): boolean
+
+/** Prints a debug line for `topic` (when enabled), in the format of the core's own lines. */
+export declare function debugLog(topic: string, message: string): void
+
 /** What a JavaScript provider's `getCredentials()` resolved to, normalised by `index.js`. */
 export interface JsCredentials {
   accessKeyId?: string

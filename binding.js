@@ -837,3 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeCredential = nativeBinding.NativeCredential
 module.exports.NativeProvider = nativeBinding.NativeProvider
+module.exports.debugEnabled = nativeBinding.debugEnabled
+module.exports.debugLog = nativeBinding.debugLog

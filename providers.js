@@ -6,19 +6,25 @@
 // JavaScript object with `getCredentials()` / `getProviderName()` as a source.
 
 const { inspect } = require('node:util')
-const { NativeProvider } = require('./binding.js')
+const { NativeProvider, debugEnabled, debugLog } = require('./binding.js')
+
+// `DEBUG=alicloud-credentials*` also logs every error this package creates (messages hold no
+// secrets), so a whole run can be audited.
+const logErrors = debugEnabled('error')
 
 const kNative = Symbol('alicloud-credentials-native.provider')
 
 function typeError(message) {
   const error = new TypeError(message)
   error.code = 'ERR_INVALID_ARG_TYPE'
+  if (logErrors) debugLog('error', `${error.code}: ${message}`)
   return error
 }
 
 function nativeError(failure) {
   const error = new Error(failure.message)
   error.code = failure.code
+  if (logErrors) debugLog('error', `${failure.code}: ${failure.message}`)
   return error
 }
 

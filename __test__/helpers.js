@@ -26,10 +26,17 @@ function isolatedEnv(extra = {}) {
   return { ...env, ...extra }
 }
 
+// Under the secrets audit (ACN_AUDIT set), what child processes wrote to stderr is passed on, so
+// their log lines and errors are audited too.
+function forStderrAudit(stderr) {
+  if (process.env.ACN_AUDIT && stderr) process.stderr.write(stderr)
+}
+
 // Runs `code` in a fresh node process (CommonJS, cwd = the repository) with `env`; returns
 // { status, stdout, stderr }.
 function runNode(code, { env = isolatedEnv(), args = [], cwd = ROOT, timeout = 30000 } = {}) {
   const r = spawnSync(process.execPath, [...args, '-e', code], { env, cwd, encoding: 'utf8', timeout })
+  forStderrAudit(r.stderr)
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal }
 }
 
@@ -39,6 +46,7 @@ function runNodeAsync(code, { env = isolatedEnv(), args = [], cwd = ROOT, timeou
   const { execFile } = require('node:child_process')
   return new Promise((resolve) => {
     execFile(process.execPath, [...args, '-e', code], { env, cwd, encoding: 'utf8', timeout }, (error, stdout, stderr) => {
+      forStderrAudit(stderr)
       resolve({ status: error ? (error.code ?? 1) : 0, stdout, stderr, signal: error?.signal })
     })
   })

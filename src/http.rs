@@ -196,6 +196,27 @@ fn classify(req: &Request, e: &reqwest::Error) -> Error {
 
 /// Sends `req` and reads the whole (capped) response.
 pub async fn send(req: Request) -> Result<Response> {
+    let started = std::time::Instant::now();
+    let result = send_inner(&req).await;
+    crate::log::debug("http", || match &result {
+        Ok(r) => format!(
+            "{} -> {} ({} bytes) in {} ms",
+            req.describe(),
+            r.status,
+            r.body.len(),
+            started.elapsed().as_millis()
+        ),
+        Err(e) => format!(
+            "{} failed in {} ms: {}",
+            req.describe(),
+            started.elapsed().as_millis(),
+            e.message()
+        ),
+    });
+    result
+}
+
+async fn send_inner(req: &Request) -> Result<Response> {
     let client = client(req.connect_timeout, req.use_proxy)?;
     let mut builder = client
         .request(req.method.clone(), &req.url)
@@ -206,7 +227,7 @@ pub async fn send(req: Request) -> Result<Response> {
     if let Some(body) = &req.body {
         builder = builder.body(body.clone());
     }
-    let mut response = builder.send().await.map_err(|e| classify(&req, &e))?;
+    let mut response = builder.send().await.map_err(|e| classify(req, &e))?;
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -217,12 +238,12 @@ pub async fn send(req: Request) -> Result<Response> {
         .content_length()
         .is_some_and(|n| n > MAX_BODY as u64)
     {
-        return Err(too_large(&req));
+        return Err(too_large(req));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| classify(&req, &e))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| classify(req, &e))? {
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large(&req));
+            return Err(too_large(req));
         }
         body.extend_from_slice(&chunk);
     }

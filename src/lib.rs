@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod http;
+pub mod log;
 pub mod profile;
 pub mod provider;
 pub mod providers;

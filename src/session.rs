@@ -199,7 +199,9 @@ impl SessionCache {
 
     // Runs one refresh attempt; the caller holds `refresh_lock`.
     async fn refresh_locked(&self) -> Result<Credentials> {
+        let started = std::time::Instant::now();
         let fetched = self.refresher.fetch().await;
+        let took = started.elapsed().as_millis();
         let mut st = self.lock();
         let now = SystemTime::now();
         st.attempts += 1;
@@ -226,6 +228,15 @@ impl SessionCache {
                     };
                     (at < stale_at).then_some(at)
                 });
+                crate::log::debug("session", || {
+                    format!(
+                        "refresh {} ok in {took} ms: {}, expires {}, refresh from {}",
+                        self.refresher.provider_name(),
+                        crate::secret::mask_id(&credentials.access_key_id),
+                        rfc3339(expiration),
+                        rfc3339(st.prefetch_at.unwrap_or(stale_at)),
+                    )
+                });
                 st.current = Some(credentials);
                 st.failures = 0;
                 st.retry_at = None;
@@ -233,7 +244,17 @@ impl SessionCache {
             }
             Err(e) => {
                 st.failures = st.failures.saturating_add(1);
-                st.retry_at = Some(now + backoff(st.failures));
+                let delay = backoff(st.failures);
+                st.retry_at = Some(now + delay);
+                crate::log::debug("session", || {
+                    format!(
+                        "refresh {} failed in {took} ms (failure {}, next try in {} ms): {}",
+                        self.refresher.provider_name(),
+                        st.failures,
+                        delay.as_millis(),
+                        e.message()
+                    )
+                });
                 st.last_error = Some(e);
             }
         }
@@ -308,6 +329,13 @@ async fn background_loop(cache: Weak<SessionCache>) {
             let _ = c.refresh_locked().await;
         }
     }
+}
+
+/// `t` as an RFC 3339 UTC time, for logs and descriptions.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// A [`CredentialsProvider`] serving a [`SessionCache`].

@@ -40,6 +40,7 @@ pub struct NativeOutcome {
 
 /// Throws `e` as a JavaScript `Error` with its `code`, for synchronous calls.
 fn throw(env: &Env, e: CoreError) -> napi::Error {
+    crate::log::debug("error", || format!("{}: {}", e.kind().code(), e.message()));
     match env.throw_error(e.message(), Some(e.kind().code())) {
         Ok(()) => napi::Error::from_status(Status::PendingException),
         Err(err) => err,
@@ -438,4 +439,16 @@ impl NativeProvider {
             },
         }
     }
+}
+
+/// True when `DEBUG` enables `alicloud-credentials:<topic>`.
+#[napi]
+pub fn debug_enabled(topic: String) -> bool {
+    crate::log::enabled(&topic)
+}
+
+/// Prints a debug line for `topic` (when enabled), in the format of the core's own lines.
+#[napi]
+pub fn debug_log(topic: String, message: String) {
+    crate::log::debug(&topic, || message);
 }

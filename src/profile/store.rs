@@ -49,6 +49,13 @@ pub fn update_profile(
         .map_err(|e| profile_error(path, format!("cannot lock: {e}")))?;
     let result = update_locked(path, profile, mode, fields);
     let _ = lock.unlock();
+    crate::log::debug("profile", || match &result {
+        Ok(()) => format!(
+            "wrote {mode} tokens of profile '{profile}' back to {}",
+            path.display()
+        ),
+        Err(e) => e.message().to_owned(),
+    });
     result
 }
 

@@ -84,10 +84,16 @@ impl DefaultChain {
         for step in &self.steps {
             match step.get_credentials().await {
                 Ok(inner) => {
+                    crate::log::debug("chain", || format!("using {}", step.provider_name()));
                     *self.chosen.lock().unwrap_or_else(|e| e.into_inner()) = Some(step.clone());
                     return Ok(wrap(inner, step));
                 }
-                Err(e) => reasons.push(e.message().to_owned()),
+                Err(e) => {
+                    crate::log::debug("chain", || {
+                        format!("skipping {}: {}", step.provider_name(), e.message())
+                    });
+                    reasons.push(e.message().to_owned())
+                }
             }
         }
         Err(Error::new(
