@@ -38,8 +38,11 @@ function hmacSha1(secret, text) {
   return crypto.createHmac('sha1', `${secret}&`).update(text).digest('base64')
 }
 
-function utc(msFromNow) {
-  return new Date(Date.now() + msFromNow).toISOString().replace(/\.\d{3}Z$/, 'Z')
+// An STS-style expiration: whole seconds (`...:06Z`), or with milliseconds (`...:06.117Z`) for
+// lifetimes shorter than a second.
+function utc(msFromNow, precise = false) {
+  const iso = new Date(Date.now() + msFromNow).toISOString()
+  return precise ? iso : iso.replace(/\.\d{3}Z$/, 'Z')
 }
 
 function readBody(req) {
@@ -148,7 +151,7 @@ async function startSts({ tls = true, keys = {}, oidcToken = null, expiresInMs =
         AccessKeyId: `STS.issued-${n}`,
         AccessKeySecret: `issued-secret-${n}`,
         SecurityToken: `issued-token-${n}`,
-        Expiration: utc(state.expiresInMs),
+        Expiration: utc(state.expiresInMs, state.expiresInMs < 5000),
       },
     })
   }
