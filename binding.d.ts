@@ -19,6 +19,8 @@ export declare class NativeCredential {
   bearerToken(): string | null
   /** Resolves the credentials, from the provider's cache when it has one. */
   resolve(): Promise<NativeOutcome>
+  /** Resolves and describes the credential, without secrets. */
+  describe(): Promise<NativeDescription>
 }
 
 /** The native half of the exported provider classes. */
@@ -39,6 +41,8 @@ export declare class NativeProvider {
   close(): void
   /** Resolves the provider's credentials. */
   resolve(): Promise<NativeOutcome>
+  /** Resolves and describes the provider's credentials, without secrets. */
+  describe(): Promise<NativeDescription>
 }
 
 /** True when `DEBUG` enables `alicloud-credentials:<topic>`. */
@@ -80,6 +84,19 @@ export interface NativeConfig {
   connectTimeout?: number
   publicKeyId?: string
   privateKeyFile?: string
+}
+
+/** A secret-free description of a credential (see `describe()` in `index.d.ts`). */
+export interface NativeDescription {
+  providerName?: string
+  accessKeyId?: string
+  /** RFC 3339 UTC. */
+  expiration?: string
+  /** RFC 3339 UTC. */
+  nextRefresh?: string
+  endpoint?: string
+  steps: Array<NativeStep>
+  error?: NativeFailure
 }
 
 /**
@@ -133,4 +150,12 @@ export interface NativeSnapshot {
   reuseUntil: number
   /** Milliseconds since the epoch when the credentials expire, for session credentials. */
   expiration?: number
+}
+
+/** One step of a chain's last pass. */
+export interface NativeStep {
+  provider: string
+  /** `used`, `failed` or `not tried`. */
+  outcome: string
+  reason?: string
 }

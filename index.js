@@ -9,7 +9,7 @@ const { inspect } = require('node:util')
 const { NativeCredential } = require('./binding.js')
 const providers = require('./providers.js')
 
-const { typeError, nativeError, isCredentialsProvider } = providers
+const { typeError, nativeError, isCredentialsProvider, toDescription, describeJsProvider } = providers
 
 // Every option of the official Config and the JavaScript type it takes. `durationSeconds`,
 // `enableIMDSv2` and `metadataTokenDuration` are accepted and ignored, as the official code does.
@@ -274,6 +274,17 @@ class Credential {
   /** @deprecated Use getCredential() instead. */
   async getSecurityToken() {
     return (await this.#snapshot(false)).securityToken
+  }
+
+  /**
+   * Resolves to a description without secrets (beyond the official package): the type, the
+   * provider that served the credentials, the masked AccessKey ID, expiration and next refresh,
+   * the endpoint or file they came from, and for the default chain every step of its last pass
+   * with why it failed. `error` is set instead when no credentials could be had.
+   */
+  async describe() {
+    if (this.#native === null) return describeJsProvider(this.#provider, { type: this.#type })
+    return toDescription(await this.#native.describe(), { type: this.#type })
   }
 
   /** @deprecated Use getCredential() instead. Synchronous, as the official one. */

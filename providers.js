@@ -28,6 +28,44 @@ function nativeError(failure) {
   return error
 }
 
+// An AccessKey ID as logs and descriptions show it: first and last four characters.
+function maskId(id) {
+  if (typeof id !== 'string' || id === '') return undefined
+  const chars = [...id]
+  if (chars.length <= 8) return '*'.repeat(chars.length)
+  return `${chars.slice(0, 4).join('')}****${chars.slice(-4).join('')}`
+}
+
+// The plain object describe() resolves to, absent fields left out.
+function toDescription(native, extra = {}) {
+  const d = { ...extra }
+  if (native.providerName) d.providerName = native.providerName
+  if (native.accessKeyId) d.accessKeyId = native.accessKeyId
+  if (native.expiration) d.expiration = native.expiration
+  if (native.nextRefresh) d.nextRefresh = native.nextRefresh
+  if (native.endpoint) d.endpoint = native.endpoint
+  d.steps = (native.steps || []).map((s) => (s.reason ? { provider: s.provider, outcome: s.outcome, reason: s.reason } : { provider: s.provider, outcome: s.outcome }))
+  if (native.error) d.error = { code: native.error.code, message: native.error.message }
+  return d
+}
+
+// describe() of a JavaScript provider: what its getCredentials() gives, masked.
+async function describeJsProvider(provider, extra = {}) {
+  const d = { ...extra, providerName: String(provider.getProviderName()) }
+  try {
+    const c = await provider.getCredentials()
+    if (c && c.providerName) d.providerName = String(c.providerName)
+    const id = maskId(c && c.accessKeyId)
+    if (id) d.accessKeyId = id
+  } catch (e) {
+    d.steps = []
+    d.error = { code: (e && e.code) || 'ERR_CREDENTIALS_PROVIDER', message: String((e && e.message) || e) }
+    return d
+  }
+  d.steps = []
+  return d
+}
+
 function isCredentialsProvider(value) {
   return (
     value !== null &&
@@ -109,6 +147,14 @@ class NativeBackedProvider {
       )
     }
     return this.#pending.then((r) => ({ ...r }))
+  }
+
+  /**
+   * Resolves to a description of the current credentials without secrets: provider name, masked
+   * AccessKey ID, expiration, next refresh, endpoint, and for a chain the steps of its last pass.
+   */
+  async describe() {
+    return toDescription(await this.#native.describe())
   }
 
   [inspect.custom](depth, options, inspectFn = inspect) {
@@ -242,6 +288,9 @@ makeBuilder(CLIProfileCredentialsProvider, 'cli_profile', ['withProfileName'], f
 makeBuilder(DefaultCredentialsProvider, 'default', [], false)
 
 module.exports = {
+  toDescription,
+  describeJsProvider,
+  maskId,
   typeError,
   nativeError,
   isCredentialsProvider,

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod credential;
 pub mod credentials;
+pub mod describe;
 pub mod env;
 pub mod error;
 pub mod http;

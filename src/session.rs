@@ -25,6 +25,11 @@ pub trait Refresher: Send + Sync {
 
     /// The provider name the credentials carry.
     fn provider_name(&self) -> String;
+
+    /// Where the credentials come from, for `describe()`.
+    fn endpoint(&self) -> Option<String> {
+        None
+    }
 }
 
 /// When to refresh.
@@ -332,7 +337,7 @@ async fn background_loop(cache: Weak<SessionCache>) {
 }
 
 /// `t` as an RFC 3339 UTC time, for logs and descriptions.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
+pub fn rfc3339(t: SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(t)
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
@@ -366,6 +371,10 @@ impl CredentialsProvider for SessionProvider {
         self.cache
             .stopped
             .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn endpoint(&self) -> Option<String> {
+        self.cache.refresher.endpoint()
     }
 }
 

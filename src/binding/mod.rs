@@ -456,3 +456,68 @@ pub fn debug_enabled(topic: String) -> bool {
 pub fn debug_log(topic: String, message: String) {
     crate::log::debug(&topic, || message);
 }
+
+/// One step of a chain's last pass.
+#[napi(object)]
+pub struct NativeStep {
+    pub provider: String,
+    /// `used`, `failed` or `not tried`.
+    pub outcome: String,
+    pub reason: Option<String>,
+}
+
+/// A secret-free description of a credential (see `describe()` in `index.d.ts`).
+#[napi(object)]
+pub struct NativeDescription {
+    pub provider_name: Option<String>,
+    pub access_key_id: Option<String>,
+    /// RFC 3339 UTC.
+    pub expiration: Option<String>,
+    /// RFC 3339 UTC.
+    pub next_refresh: Option<String>,
+    pub endpoint: Option<String>,
+    pub steps: Vec<NativeStep>,
+    pub error: Option<NativeFailure>,
+}
+
+impl From<crate::describe::Description> for NativeDescription {
+    fn from(d: crate::describe::Description) -> Self {
+        NativeDescription {
+            provider_name: d.provider_name,
+            access_key_id: d.access_key_id,
+            expiration: d.expiration.map(crate::session::rfc3339),
+            next_refresh: d.next_refresh.map(crate::session::rfc3339),
+            endpoint: d.endpoint,
+            steps: d
+                .steps
+                .into_iter()
+                .map(|s| NativeStep {
+                    provider: s.provider,
+                    outcome: s.outcome.to_owned(),
+                    reason: s.reason,
+                })
+                .collect(),
+            error: d.error.map(NativeFailure::from),
+        }
+    }
+}
+
+#[napi]
+impl NativeCredential {
+    /// Resolves and describes the credential, without secrets.
+    #[napi]
+    pub async fn describe(&self) -> NativeDescription {
+        crate::describe::describe(self.inner.provider().as_ref())
+            .await
+            .into()
+    }
+}
+
+#[napi]
+impl NativeProvider {
+    /// Resolves and describes the provider's credentials, without secrets.
+    #[napi]
+    pub async fn describe(&self) -> NativeDescription {
+        crate::describe::describe(self.inner.as_ref()).await.into()
+    }
+}

@@ -109,6 +109,16 @@ impl CredentialsProvider for CliProfileProvider {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        let file = self.path.as_ref()?.display().to_string();
+        let profile = self.profile_name.as_deref().unwrap_or("<current>");
+        let inner = self.inner.current().and_then(|p| p.endpoint());
+        Some(match inner {
+            Some(e) => format!("{file} (profile {profile}) via {e}"),
+            None => format!("{file} (profile {profile})"),
+        })
+    }
 }
 
 /// The provider config.json `text` describes for `profile` (else its `current`), without reading

@@ -145,6 +145,15 @@ impl CredentialsProvider for IniProfileProvider {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        let file = self.path.as_ref()?.display().to_string();
+        let inner = self.inner.current().and_then(|p| p.endpoint());
+        Some(match inner {
+            Some(e) => format!("{file} [{}] via {e}", self.section),
+            None => format!("{file} [{}]", self.section),
+        })
+    }
 }
 
 #[cfg(test)]

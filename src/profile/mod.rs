@@ -27,6 +27,11 @@ pub fn home_dir(env: &Env) -> Option<PathBuf> {
 pub(crate) struct LazyProvider(Mutex<Option<Arc<dyn CredentialsProvider>>>);
 
 impl LazyProvider {
+    /// The provider, once built.
+    pub(crate) fn current(&self) -> Option<Arc<dyn CredentialsProvider>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Resolves through the provider `build` makes, naming the result `<outer>/<inner>`.
     pub(crate) async fn resolve(
         &self,

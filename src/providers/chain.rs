@@ -9,7 +9,7 @@ use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::cli::CliProfileProvider;
 use crate::profile::ini_provider::IniProfileProvider;
-use crate::provider::{BoxFuture, CredentialsProvider};
+use crate::provider::{BoxFuture, CredentialsProvider, Step};
 use crate::providers::ecs::{self, EcsOptions};
 use crate::providers::env::EnvProvider;
 use crate::providers::oidc::{self, OidcOptions};
@@ -21,7 +21,10 @@ pub const NAME: &str = "default";
 /// The default chain over a list of steps.
 pub struct DefaultChain {
     steps: Vec<Arc<dyn CredentialsProvider>>,
+    /// Steps left out when the chain was built, each before the step at its index.
+    skipped: Vec<(usize, Step)>,
     chosen: Mutex<Option<Arc<dyn CredentialsProvider>>>,
+    last_pass: Mutex<Vec<Step>>,
 }
 
 impl std::fmt::Debug for DefaultChain {
@@ -40,31 +43,67 @@ impl DefaultChain {
     pub fn build(env: &Env) -> Self {
         let mut steps: Vec<Arc<dyn CredentialsProvider>> =
             vec![Arc::new(EnvProvider::new(env.clone()))];
+        let mut skipped = Vec::new();
+        let mut skip =
+            |steps: &Vec<Arc<dyn CredentialsProvider>>, provider: &str, reason: String| {
+                skipped.push((
+                    steps.len(),
+                    Step {
+                        provider: provider.to_owned(),
+                        outcome: "skipped",
+                        reason: Some(reason),
+                    },
+                ));
+            };
         if oidc::configured_by_env(env) {
-            if let Ok(p) = oidc::build(OidcOptions::default(), env) {
-                steps.push(Arc::new(p));
+            match oidc::build(OidcOptions::default(), env) {
+                Ok(p) => steps.push(Arc::new(p)),
+                Err(e) => skip(&steps, oidc::NAME, e.message().to_owned()),
             }
+        } else {
+            skip(&steps, oidc::NAME, "ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE are not all set".to_owned());
         }
-        if let Ok(p) = CliProfileProvider::build(None, env) {
-            steps.push(Arc::new(p));
+        match CliProfileProvider::build(None, env) {
+            Ok(p) => steps.push(Arc::new(p)),
+            Err(e) => skip(
+                &steps,
+                "cli_profile",
+                format!("{} (ALIBABA_CLOUD_CLI_PROFILE_DISABLED)", e.message()),
+            ),
         }
         steps.push(Arc::new(IniProfileProvider::build(None, env)));
-        if let Ok(p) = ecs::build(EcsOptions::default(), env) {
-            steps.push(Arc::new(p));
+        match ecs::build(EcsOptions::default(), env) {
+            Ok(p) => steps.push(Arc::new(p)),
+            Err(e) => skip(
+                &steps,
+                ecs::NAME,
+                format!("{} (ALIBABA_CLOUD_ECS_METADATA_DISABLED)", e.message()),
+            ),
         }
         if env.get(crate::env::vars::CREDENTIALS_URI).is_some() {
-            if let Ok(p) = uri::build(UriOptions::default(), env) {
-                steps.push(Arc::new(p));
+            match uri::build(UriOptions::default(), env) {
+                Ok(p) => steps.push(Arc::new(p)),
+                Err(e) => skip(&steps, uri::NAME, e.message().to_owned()),
             }
+        } else {
+            skip(
+                &steps,
+                uri::NAME,
+                "ALIBABA_CLOUD_CREDENTIALS_URI is not set".to_owned(),
+            );
         }
-        DefaultChain::with_steps(steps)
+        let mut chain = DefaultChain::with_steps(steps);
+        chain.skipped = skipped;
+        chain
     }
 
     /// A chain over explicit steps.
     pub fn with_steps(steps: Vec<Arc<dyn CredentialsProvider>>) -> Self {
         DefaultChain {
             steps,
+            skipped: Vec::new(),
             chosen: Mutex::new(None),
+            last_pass: Mutex::new(Vec::new()),
         }
     }
 
@@ -81,10 +120,21 @@ impl DefaultChain {
             return Ok(wrap(inner, &step));
         }
         let mut reasons = Vec::with_capacity(self.steps.len());
-        for step in &self.steps {
+        let mut pass: Vec<Step> = self
+            .steps
+            .iter()
+            .map(|s| Step {
+                provider: s.provider_name(),
+                outcome: "not tried",
+                reason: None,
+            })
+            .collect();
+        for (index, step) in self.steps.iter().enumerate() {
             match step.get_credentials().await {
                 Ok(inner) => {
                     crate::log::debug("chain", || format!("using {}", step.provider_name()));
+                    pass[index].outcome = "used";
+                    *self.last_pass.lock().unwrap_or_else(|e| e.into_inner()) = pass;
                     *self.chosen.lock().unwrap_or_else(|e| e.into_inner()) = Some(step.clone());
                     return Ok(wrap(inner, step));
                 }
@@ -92,10 +142,13 @@ impl DefaultChain {
                     crate::log::debug("chain", || {
                         format!("skipping {}: {}", step.provider_name(), e.message())
                     });
+                    pass[index].outcome = "failed";
+                    pass[index].reason = Some(e.message().to_owned());
                     reasons.push(e.message().to_owned())
                 }
             }
         }
+        *self.last_pass.lock().unwrap_or_else(|e| e.into_inner()) = pass;
         Err(Error::new(
             ErrorKind::NotFound,
             format!(
@@ -118,6 +171,35 @@ impl CredentialsProvider for DefaultChain {
 
     fn provider_name(&self) -> String {
         NAME.to_owned()
+    }
+
+    fn endpoint(&self) -> Option<String> {
+        self.chosen().and_then(|s| s.endpoint())
+    }
+
+    fn steps(&self) -> Vec<Step> {
+        let pass = self
+            .last_pass
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut out = Vec::with_capacity(self.steps.len() + self.skipped.len());
+        for index in 0..=self.steps.len() {
+            out.extend(
+                self.skipped
+                    .iter()
+                    .filter(|(at, _)| *at == index)
+                    .map(|(_, s)| s.clone()),
+            );
+            if index < self.steps.len() {
+                out.push(pass.get(index).cloned().unwrap_or_else(|| Step {
+                    provider: self.steps[index].provider_name(),
+                    outcome: "not tried",
+                    reason: None,
+                }));
+            }
+        }
+        out
     }
 }
 

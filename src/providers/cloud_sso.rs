@@ -90,6 +90,10 @@ impl Refresher for CloudSsoRefresher {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        Some(format!("{}/cloud-credentials", self.base))
+    }
 }
 
 /// Parses the portal's answer, `{"CloudCredential": {...}}`.

@@ -185,6 +185,14 @@ impl Refresher for EcsRefresher {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        Some(format!(
+            "{}{CREDENTIALS_PATH}{}",
+            self.base,
+            self.role_name.as_deref().unwrap_or("<discovered>")
+        ))
+    }
 }
 
 /// The metadata service base URL: `ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT` or the default.

@@ -51,6 +51,10 @@ impl CredentialsProvider for EnvProvider {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        Some("environment variables ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET".to_owned())
+    }
 }
 
 #[cfg(test)]

@@ -148,6 +148,11 @@ impl Refresher for ExternalRefresher {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        // The program only: arguments may carry secrets.
+        Some(format!("process_command {}", self.argv[0]))
+    }
 }
 
 /// Builds the caching external-process provider for `process_command`.

@@ -198,6 +198,10 @@ impl Refresher for OAuthRefresher {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        Some(format!("{}/v1/exchange", self.base))
+    }
 }
 
 /// Parses a `/v1/token` answer into (access token, refresh token, lifetime in seconds).

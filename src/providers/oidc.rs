@@ -53,6 +53,15 @@ impl Refresher for OidcRefresher {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        Some(format!(
+            "{} (AssumeRoleWithOIDC {}, token file {})",
+            self.options.endpoint.base(),
+            self.options.role_arn,
+            self.token_file
+        ))
+    }
 }
 
 /// True when the three variables the default chain needs for OIDC are set.

@@ -108,6 +108,14 @@ impl Refresher for RamRoleArnRefresher {
     fn provider_name(&self) -> String {
         format!("ram_role_arn/{}", self.source.provider_name())
     }
+
+    fn endpoint(&self) -> Option<String> {
+        Some(format!(
+            "{} (AssumeRole {})",
+            self.options.endpoint.base(),
+            self.options.role_arn
+        ))
+    }
 }
 
 /// Builds the caching `ram_role_arn` provider over `source`, with the official checks.

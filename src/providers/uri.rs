@@ -68,6 +68,10 @@ impl Refresher for UriRefresher {
     fn provider_name(&self) -> String {
         NAME.to_owned()
     }
+
+    fn endpoint(&self) -> Option<String> {
+        Some(crate::http::redact_url(&self.uri))
+    }
 }
 
 /// Builds the caching `credentials_uri` provider; the URI comes from the option or
