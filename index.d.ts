@@ -19,6 +19,14 @@ declare class Credential {
    */
   getCredential(): Promise<Credential.CredentialModel>;
 
+  /**
+   * Resolves to a description without secrets (beyond the official package): the provider that
+   * served the credentials, the masked AccessKey ID, expiration and next refresh, the endpoint or
+   * file they came from, and for the default chain every step with why it was used, skipped or
+   * failed. Never rejects: `error` is set when no credentials could be had.
+   */
+  describe(): Promise<Credential.Description>;
+
   /** @deprecated Use getCredential() instead. */
   getAccessKeyId(): Promise<string>;
 
@@ -165,8 +173,38 @@ declare namespace Credential {
     getProviderName: () => string;
   }
 
+  /** One step of the default chain in its last pass. */
+  export interface ChainStep {
+    provider: string;
+    outcome: 'used' | 'failed' | 'skipped' | 'not tried';
+    /** Why it failed or was skipped. */
+    reason?: string;
+  }
+
+  /** What `describe()` resolves to; never a secret. */
+  export interface Description {
+    /** The credential type (`Credential.describe()` only). */
+    type?: string;
+    /** The provider name of the credentials (`default/ecs_ram_role`, ...). */
+    providerName?: string;
+    /** The AccessKey ID, first and last four characters only. */
+    accessKeyId?: string;
+    /** RFC 3339 UTC expiration of session credentials. */
+    expiration?: string;
+    /** RFC 3339 UTC time from which they are refreshed. */
+    nextRefresh?: string;
+    /** The endpoint, file or environment the credentials came from. */
+    endpoint?: string;
+    /** For the default chain, every step in order; otherwise empty. */
+    steps: ChainStep[];
+    /** Set when no credentials could be had. */
+    error?: { code: string; message: string };
+  }
+
   /** Base of the exported providers: native, cached, composable. */
   abstract class NativeBackedProvider implements CredentialsProvider {
+    /** Resolves to a description of the current credentials without secrets. */
+    describe(): Promise<Description>;
     /** Resolves to `{ accessKeyId, accessKeySecret, securityToken, providerName }`. */
     getCredentials(): Promise<Credentials>;
     /** The official provider name. */

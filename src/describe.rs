@@ -61,7 +61,11 @@ mod tests {
         let d = describe(&chain).await;
         assert_eq!(d.provider_name.as_deref(), Some("default/env"));
         assert_eq!(d.access_key_id.as_deref(), Some("LTAI****0001"));
-        let outline: Vec<(&str, &str)> = d.steps.iter().map(|s| (s.provider.as_str(), s.outcome)).collect();
+        let outline: Vec<(&str, &str)> = d
+            .steps
+            .iter()
+            .map(|s| (s.provider.as_str(), s.outcome))
+            .collect();
         assert_eq!(
             outline,
             [

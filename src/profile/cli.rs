@@ -3,7 +3,7 @@
 //! `getCredentials()`; a failure is retried at the next call.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -31,6 +31,8 @@ pub struct CliProfileProvider {
     profile_name: Option<String>,
     env: Env,
     inner: super::LazyProvider,
+    /// The profile the file's `current` named, once read.
+    resolved: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for CliProfileProvider {
@@ -66,6 +68,7 @@ impl CliProfileProvider {
                 .or_else(|| env.get(vars::PROFILE)),
             env: env.clone(),
             inner: super::LazyProvider::default(),
+            resolved: Mutex::new(None),
         })
     }
 
@@ -91,6 +94,7 @@ impl CliProfileProvider {
                 })?
                 .to_owned(),
         };
+        *self.resolved.lock().unwrap_or_else(|e| e.into_inner()) = Some(name.clone());
         let built = Modes {
             conf: &conf,
             path: &path,
@@ -112,7 +116,14 @@ impl CredentialsProvider for CliProfileProvider {
 
     fn endpoint(&self) -> Option<String> {
         let file = self.path.as_ref()?.display().to_string();
-        let profile = self.profile_name.as_deref().unwrap_or("<current>");
+        let resolved = self
+            .resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let profile = resolved
+            .or_else(|| self.profile_name.clone())
+            .unwrap_or_else(|| "<current>".to_owned());
         let inner = self.inner.current().and_then(|p| p.endpoint());
         Some(match inner {
             Some(e) => format!("{file} (profile {profile}) via {e}"),
