@@ -61,6 +61,23 @@ impl Request {
     }
 }
 
+// Requests carry tokens (an STS query's SecurityToken, an OIDC token in a form) and responses carry
+// credentials: both are overwritten when dropped, like every `Secret`.
+impl Drop for Request {
+    fn drop(&mut self) {
+        crate::secret::wipe(&mut self.url);
+        if let Some(body) = self.body.as_mut() {
+            crate::secret::wipe_bytes(body);
+        }
+    }
+}
+
+impl Drop for Response {
+    fn drop(&mut self) {
+        crate::secret::wipe_bytes(&mut self.body);
+    }
+}
+
 /// A response: status, content type and the (capped) body.
 #[derive(Debug)]
 pub struct Response {

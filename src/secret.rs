@@ -50,7 +50,12 @@ impl Drop for Secret {
 
 /// Overwrites the bytes of `s` (its whole capacity) with zeros in a way the optimiser keeps.
 pub(crate) fn wipe(s: &mut String) {
-    let vec = unsafe { s.as_mut_vec() };
+    // SAFETY: the bytes become zeros, then the string is cleared: it stays valid UTF-8 (empty).
+    wipe_bytes(unsafe { s.as_mut_vec() });
+}
+
+/// Overwrites a byte buffer (its whole capacity) with zeros and empties it.
+pub(crate) fn wipe_bytes(vec: &mut Vec<u8>) {
     let len = vec.capacity();
     let ptr = vec.as_mut_ptr();
     for i in 0..len {
