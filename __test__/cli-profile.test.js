@@ -176,6 +176,26 @@ test('OAuth: refreshes a near-expiry access token, exchanges it, writes the new 
   assert.deepEqual(saved.profiles[1], AK)
   assert.equal(saved.custom_top_level, 'kept')
   assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'file mode kept')
+  // INTL sign-in: its own client id; a token far from expiry is exchanged without a refresh.
+  const intl = await startSignIn({ accessToken: 'intl-access', refreshToken: 'intl-refresh' })
+  try {
+    const far = Math.floor(Date.now() / 1000) + 7200
+    const r2 = await resolve(
+      { current: 'i', profiles: [{ name: 'i', mode: 'OAuth', oauth_site_type: 'intl', oauth_refresh_token: 'intl-refresh', oauth_access_token: 'intl-access', oauth_access_token_expire: far }] },
+      { env: { ALIBABA_CLOUD_OAUTH_SIGN_IN_URL: intl.url } },
+    )
+    assert.equal(r2.providerName, 'cli_profile/oauth')
+    assert.deepEqual(intl.state.requests.map((q) => q.path), ['/v1/exchange'])
+    const near = await resolve(
+      { current: 'i', profiles: [{ name: 'i', mode: 'OAuth', oauth_site_type: 'INTL', oauth_refresh_token: 'intl-refresh', oauth_access_token: 'intl-access', oauth_access_token_expire: far - 7000 }] },
+      { env: { ALIBABA_CLOUD_OAUTH_SIGN_IN_URL: intl.url } },
+    )
+    assert.equal(near.providerName, 'cli_profile/oauth')
+    const refresh = intl.state.requests.find((q) => q.path === '/v1/token')
+    assert.equal(Object.fromEntries(new URLSearchParams(refresh.body)).client_id, '4103531455503354461')
+  } finally {
+    await intl.close()
+  }
   await assert.rejects(
     resolve({ current: 'o', profiles: [{ name: 'o', mode: 'OAuth', oauth_site_type: 'MARS', oauth_refresh_token: 'x' }] }),
     /invalid OAuth site type, support CN or INTL/,
