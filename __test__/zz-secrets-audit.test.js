@@ -23,7 +23,7 @@ const FIXED = [
   'SECRET-sts-token-99aa', 'SECRET-bearer-3c3c', 'SECRET-ext-0b0b', 'env-secret', 'env-token', 'ini-secret',
   'late-secret', 'proj-secret', 'def # secret', 'ext-secret', 'ext-token', 'cli-oidc-token', 'chain-oidc-token',
   'oidc-token-v1', 'oidc-token-v2', 'sso-access-token', 'forged-token', 'test-secret-0001', 'very-secret-value',
-  'vault-secret', 'p-s', 'assigned-secret', 'prov-secret', 'ext-external', 'cli-external', 'intl-access', 'intl-refresh',
+  'vault-secret', 'assigned-secret', 'prov-secret', 'ext-external', 'cli-external', 'intl-access', 'intl-refresh',
   'diag-secret-value', 'diag-token-value', 'diag-bearer-value', 'life-secret', 'life-oidc-token', 'soak-secret', 'wrong-value',
 ]
 
