@@ -13,7 +13,47 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+
+/// Where refreshed tokens go: a profile of a config.json.
+#[derive(Clone, Debug)]
+pub struct WriteBack {
+    pub path: PathBuf,
+    pub profile: String,
+}
+
+impl WriteBack {
+    /// Writes `c` (as `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration`) and the
+    /// `extra` fields to the profile of `mode`. A failure is logged, never raised: the credentials
+    /// stay valid in memory.
+    pub async fn save(
+        &self,
+        mode: &'static str,
+        c: &Credentials,
+        sts_expiration: u64,
+        extra: Vec<(&'static str, Value)>,
+    ) {
+        let mut fields = extra;
+        fields.push(("access_key_id", c.access_key_id.clone().into()));
+        fields.push((
+            "access_key_secret",
+            c.access_key_secret.expose().to_owned().into(),
+        ));
+        let token = c
+            .security_token
+            .as_ref()
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default();
+        fields.push(("sts_token", token.into()));
+        fields.push(("sts_expiration", sts_expiration.into()));
+        let target = self.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            update_profile(&target.path, &target.profile, mode, fields)
+        })
+        .await;
+    }
+}
 
 fn profile_error(path: &Path, what: String) -> Error {
     Error::new(

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
@@ -113,33 +112,11 @@ impl Refresher for ExternalRefresher {
             let mut c = Credentials::access_key(id, Secret::new(secret), NAME);
             c.security_token = token.map(Secret::new);
             c.expiration = Some(expiration.unwrap_or_else(|| SystemTime::now() + STATIC_LIFETIME));
-            if let Some(wb) = self.write_back.clone() {
-                let fields: Vec<(&str, Value)> = vec![
-                    ("access_key_id", c.access_key_id.clone().into()),
-                    (
-                        "access_key_secret",
-                        c.access_key_secret.expose().to_owned().into(),
-                    ),
-                    (
-                        "sts_token",
-                        c.security_token
-                            .as_ref()
-                            .map(|t| t.expose().to_owned())
-                            .unwrap_or_default()
-                            .into(),
-                    ),
-                    (
-                        "sts_expiration",
-                        expiration
-                            .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
-                            .map_or(0, |d| d.as_secs())
-                            .into(),
-                    ),
-                ];
-                let _ = tokio::task::spawn_blocking(move || {
-                    crate::profile::store::update_profile(&wb.path, &wb.profile, "External", fields)
-                })
-                .await;
+            if let Some(wb) = &self.write_back {
+                let sts_expiration = expiration
+                    .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs());
+                wb.save("External", &c, sts_expiration, Vec::new()).await;
             }
             Ok(c)
         })

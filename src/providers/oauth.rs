@@ -1,12 +1,10 @@
 //! `OAuth` CLI profiles: refresh the CLI's OAuth access token when it has 20 minutes or less left,
 //! exchange it for STS credentials, and write the new tokens back to config.json.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::credentials::{Credentials, SessionFields};
 use crate::error::{Error, ErrorKind, Result};
@@ -29,12 +27,7 @@ pub fn site(site_type: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Where to write refreshed tokens.
-#[derive(Clone, Debug)]
-pub struct WriteBack {
-    pub path: PathBuf,
-    pub profile: String,
-}
+pub use crate::profile::store::WriteBack;
 
 struct Tokens {
     access_token: Secret,
@@ -125,30 +118,12 @@ impl OAuthRefresher {
             .expiration
             .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        let fields: Vec<(&str, Value)> = vec![
+        let tokens = vec![
             ("oauth_refresh_token", refresh.into()),
             ("oauth_access_token", access.into()),
             ("oauth_access_token_expire", expire.into()),
-            ("access_key_id", c.access_key_id.clone().into()),
-            (
-                "access_key_secret",
-                c.access_key_secret.expose().to_owned().into(),
-            ),
-            (
-                "sts_token",
-                c.security_token
-                    .as_ref()
-                    .map(|t| t.expose().to_owned())
-                    .unwrap_or_default()
-                    .into(),
-            ),
-            ("sts_expiration", sts_expire.into()),
         ];
-        // A failed write-back must not fail the credential: the tokens stay valid in memory.
-        let _ = tokio::task::spawn_blocking(move || {
-            crate::profile::store::update_profile(&wb.path, &wb.profile, "OAuth", fields)
-        })
-        .await;
+        wb.save("OAuth", c, sts_expire, tokens).await;
     }
 }
 
