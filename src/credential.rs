@@ -82,7 +82,7 @@ impl Credential {
             "rsa_key_pair" => {
                 return Err(Error::new(
                     ErrorKind::Unsupported,
-                    "the rsa_key_pair credential type is not supported (Alibaba Cloud retired it); use access_key, ram_role_arn or another supported type",
+                    "the rsa_key_pair credential type is not supported (the official package cannot use it either); use access_key, ram_role_arn or another supported type",
                 ))
             }
             "ram_role_arn" => {
