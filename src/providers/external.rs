@@ -149,3 +149,42 @@ pub fn build(process_command: &str, write_back: Option<WriteBack>) -> Result<Ses
         },
     ))
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn refresher(command: &str, timeout: Duration) -> ExternalRefresher {
+        ExternalRefresher {
+            argv: command::split(command, false).unwrap(),
+            timeout,
+            write_back: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_command_that_hangs_is_killed_at_the_timeout() {
+        let started = std::time::Instant::now();
+        let e = refresher("sleep 30", Duration::from_millis(300))
+            .fetch()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert_eq!(
+            e.message(),
+            "failed to execute external command: timeout after 300 ms"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn output_without_expiration_is_static() {
+        let script = r#"sh -c 'echo "{\"mode\":\"AK\",\"access_key_id\":\"id\",\"access_key_secret\":\"s\"}"'"#;
+        let c = refresher(script, TIMEOUT).fetch().await.unwrap();
+        assert_eq!(c.access_key_id, "id");
+        assert!(c.security_token.is_none());
+        assert!(
+            c.expiration.unwrap() > SystemTime::now() + Duration::from_secs(50 * 365 * 24 * 3600)
+        );
+    }
+}
