@@ -49,7 +49,7 @@ test('describe(): the chain lists every step, why it was skipped or failed, and 
   await withEnv({ ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: metadata.url, ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true' }, async () => {
     const d = await new Credential().describe()
     assert.equal(d.providerName, 'default/ecs_ram_role')
-    assert.match(d.endpoint, /^http:\/\/127\.0\.0\.1:\d+\/latest\/meta-data\/ram\/security-credentials\/<discovered>$/)
+    assert.match(d.endpoint, /^http:\/\/127\.0\.0\.1:\d+\/latest\/meta-data\/ram\/security-credentials\/EcsRamRoleTest$/)
     assert.deepEqual(
       d.steps.map((s) => [s.provider, s.outcome]),
       [

@@ -46,6 +46,8 @@ struct EcsRefresher {
     connect_timeout: Duration,
     read_timeout: Duration,
     token: Mutex<Option<(Secret, Instant)>>,
+    /// The role the metadata service named last, for `describe()`.
+    discovered: Mutex<Option<String>>,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +160,7 @@ impl EcsRefresher {
                 "get role name failed: the metadata service returned no usable role name",
             ));
         }
+        *self.discovered.lock().unwrap_or_else(|e| e.into_inner()) = Some(name.clone());
         Ok(name)
     }
 }
@@ -190,7 +193,14 @@ impl Refresher for EcsRefresher {
         Some(format!(
             "{}{CREDENTIALS_PATH}{}",
             self.base,
-            self.role_name.as_deref().unwrap_or("<discovered>")
+            self.role_name
+                .clone()
+                .or_else(|| self
+                    .discovered
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone())
+                .unwrap_or_else(|| "<discovered>".to_owned())
         ))
     }
 }
@@ -223,6 +233,7 @@ pub fn build(options: EcsOptions, env: &Env) -> Result<SessionProvider> {
         connect_timeout: millis(options.connect_timeout, DEFAULT_TIMEOUT),
         read_timeout: millis(options.read_timeout, DEFAULT_TIMEOUT),
         token: Mutex::new(None),
+        discovered: Mutex::new(None),
     };
     Ok(SessionProvider::new(
         Arc::new(refresher),
