@@ -119,9 +119,16 @@ for (const [name, config, message, code] of ERROR_CASES) {
   })
 }
 
-test('error: unknown type names the supported ones', () => {
+test('error: unknown type has the official message word for word', () => {
+  const Official = require('@alicloud/credentials').default
+  let official
+  assert.throws(() => new Official({ type: 'magic' }), (e) => {
+    official = e.message
+    return true
+  })
+  assert.match(official, /^Invalid type option, support: /)
   assert.throws(() => new Credential({ type: 'magic' }), (e) => {
-    assert.match(e.message, /^Invalid type option, support: access_key, sts, ecs_ram_role, ram_role_arn, oidc_role_arn, credentials_uri, bearer$/)
+    assert.equal(e.message, official)
     assert.equal(e.code, 'ERR_CREDENTIALS_INVALID_CONFIG')
     return true
   })

@@ -32,11 +32,6 @@ pub struct Config {
     pub private_key_file: Option<String>,
 }
 
-/// `Some(s)` when `s` is a non-empty string, the official packages' test for a set option.
-pub(crate) fn non_empty(value: &Option<String>) -> Option<String> {
-    value.as_ref().filter(|v| !v.is_empty()).cloned()
-}
-
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");

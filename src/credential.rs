@@ -2,36 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::config::{non_empty, Config};
+use crate::config::Config;
 use crate::env::Env;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::provider::CredentialsProvider;
-use crate::providers::ecs::{self, EcsOptions};
-use crate::providers::oidc::{self, OidcOptions};
-use crate::providers::ram_role_arn::{self, RamRoleArnOptions, StsSettings};
-use crate::providers::uri::{self, UriOptions};
-use crate::providers::{
-    bearer::BearerProvider, chain::DefaultChain, static_ak::StaticAkProvider,
-    static_sts::StaticStsProvider,
-};
 use crate::secret::Secret;
-
-/// The `type` values this package supports, in the order the error message lists them.
-pub const SUPPORTED_TYPES: &str =
-    "access_key, sts, ecs_ram_role, ram_role_arn, oidc_role_arn, credentials_uri, bearer";
-
-fn sts_settings(config: &Config) -> StsSettings {
-    StsSettings {
-        role_session_name: config.role_session_name.clone(),
-        duration_seconds: config.role_session_expiration,
-        policy: config.policy.clone(),
-        sts_endpoint: config.sts_endpoint.clone(),
-        sts_region_id: config.sts_region_id.clone(),
-        enable_vpc: config.enable_vpc,
-        connect_timeout: config.connect_timeout,
-        read_timeout: config.timeout,
-    }
-}
+use crate::spec::{self, ProviderSpec};
 
 /// A configured credential: its `type` and the provider that serves it.
 pub struct Credential {
@@ -52,98 +28,15 @@ impl std::fmt::Debug for Credential {
 impl Credential {
     /// The credential `new Credential(config)` makes; `None` is the default chain.
     pub fn from_config(config: Option<&Config>, env: &Env) -> Result<Self> {
-        let Some(config) = config else {
-            return Ok(Credential::new(
-                "default",
-                Arc::new(DefaultChain::build(env)),
-            ));
-        };
-        let type_name = non_empty(&config.r#type)
-            .ok_or_else(|| Error::config("Missing required type option"))?;
-        let provider: Arc<dyn CredentialsProvider> = match type_name.as_str() {
-            "access_key" => Arc::new(StaticAkProvider::build(
-                config.access_key_id.clone(),
-                config.access_key_secret.clone(),
-                env,
-            )?),
-            "sts" => Arc::new(StaticStsProvider::build(
-                config.access_key_id.clone(),
-                config.access_key_secret.clone(),
-                config.security_token.clone(),
-                env,
-            )?),
-            "bearer" => {
-                let bearer = BearerProvider::build(config.bearer_token.clone())?;
-                let token = bearer.token().clone();
-                let mut credential = Credential::new("bearer", Arc::new(bearer));
-                credential.bearer_token = Some(token);
-                return Ok(credential);
-            }
-            "rsa_key_pair" => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    "the rsa_key_pair credential type is not supported (the official package cannot use it either); use access_key, ram_role_arn or another supported type",
-                ))
-            }
-            "ram_role_arn" => {
-                let source: Arc<dyn CredentialsProvider> = if non_empty(&config.security_token).is_some() {
-                    Arc::new(StaticStsProvider::build(
-                        config.access_key_id.clone(),
-                        config.access_key_secret.clone(),
-                        config.security_token.clone(),
-                        env,
-                    )?)
-                } else {
-                    Arc::new(StaticAkProvider::build(
-                        config.access_key_id.clone(),
-                        config.access_key_secret.clone(),
-                        env,
-                    )?)
-                };
-                Arc::new(ram_role_arn::build(
-                    source,
-                    RamRoleArnOptions {
-                        role_arn: config.role_arn.clone(),
-                        external_id: config.external_id.clone(),
-                        sts: sts_settings(config),
-                    },
-                    env,
-                )?)
-            }
-            "oidc_role_arn" => Arc::new(oidc::build(
-                OidcOptions {
-                    role_arn: config.role_arn.clone(),
-                    oidc_provider_arn: config.oidc_provider_arn.clone(),
-                    oidc_token_file_path: config.oidc_token_file_path.clone(),
-                    sts: sts_settings(config),
-                },
-                env,
-            )?),
-            "ecs_ram_role" => Arc::new(ecs::build(
-                EcsOptions {
-                    role_name: config.role_name.clone(),
-                    disable_imds_v1: config.disable_imds_v1,
-                    async_credential_update_enabled: config.async_credential_update_enabled,
-                    connect_timeout: config.connect_timeout,
-                    read_timeout: config.timeout,
-                },
-                env,
-            )?),
-            "credentials_uri" => Arc::new(uri::build(
-                UriOptions {
-                    credentials_uri: config.credentials_uri.clone(),
-                    connect_timeout: config.connect_timeout,
-                    read_timeout: config.timeout,
-                },
-                env,
-            )?),
-            _ => {
-                return Err(Error::config(format!(
-                    "Invalid type option, support: {SUPPORTED_TYPES}"
-                )))
-            }
-        };
-        Ok(Credential::new(&type_name, provider))
+        let spec = spec::from_config(config, env)?;
+        let type_name = config
+            .and_then(|c| c.r#type.as_deref())
+            .unwrap_or("default");
+        let mut credential = Credential::new(type_name, crate::builder::build(&spec, env));
+        if let ProviderSpec::Bearer(token) = &spec {
+            credential.bearer_token = Some(token.clone());
+        }
+        Ok(credential)
     }
 
     /// A credential of `type_name` served by `provider`.
@@ -180,19 +73,6 @@ mod tests {
             r#type: Some(t.into()),
             ..Config::default()
         }
-    }
-
-    #[test]
-    fn type_errors() {
-        let env = Env::from_pairs::<&str, &str>([]);
-        let e = Credential::from_config(Some(&Config::default()), &env).unwrap_err();
-        assert_eq!(e.message(), "Missing required type option");
-        let e = Credential::from_config(Some(&cfg("nope")), &env).unwrap_err();
-        assert!(e
-            .message()
-            .starts_with("Invalid type option, support: access_key, sts"));
-        let e = Credential::from_config(Some(&cfg("rsa_key_pair")), &env).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Unsupported);
     }
 
     #[tokio::test]

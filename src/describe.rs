@@ -49,7 +49,6 @@ pub async fn describe(provider: &dyn CredentialsProvider) -> Description {
 mod tests {
     use super::*;
     use crate::env::{vars, Env};
-    use crate::providers::chain::DefaultChain;
 
     #[tokio::test]
     async fn chain_description_lists_steps_and_masks_the_id() {
@@ -57,8 +56,9 @@ mod tests {
             (vars::ACCESS_KEY_ID, "LTAI5tDESCRIBEME0001"),
             (vars::ACCESS_KEY_SECRET, "describe-secret"),
         ]);
-        let chain = DefaultChain::build(&env);
-        let d = describe(&chain).await;
+        let spec = crate::spec::from_config(None, &env).unwrap();
+        let chain = crate::builder::build(&spec, &env);
+        let d = describe(chain.as_ref()).await;
         assert_eq!(d.provider_name.as_deref(), Some("default/env"));
         assert_eq!(d.access_key_id.as_deref(), Some("LTAI****0001"));
         let outline: Vec<(&str, &str)> = d
@@ -78,6 +78,6 @@ mod tests {
             ]
         );
         assert!(d.endpoint.unwrap().contains("environment"));
-        assert!(!format!("{:?}", describe(&chain).await).contains("describe-secret"));
+        assert!(!format!("{:?}", describe(chain.as_ref()).await).contains("describe-secret"));
     }
 }

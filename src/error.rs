@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Profile,
     /// A user-supplied provider failed.
     Provider,
+    /// A bug of ours (a caught panic).
+    Internal,
 }
 
 impl ErrorKind {
@@ -49,6 +51,7 @@ impl ErrorKind {
             ErrorKind::Response => "ERR_CREDENTIALS_RESPONSE",
             ErrorKind::Profile => "ERR_CREDENTIALS_PROFILE",
             ErrorKind::Provider => "ERR_CREDENTIALS_PROVIDER",
+            ErrorKind::Internal => "ERR_CREDENTIALS_INTERNAL",
         }
     }
 }

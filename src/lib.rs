@@ -1,6 +1,7 @@
 //! Alibaba Cloud credentials for Node.js: a Rust core (every module but `binding` knows nothing of
 //! N-API) and a thin napi-rs binding that `index.js` wraps into the `@alicloud/credentials` API.
 
+pub mod builder;
 pub mod config;
 pub mod credential;
 pub mod credentials;
@@ -14,8 +15,10 @@ pub mod provider;
 pub mod providers;
 pub mod secret;
 pub mod session;
+pub mod spec;
 pub mod sts;
 pub mod time;
+pub mod writeback;
 
 #[cfg(feature = "node")]
 mod binding;

@@ -1,7 +1,7 @@
 //! config.json text: parsing, profile selection, every mode's builder, source_profile chains.
 #![no_main]
 use alicloud_credentials_native::env::Env;
-use alicloud_credentials_native::profile::cli::provider_from_text;
+use alicloud_credentials_native::builder::from_cli_text as provider_from_text;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

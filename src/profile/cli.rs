@@ -1,160 +1,25 @@
-//! `cli_profile`: credentials from the Alibaba Cloud CLI's `~/.aliyun/config.json` (or
-//! `ALIBABA_CLOUD_CONFIG_FILE`), in every mode the CLI writes. The file is read at the first
-//! `getCredentials()`; a failure is retried at the next call.
+//! The Alibaba Cloud CLI's `config.json` (`~/.aliyun/config.json` or `ALIBABA_CLOUD_CONFIG_FILE`):
+//! reads it and describes a profile, in every mode the CLI writes. Profile chains
+//! (`ChainableRamRoleArn` → `source_profile`) are followed in a loop with a list of the profiles
+//! visited: a loop, or a chain deeper than [`MAX_ROLE_CHAIN`], is an error naming the profiles.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 use serde_json::Value;
 
-use crate::credentials::Credentials;
-use crate::env::{vars, Env};
+use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{BoxFuture, CredentialsProvider};
-use crate::providers::cloud_sso::{self, CloudSsoOptions};
-use crate::providers::ecs::{self, EcsOptions};
-use crate::providers::external;
-use crate::providers::oauth::{self, OAuthOptions, WriteBack};
-use crate::providers::oidc::{self, OidcOptions};
-use crate::providers::ram_role_arn::{self, RamRoleArnOptions, StsSettings};
-use crate::providers::static_ak::StaticAkProvider;
-use crate::providers::static_sts::StaticStsProvider;
+use crate::spec::resolve::{self, RoleOptions, StsOptions};
+use crate::spec::{
+    AccessKey, ExternalSpec, ProfileLocation, ProviderSpec, RoleChain, MAX_ROLE_CHAIN,
+};
 
-/// Provider name of CLI-profile credentials.
-pub const NAME: &str = "cli_profile";
-/// Overrides the OAuth sign-in base URL (private deployments, tests).
-pub const OAUTH_SIGN_IN_URL_VAR: &str = "ALIBABA_CLOUD_OAUTH_SIGN_IN_URL";
-
-/// Credentials from a CLI profile.
-pub struct CliProfileProvider {
-    path: Option<PathBuf>,
-    profile_name: Option<String>,
-    env: Env,
-    inner: super::LazyProvider,
-    /// The profile the file's `current` named, once read.
-    resolved: Mutex<Option<String>>,
-}
-
-impl std::fmt::Debug for CliProfileProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CliProfileProvider")
-            .field("path", &self.path)
-            .field("profile_name", &self.profile_name)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The config.json path: `ALIBABA_CLOUD_CONFIG_FILE`, else `~/.aliyun/config.json`.
-pub fn config_path(env: &Env) -> Option<PathBuf> {
-    env.get(vars::CONFIG_FILE)
-        .map(PathBuf::from)
-        .or_else(|| super::home_dir(env).map(|h| h.join(".aliyun").join("config.json")))
-}
-
-impl CliProfileProvider {
-    /// The provider for `profile_name` (else `ALIBABA_CLOUD_PROFILE`, else the file's `current`);
-    /// refused when `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`.
-    pub fn build(profile_name: Option<String>, env: &Env) -> Result<Self> {
-        if env.flag(vars::CLI_PROFILE_DISABLED) {
-            return Err(Error::new(
-                ErrorKind::Disabled,
-                "the CLI profile is disabled",
-            ));
-        }
-        Ok(CliProfileProvider {
-            path: config_path(env),
-            profile_name: profile_name
-                .filter(|n| !n.is_empty())
-                .or_else(|| env.get(vars::PROFILE)),
-            env: env.clone(),
-            inner: super::LazyProvider::default(),
-            resolved: Mutex::new(None),
-        })
-    }
-
-    fn load(&self) -> Result<Arc<dyn CredentialsProvider>> {
-        let path = self.path.clone().ok_or_else(|| {
-            Error::new(
-                ErrorKind::Profile,
-                "cannot find the home directory for ~/.aliyun/config.json",
-            )
-        })?;
-        let conf = load(&path)?;
-        let name = match &self.profile_name {
-            Some(n) => n.clone(),
-            None => conf
-                .get("current")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| {
-                    profile_error(
-                        &path,
-                        "no profile name given and no 'current' profile".into(),
-                    )
-                })?
-                .to_owned(),
-        };
-        *self.resolved.lock().unwrap_or_else(|e| e.into_inner()) = Some(name.clone());
-        let built = Modes {
-            conf: &conf,
-            path: &path,
-            env: &self.env,
-        }
-        .provider(&name, &mut Vec::new())?;
-        Ok(built)
-    }
-}
-
-impl CredentialsProvider for CliProfileProvider {
-    fn get_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
-        Box::pin(self.inner.resolve(NAME, || self.load()))
-    }
-
-    fn provider_name(&self) -> String {
-        NAME.to_owned()
-    }
-
-    fn endpoint(&self) -> Option<String> {
-        let file = self.path.as_ref()?.display().to_string();
-        let resolved = self
-            .resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let profile = resolved
-            .or_else(|| self.profile_name.clone())
-            .unwrap_or_else(|| "<current>".to_owned());
-        let inner = self.inner.current().and_then(|p| p.endpoint());
-        Some(match inner {
-            Some(e) => format!("{file} (profile {profile}) via {e}"),
-            None => format!("{file} (profile {profile})"),
-        })
-    }
-}
-
-/// The provider config.json `text` describes for `profile` (else its `current`), without reading
-/// any file or making any request: the parser and mode builder the fuzzer drives.
-pub fn provider_from_text(
-    text: &str,
-    profile: Option<&str>,
-    env: &Env,
-) -> Result<Arc<dyn CredentialsProvider>> {
+/// The description config.json `text` holds for `profile` (else its `current`), without reading
+/// any file or making any request: the parser the fuzzer drives.
+pub fn spec_from_text(text: &str, profile: Option<&str>, env: &Env) -> Result<ProviderSpec> {
     let path = Path::new("config.json");
     let conf = parse_config(text, path)?;
-    let name = match profile {
-        Some(n) => n.to_owned(),
-        None => conf
-            .get("current")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-    };
-    Modes {
-        conf: &conf,
-        path,
-        env,
-    }
-    .provider(&name, &mut Vec::new())
+    describe(&conf, path, profile, env).map(|(spec, _)| spec)
 }
 
 fn profile_error(path: &Path, what: String) -> Error {
@@ -204,12 +69,6 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Value> {
     Ok(conf)
 }
 
-struct Modes<'a> {
-    conf: &'a Value,
-    path: &'a Path,
-    env: &'a Env,
-}
-
 // Field readers: the CLI writes strings, numbers and booleans; accept each where it makes sense.
 fn text(p: &Value, key: &str) -> Option<String> {
     match p.get(key)? {
@@ -235,39 +94,63 @@ fn flag(p: &Value, key: &str) -> Option<bool> {
     }
 }
 
-impl Modes<'_> {
-    fn require(&self, p: &Value, name: &str, key: &str) -> Result<String> {
-        text(p, key)
-            .ok_or_else(|| profile_error(self.path, format!("profile '{name}' has no {key}")))
-    }
+/// The description of `profile` (else the file's `current`) in `conf`, with the profile name used.
+pub fn describe(
+    conf: &Value,
+    path: &Path,
+    profile: Option<&str>,
+    env: &Env,
+) -> Result<(ProviderSpec, String)> {
+    let name = match profile {
+        Some(n) => n.to_owned(),
+        None => conf
+            .get("current")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                profile_error(
+                    path,
+                    "no profile name given and no 'current' profile".into(),
+                )
+            })?
+            .to_owned(),
+    };
+    let spec = Profiles { conf, path, env }.flatten(&name)?;
+    Ok((spec, name))
+}
 
-    fn provider(
-        &self,
-        name: &str,
-        visiting: &mut Vec<String>,
-    ) -> Result<Arc<dyn CredentialsProvider>> {
-        if visiting.iter().any(|v| v == name) {
-            visiting.push(name.to_owned());
-            return Err(profile_error(
-                self.path,
-                format!("source_profile cycle: {}", visiting.join(" -> ")),
-            ));
-        }
-        visiting.push(name.to_owned());
-        let p = self
-            .conf
+struct Profiles<'a> {
+    conf: &'a Value,
+    path: &'a Path,
+    env: &'a Env,
+}
+
+impl Profiles<'_> {
+    fn find(&self, name: &str) -> Result<&Value> {
+        self.conf
             .get("profiles")
             .and_then(Value::as_array)
             .and_then(|ps| {
                 ps.iter()
                     .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
             })
-            .ok_or_else(|| {
-                profile_error(self.path, format!("unable to get profile with '{name}'"))
-            })?;
-        let mode = p.get("mode").and_then(Value::as_str).unwrap_or("");
-        let no_env = Env::from_pairs::<&str, &str>([]);
-        let settings = |p: &Value| StsSettings {
+            .ok_or_else(|| profile_error(self.path, format!("unable to get profile with '{name}'")))
+    }
+
+    fn require(&self, p: &Value, name: &str, key: &str) -> Result<String> {
+        text(p, key)
+            .ok_or_else(|| profile_error(self.path, format!("profile '{name}' has no {key}")))
+    }
+
+    fn key(&self, p: &Value, name: &str) -> Result<AccessKey> {
+        Ok(AccessKey {
+            id: self.require(p, name, "access_key_id")?,
+            secret: self.require(p, name, "access_key_secret")?.into(),
+        })
+    }
+
+    fn sts(p: &Value) -> StsOptions {
+        StsOptions {
             role_session_name: text(p, "ram_session_name"),
             duration_seconds: number(p, "expired_seconds")
                 .or_else(|| number(p, "duration_seconds")),
@@ -277,93 +160,126 @@ impl Modes<'_> {
             enable_vpc: flag(p, "enable_vpc"),
             connect_timeout: None,
             read_timeout: None,
-        };
-        let role_options = |p: &Value| RamRoleArnOptions {
-            role_arn: text(p, "ram_role_arn"),
+        }
+    }
+
+    fn role(&self, p: &Value, name: &str) -> Result<crate::spec::RoleSpec> {
+        let options = RoleOptions {
+            role_arn: Some(self.require(p, name, "ram_role_arn")?),
             external_id: text(p, "external_id"),
-            sts: settings(p),
+            sts: Self::sts(p),
         };
-        let provider: Arc<dyn CredentialsProvider> = match mode {
-            "AK" => Arc::new(StaticAkProvider::build(
-                Some(self.require(p, name, "access_key_id")?),
-                Some(self.require(p, name, "access_key_secret")?),
-                &no_env,
-            )?),
-            "StsToken" => Arc::new(StaticStsProvider::build(
-                Some(self.require(p, name, "access_key_id")?),
-                Some(self.require(p, name, "access_key_secret")?),
-                Some(self.require(p, name, "sts_token")?),
-                &no_env,
-            )?),
-            "RamRoleArn" => {
-                let source = Arc::new(StaticAkProvider::build(
-                    Some(self.require(p, name, "access_key_id")?),
-                    Some(self.require(p, name, "access_key_secret")?),
-                    &no_env,
-                )?);
-                self.require(p, name, "ram_role_arn")?;
-                Arc::new(ram_role_arn::build(source, role_options(p), self.env)?)
+        resolve::role(options, self.env)
+    }
+
+    /// Follows `source_profile` links from `start` in a loop: each `ChainableRamRoleArn` profile adds
+    /// a role, the first profile of another mode is the base.
+    fn flatten(&self, start: &str) -> Result<ProviderSpec> {
+        let mut visited: Vec<String> = Vec::new();
+        let mut roles = Vec::new();
+        let mut name = start.to_owned();
+        let base = loop {
+            if visited.contains(&name) {
+                visited.push(name);
+                return Err(profile_error(
+                    self.path,
+                    format!("source_profile cycle: {}", visited.join(" -> ")),
+                ));
             }
-            "ChainableRamRoleArn" => {
-                let source_name = self.require(p, name, "source_profile")?;
-                let source = self.provider(&source_name, visiting)?;
-                self.require(p, name, "ram_role_arn")?;
-                Arc::new(ram_role_arn::build(source, role_options(p), self.env)?)
+            let p = self.find(&name)?;
+            let mode = p.get("mode").and_then(Value::as_str).unwrap_or("");
+            let adds_role = mode == "ChainableRamRoleArn" || mode == "RamRoleArn";
+            if adds_role && roles.len() >= MAX_ROLE_CHAIN {
+                return Err(profile_error(
+                    self.path,
+                    format!(
+                        "the source_profile chain from '{start}' assumes more than {MAX_ROLE_CHAIN} roles (at '{name}')"
+                    ),
+                ));
             }
-            "EcsRamRole" => Arc::new(ecs::build(
-                EcsOptions {
-                    role_name: text(p, "ram_role_name"),
-                    ..EcsOptions::default()
-                },
+            match mode {
+                "ChainableRamRoleArn" => {
+                    let next = self.require(p, &name, "source_profile")?;
+                    roles.push(self.role(p, &name)?);
+                    visited.push(name);
+                    name = next;
+                }
+                "RamRoleArn" => {
+                    let key = self.key(p, &name)?;
+                    roles.push(self.role(p, &name)?);
+                    break ProviderSpec::StaticAk(key);
+                }
+                _ => break self.base(p, &name, mode)?,
+            }
+        };
+        if roles.is_empty() {
+            return Ok(base);
+        }
+        // Collected from the outermost role in; they are assumed from the base out.
+        roles.reverse();
+        Ok(ProviderSpec::AssumeRole(RoleChain {
+            base: Box::new(base),
+            roles,
+        }))
+    }
+
+    fn location(&self, name: &str) -> Option<ProfileLocation> {
+        Some(ProfileLocation {
+            path: self.path.to_path_buf(),
+            profile: name.to_owned(),
+        })
+    }
+
+    /// A profile of a mode that uses no other profile.
+    fn base(&self, p: &Value, name: &str, mode: &str) -> Result<ProviderSpec> {
+        Ok(match mode {
+            "AK" => ProviderSpec::StaticAk(self.key(p, name)?),
+            "StsToken" => {
+                let key = self.key(p, name)?;
+                ProviderSpec::StaticSts(key, self.require(p, name, "sts_token")?.into())
+            }
+            "EcsRamRole" => ProviderSpec::Ecs(resolve::ecs(
+                text(p, "ram_role_name"),
+                None,
+                None,
+                None,
+                None,
                 self.env,
             )?),
-            "OIDC" => Arc::new(oidc::build(
-                OidcOptions {
-                    role_arn: Some(self.require(p, name, "ram_role_arn")?),
-                    oidc_provider_arn: Some(self.require(p, name, "oidc_provider_arn")?),
-                    oidc_token_file_path: Some(self.require(p, name, "oidc_token_file")?),
-                    sts: settings(p),
-                },
+            "OIDC" => ProviderSpec::Oidc(resolve::oidc(
+                Some(self.require(p, name, "ram_role_arn")?),
+                Some(self.require(p, name, "oidc_provider_arn")?),
+                Some(self.require(p, name, "oidc_token_file")?),
+                Self::sts(p),
                 self.env,
             )?),
-            "CloudSSO" => Arc::new(cloud_sso::build(CloudSsoOptions {
-                sign_in_url: text(p, "cloud_sso_sign_in_url"),
-                account_id: text(p, "cloud_sso_account_id"),
-                access_config: text(p, "cloud_sso_access_config"),
-                access_token: text(p, "access_token"),
-                access_token_expire: number(p, "cloud_sso_access_token_expire").map(|v| v as i64),
-            })?),
-            "OAuth" => {
-                let site_type = text(p, "oauth_site_type").unwrap_or_default();
-                let (default_url, client_id) = oauth::site(&site_type).ok_or_else(|| {
-                    profile_error(
-                        self.path,
-                        "invalid OAuth site type, support CN or INTL".into(),
-                    )
-                })?;
-                let sign_in_url = self
-                    .env
-                    .get(OAUTH_SIGN_IN_URL_VAR)
-                    .unwrap_or_else(|| default_url.to_owned());
-                Arc::new(oauth::build(OAuthOptions {
-                    sign_in_url,
-                    client_id: client_id.to_owned(),
-                    access_token: text(p, "oauth_access_token"),
-                    refresh_token: text(p, "oauth_refresh_token"),
-                    access_token_expire: number(p, "oauth_access_token_expire").map(|v| v as i64),
-                    write_back: Some(WriteBack {
-                        path: self.path.to_path_buf(),
-                        profile: name.to_owned(),
-                    }),
-                })?)
-            }
-            "External" => Arc::new(external::build(
-                &self.require(p, name, "process_command")?,
-                Some(WriteBack {
-                    path: self.path.to_path_buf(),
-                    profile: name.to_owned(),
-                }),
+            "CloudSSO" => ProviderSpec::CloudSso(resolve::cloud_sso(
+                text(p, "cloud_sso_sign_in_url"),
+                text(p, "cloud_sso_account_id"),
+                text(p, "cloud_sso_access_config"),
+                text(p, "access_token"),
+                number(p, "cloud_sso_access_token_expire").map(|v| v as i64),
             )?),
+            "OAuth" => ProviderSpec::OAuth(
+                resolve::oauth(
+                    text(p, "oauth_site_type"),
+                    text(p, "oauth_access_token"),
+                    text(p, "oauth_refresh_token"),
+                    number(p, "oauth_access_token_expire").map(|v| v as i64),
+                    self.location(name),
+                    self.env,
+                )
+                .map_err(|e| profile_error(self.path, e.message().to_owned()))?,
+            ),
+            "External" => {
+                let command = self.require(p, name, "process_command")?;
+                let argv = super::command::split(&command, cfg!(windows))
+                    .map_err(|e| Error::new(ErrorKind::Profile, e))?;
+                ProviderSpec::External(ExternalSpec {
+                    argv,
+                    write_back: self.location(name),
+                })
+            }
             "" => {
                 return Err(profile_error(
                     self.path,
@@ -376,134 +292,126 @@ impl Modes<'_> {
                     format!("unsupported profile mode '{other}' in profile '{name}'"),
                 ))
             }
-        };
-        visiting.pop();
-        Ok(provider)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::ProviderSpec as S;
 
-    fn write(conf: &str) -> (PathBuf, Env) {
-        let dir = std::env::temp_dir().join(format!(
-            "acn-cli-{}-{}",
-            std::process::id(),
-            crate::sts::nonce()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("config.json");
-        std::fs::write(&path, conf).unwrap();
-        let env = Env::from_pairs([(vars::CONFIG_FILE, path.display().to_string())]);
-        (path, env)
+    fn spec(text: &str, profile: Option<&str>) -> Result<ProviderSpec> {
+        spec_from_text(text, profile, &Env::from_pairs::<&str, &str>([]))
     }
 
-    async fn get(env: &Env, profile: Option<&str>) -> Result<Credentials> {
-        CliProfileProvider::build(profile.map(str::to_owned), env)?
-            .get_credentials()
-            .await
-    }
-
-    #[tokio::test]
-    async fn ak_and_sts_modes_and_selection() {
-        let (_, env) = write(
-            r#"{"current":"a","profiles":[
+    #[test]
+    fn ak_and_sts_modes_and_selection() {
+        let conf = r#"{"current":"a","profiles":[
             {"name":"a","mode":"AK","access_key_id":"id-a","access_key_secret":"s-a"},
-            {"name":"b","mode":"StsToken","access_key_id":"id-b","access_key_secret":"s-b","sts_token":"t-b"}]}"#,
-        );
-        let c = get(&env, None).await.unwrap();
-        assert_eq!(
-            (c.access_key_id.as_str(), c.provider_name.as_str()),
-            ("id-a", "cli_profile/static_ak")
-        );
-        let c = get(&env, Some("b")).await.unwrap();
-        assert_eq!(
-            (c.access_key_id.as_str(), c.provider_name.as_str()),
-            ("id-b", "cli_profile/static_sts")
-        );
-        let mut pairs = vec![(vars::PROFILE.to_owned(), "b".to_owned())];
-        pairs.push((
-            vars::CONFIG_FILE.to_owned(),
-            env.get(vars::CONFIG_FILE).unwrap(),
-        ));
-        let c = get(&Env::from_pairs(pairs), None).await.unwrap();
-        assert_eq!(c.access_key_id, "id-b");
+            {"name":"b","mode":"StsToken","access_key_id":"id-b","access_key_secret":"s-b","sts_token":"t-b"}]}"#;
+        let S::StaticAk(key) = spec(conf, None).unwrap() else {
+            panic!("not AK")
+        };
+        assert_eq!(key.id, "id-a");
+        let S::StaticSts(key, token) = spec(conf, Some("b")).unwrap() else {
+            panic!("not STS")
+        };
+        assert_eq!((key.id.as_str(), token.expose()), ("id-b", "t-b"));
     }
 
-    #[tokio::test]
-    async fn bad_files_give_clear_errors() {
-        let (path, env) = write("{ not json");
-        let e = get(&env, None).await.unwrap_err();
+    #[test]
+    fn bad_files_give_clear_errors() {
+        let e = spec("{ not json", None).unwrap_err();
         assert!(
-            e.message().starts_with(&format!(
-                "parse aliyun cli config from '{}' failed",
-                path.display()
-            )),
+            e.message()
+                .starts_with("parse aliyun cli config from 'config.json' failed"),
             "{e}"
         );
         assert!(!e.message().contains("not json"));
-        let (_, env) = write(r#"{"profiles":[]}"#);
-        assert!(get(&env, None)
-            .await
+        assert!(spec(r#"{"profiles":[]}"#, None)
             .unwrap_err()
             .message()
             .starts_with("no any configured profiles in"));
-        let (_, env) = write(r#"{"current":"x","profiles":[{"name":"a","mode":"AK"}]}"#);
-        assert!(get(&env, None)
-            .await
+        let conf = r#"{"current":"x","profiles":[{"name":"a","mode":"AK"}]}"#;
+        assert!(spec(conf, None)
             .unwrap_err()
             .message()
             .starts_with("unable to get profile with 'x' in"));
-        assert!(get(&env, Some("a"))
-            .await
+        assert!(spec(conf, Some("a"))
             .unwrap_err()
             .message()
             .starts_with("profile 'a' has no access_key_id in"));
-        let (_, env) = write(r#"{"current":"a","profiles":[{"name":"a","mode":"Magic"}]}"#);
-        assert!(get(&env, None)
-            .await
+        let conf = r#"{"current":"a","profiles":[{"name":"a","mode":"Magic"}]}"#;
+        assert!(spec(conf, None)
             .unwrap_err()
             .message()
             .starts_with("unsupported profile mode 'Magic' in profile 'a'"));
-        let env = Env::from_pairs([(vars::CONFIG_FILE, "/nonexistent/acn/config.json")]);
-        assert!(get(&env, None)
-            .await
-            .unwrap_err()
+        let e = load(Path::new("/nonexistent/acn/config.json")).unwrap_err();
+        assert!(e
             .message()
             .starts_with("reading aliyun cli config from '/nonexistent/acn/config.json' failed"));
     }
 
-    #[tokio::test]
-    async fn chain_cycles_are_errors_not_overflows() {
-        let (_, env) = write(
-            r#"{"current":"a","profiles":[
+    /// `n` ChainableRamRoleArn profiles p0 -> p1 -> ... -> p{n-1}, then `last`.
+    fn chain(n: usize, last: &str) -> String {
+        let mut profiles: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"name":"p{i}","mode":"ChainableRamRoleArn","source_profile":"p{}","ram_role_arn":"role-{i}"}}"#,
+                    i + 1
+                )
+            })
+            .collect();
+        profiles.push(last.replace("NAME", &format!("p{n}")));
+        format!(r#"{{"current":"p0","profiles":[{}]}}"#, profiles.join(","))
+    }
+
+    #[test]
+    fn chains_are_flat_and_assumed_from_the_base_out() {
+        let base = r#"{"name":"NAME","mode":"RamRoleArn","access_key_id":"i","access_key_secret":"s","ram_role_arn":"base-role"}"#;
+        let S::AssumeRole(c) = spec(&chain(2, base), None).unwrap() else {
+            panic!("not a role chain")
+        };
+        let arns: Vec<&str> = c.roles.iter().map(|r| r.sts.role_arn.as_str()).collect();
+        assert_eq!(arns, ["base-role", "role-1", "role-0"]);
+        assert!(matches!(*c.base, S::StaticAk(_)));
+    }
+
+    #[test]
+    fn deep_chains_are_refused_without_recursion() {
+        let base = r#"{"name":"NAME","mode":"AK","access_key_id":"i","access_key_secret":"s"}"#;
+        let S::AssumeRole(c) = spec(&chain(MAX_ROLE_CHAIN, base), None).unwrap() else {
+            panic!("not a role chain")
+        };
+        assert_eq!(c.roles.len(), MAX_ROLE_CHAIN);
+        for n in [MAX_ROLE_CHAIN + 1, 1000, 20_000] {
+            let e = spec(&chain(n, base), None).unwrap_err();
+            assert!(
+                e.message().starts_with(&format!(
+                    "the source_profile chain from 'p0' assumes more than {MAX_ROLE_CHAIN} roles (at 'p{MAX_ROLE_CHAIN}')"
+                )),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn chain_cycles_are_errors_not_overflows() {
+        let conf = r#"{"current":"a","profiles":[
             {"name":"a","mode":"ChainableRamRoleArn","source_profile":"b","ram_role_arn":"r"},
             {"name":"b","mode":"ChainableRamRoleArn","source_profile":"c","ram_role_arn":"r"},
-            {"name":"c","mode":"ChainableRamRoleArn","source_profile":"a","ram_role_arn":"r"}]}"#,
-        );
-        let e = get(&env, None).await.unwrap_err();
+            {"name":"c","mode":"ChainableRamRoleArn","source_profile":"a","ram_role_arn":"r"}]}"#;
+        let e = spec(conf, None).unwrap_err();
         assert!(
             e.message()
                 .starts_with("source_profile cycle: a -> b -> c -> a in"),
             "{e}"
         );
-        let (_, env) = write(
-            r#"{"current":"a","profiles":[{"name":"a","mode":"ChainableRamRoleArn","source_profile":"a","ram_role_arn":"r"}]}"#,
-        );
-        assert!(get(&env, None)
-            .await
+        let conf = r#"{"current":"a","profiles":[{"name":"a","mode":"ChainableRamRoleArn","source_profile":"a","ram_role_arn":"r"}]}"#;
+        assert!(spec(conf, None)
             .unwrap_err()
             .message()
             .contains("cycle: a -> a"));
-    }
-
-    #[test]
-    fn disabled_by_env() {
-        let env = Env::from_pairs([(vars::CLI_PROFILE_DISABLED, "true")]);
-        assert_eq!(
-            CliProfileProvider::build(None, &env).unwrap_err().message(),
-            "the CLI profile is disabled"
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! `bearer`: a bearer token for services that sign with it instead of an AccessKey.
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 
@@ -12,19 +12,9 @@ pub struct BearerProvider {
 }
 
 impl BearerProvider {
-    /// Builds from the token, with the official error when it is missing.
-    pub fn build(token: Option<String>) -> Result<Self> {
-        let token = token.filter(|v| !v.is_empty()).ok_or_else(|| {
-            Error::config("Missing required bearerToken option in config for bearer")
-        })?;
-        Ok(BearerProvider {
-            token: Secret::new(token),
-        })
-    }
-
-    /// The token, for the synchronous `getBearerToken()`.
-    pub fn token(&self) -> &Secret {
-        &self.token
+    /// A provider of `token`.
+    pub fn new(token: Secret) -> Self {
+        BearerProvider { token }
     }
 }
 
@@ -47,17 +37,13 @@ mod tests {
 
     #[tokio::test]
     async fn bearer_shape() {
-        let p = BearerProvider::build(Some("tok".into())).unwrap();
-        let c = p.get_credentials().await.unwrap();
+        let c = BearerProvider::new(Secret::new("tok"))
+            .get_credentials()
+            .await
+            .unwrap();
         assert_eq!(c.access_key_id, "");
         assert_eq!(c.security_token.unwrap().expose(), "");
         assert_eq!(c.bearer_token.unwrap().expose(), "tok");
         assert_eq!(c.provider_name, "");
-        assert_eq!(
-            BearerProvider::build(Some(String::new()))
-                .unwrap_err()
-                .message(),
-            "Missing required bearerToken option in config for bearer"
-        );
     }
 }

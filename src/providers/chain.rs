@@ -5,15 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::Credentials;
-use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
-use crate::profile::cli::CliProfileProvider;
-use crate::profile::ini_provider::IniProfileProvider;
 use crate::provider::{BoxFuture, CredentialsProvider, Step};
-use crate::providers::ecs::{self, EcsOptions};
-use crate::providers::env::EnvProvider;
-use crate::providers::oidc::{self, OidcOptions};
-use crate::providers::uri::{self, UriOptions};
 
 /// Provider name of the chain.
 pub const NAME: &str = "default";
@@ -37,64 +30,13 @@ impl std::fmt::Debug for DefaultChain {
 }
 
 impl DefaultChain {
-    /// The chain as `new Credential()` builds it from `env`: environment, OIDC (when its three
-    /// variables are set), CLI profile, INI profile, ECS metadata, credentials URI (when set).
-    /// A step that cannot be built (disabled, incomplete) is left out, as in the official chain.
-    pub fn build(env: &Env) -> Self {
-        let mut steps: Vec<Arc<dyn CredentialsProvider>> =
-            vec![Arc::new(EnvProvider::new(env.clone()))];
-        let mut skipped = Vec::new();
-        let mut skip =
-            |steps: &Vec<Arc<dyn CredentialsProvider>>, provider: &str, reason: String| {
-                skipped.push((
-                    steps.len(),
-                    Step {
-                        provider: provider.to_owned(),
-                        outcome: "skipped",
-                        reason: Some(reason),
-                    },
-                ));
-            };
-        if oidc::configured_by_env(env) {
-            match oidc::build(OidcOptions::default(), env) {
-                Ok(p) => steps.push(Arc::new(p)),
-                Err(e) => skip(&steps, oidc::NAME, e.message().to_owned()),
-            }
-        } else {
-            skip(&steps, oidc::NAME, "ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE are not all set".to_owned());
+    /// A chain over `steps`, with the steps left out when it was built (each before the step at its
+    /// index), for `describe()`.
+    pub fn new(steps: Vec<Arc<dyn CredentialsProvider>>, skipped: Vec<(usize, Step)>) -> Self {
+        DefaultChain {
+            skipped,
+            ..DefaultChain::with_steps(steps)
         }
-        match CliProfileProvider::build(None, env) {
-            Ok(p) => steps.push(Arc::new(p)),
-            Err(e) => skip(
-                &steps,
-                "cli_profile",
-                format!("{} (ALIBABA_CLOUD_CLI_PROFILE_DISABLED)", e.message()),
-            ),
-        }
-        steps.push(Arc::new(IniProfileProvider::build(None, env)));
-        match ecs::build(EcsOptions::default(), env) {
-            Ok(p) => steps.push(Arc::new(p)),
-            Err(e) => skip(
-                &steps,
-                ecs::NAME,
-                format!("{} (ALIBABA_CLOUD_ECS_METADATA_DISABLED)", e.message()),
-            ),
-        }
-        if env.get(crate::env::vars::CREDENTIALS_URI).is_some() {
-            match uri::build(UriOptions::default(), env) {
-                Ok(p) => steps.push(Arc::new(p)),
-                Err(e) => skip(&steps, uri::NAME, e.message().to_owned()),
-            }
-        } else {
-            skip(
-                &steps,
-                uri::NAME,
-                "ALIBABA_CLOUD_CREDENTIALS_URI is not set".to_owned(),
-            );
-        }
-        let mut chain = DefaultChain::with_steps(steps);
-        chain.skipped = skipped;
-        chain
     }
 
     /// A chain over explicit steps.
@@ -206,7 +148,6 @@ impl CredentialsProvider for DefaultChain {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::vars;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct Failing(&'static str, AtomicUsize);
@@ -219,13 +160,6 @@ mod tests {
         fn provider_name(&self) -> String {
             "failing".into()
         }
-    }
-
-    #[tokio::test]
-    async fn env_step_names_itself() {
-        let env = Env::from_pairs([(vars::ACCESS_KEY_ID, "i"), (vars::ACCESS_KEY_SECRET, "s")]);
-        let c = DefaultChain::build(&env).get_credentials().await.unwrap();
-        assert_eq!(c.provider_name, "default/env");
     }
 
     #[tokio::test]

@@ -11,21 +11,11 @@ use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
+use crate::spec::CloudSsoSpec;
 use crate::time::truncate;
 
 /// Provider name of CloudSSO credentials.
 pub const NAME: &str = "cloud_sso";
-
-/// What a CloudSSO profile holds.
-#[derive(Clone, Debug, Default)]
-pub struct CloudSsoOptions {
-    pub sign_in_url: Option<String>,
-    pub account_id: Option<String>,
-    pub access_config: Option<String>,
-    pub access_token: Option<String>,
-    /// Seconds since the epoch.
-    pub access_token_expire: Option<i64>,
-}
 
 struct CloudSsoRefresher {
     base: String,
@@ -114,47 +104,16 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
         .into_credentials(NAME, FAILED)
 }
 
-/// `scheme://host[:port]` of a URL.
-pub(crate) fn origin(url: &str) -> Option<String> {
-    let u = reqwest::Url::parse(url).ok()?;
-    let host = u.host_str()?;
-    Some(match u.port() {
-        Some(p) => format!("{}://{host}:{p}", u.scheme()),
-        None => format!("{}://{host}", u.scheme()),
-    })
-}
-
-/// Builds the caching CloudSSO provider; refuses a missing or expired access token.
-pub fn build(options: CloudSsoOptions) -> Result<SessionProvider> {
-    let token = options.access_token.filter(|t| !t.is_empty());
-    let expire = options.access_token_expire.unwrap_or(0);
-    let Some(token) = token.filter(|_| expire > now_seconds()) else {
-        return Err(Error::new(ErrorKind::Profile, EXPIRED));
-    };
-    let (Some(url), Some(account_id), Some(access_config)) = (
-        options.sign_in_url.filter(|v| !v.is_empty()),
-        options.account_id.filter(|v| !v.is_empty()),
-        options.access_config.filter(|v| !v.is_empty()),
-    ) else {
-        return Err(Error::new(
-            ErrorKind::Profile,
-            "CloudSSO sign in url, account id, and access config cannot be empty.",
-        ));
-    };
-    let base = origin(&url).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Profile,
-            "CloudSSO sign in url is not a valid URL",
-        )
-    })?;
-    Ok(SessionProvider::new(
+/// The caching CloudSSO provider.
+pub fn provider(spec: &CloudSsoSpec) -> SessionProvider {
+    SessionProvider::new(
         Arc::new(CloudSsoRefresher {
-            base,
-            account_id,
-            access_config,
-            access_token: Secret::new(token),
-            access_token_expire: expire,
+            base: spec.base_url.clone(),
+            account_id: spec.account_id.clone(),
+            access_config: spec.access_config.clone(),
+            access_token: spec.access_token.clone(),
+            access_token_expire: spec.access_token_expire,
         }),
         Policy::default(),
-    ))
+    )
 }

@@ -7,37 +7,22 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::config::non_empty;
 use crate::credentials::{Credentials, SessionFields};
-use crate::env::{vars, Env};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
-use crate::providers::ram_role_arn::millis;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
+use crate::spec::EcsSpec;
 use crate::time::truncate;
 
 /// Provider name of ECS instance credentials.
 pub const NAME: &str = "ecs_ram_role";
-/// The metadata service of every ECS instance.
-pub const DEFAULT_ENDPOINT: &str = "http://100.100.100.200";
 /// Lifetime asked for metadata tokens, seconds.
 const TOKEN_TTL_SECONDS: u64 = 21_600;
 /// A metadata token is replaced this long before its TTL runs out.
 const TOKEN_MARGIN: Duration = Duration::from_secs(300);
-const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
 const CREDENTIALS_PATH: &str = "/latest/meta-data/ram/security-credentials/";
-
-/// The options of ECS instance credentials, before environment fallbacks.
-#[derive(Clone, Debug, Default)]
-pub struct EcsOptions {
-    pub role_name: Option<String>,
-    pub disable_imds_v1: Option<bool>,
-    pub async_credential_update_enabled: Option<bool>,
-    pub connect_timeout: Option<f64>,
-    pub read_timeout: Option<f64>,
-}
 
 struct EcsRefresher {
     base: String,
@@ -205,44 +190,25 @@ impl Refresher for EcsRefresher {
     }
 }
 
-/// The metadata service base URL: `ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT` or the default.
-pub fn base_url(env: &Env) -> String {
-    let base = env
-        .get(vars::ECS_METADATA_SERVICE_ENDPOINT)
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    let base = if base.contains("://") {
-        base
-    } else {
-        format!("http://{base}")
-    };
-    base.trim_end_matches('/').to_owned()
-}
-
-/// Builds the caching `ecs_ram_role` provider (15 min stale, 60 min background prefetch).
-pub fn build(options: EcsOptions, env: &Env) -> Result<SessionProvider> {
-    if env.flag(vars::ECS_METADATA_DISABLED) {
-        return Err(Error::new(
-            ErrorKind::Disabled,
-            "IMDS credentials is disabled",
-        ));
-    }
+/// The caching `ecs_ram_role` provider (15 min stale, 60 min background prefetch).
+pub fn provider(spec: &EcsSpec) -> SessionProvider {
     let refresher = EcsRefresher {
-        base: base_url(env),
-        role_name: non_empty(&options.role_name).or_else(|| env.get(vars::ECS_METADATA)),
-        disable_v1: options.disable_imds_v1.unwrap_or(false) || env.flag(vars::IMDSV1_DISABLED),
-        connect_timeout: millis(options.connect_timeout, DEFAULT_TIMEOUT),
-        read_timeout: millis(options.read_timeout, DEFAULT_TIMEOUT),
+        base: spec.base_url.clone(),
+        role_name: spec.role_name.clone(),
+        disable_v1: spec.disable_imds_v1,
+        connect_timeout: spec.connect_timeout,
+        read_timeout: spec.read_timeout,
         token: Mutex::new(None),
         discovered: Mutex::new(None),
     };
-    Ok(SessionProvider::new(
+    SessionProvider::new(
         Arc::new(refresher),
         Policy {
             stale_before: Duration::from_secs(15 * 60),
             prefetch_before: Some(Duration::from_secs(60 * 60)),
-            background: options.async_credential_update_enabled.unwrap_or(false),
+            background: spec.background,
         },
-    ))
+    )
 }
 
 /// Parses the metadata service's credentials document (`Code`, `AccessKeyId`, ...).
@@ -263,24 +229,4 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
         ));
     }
     data.fields.into_credentials(NAME, "get sts token failed: the response lacks AccessKeyId, AccessKeySecret, SecurityToken or Expiration")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn disabled_and_base_url() {
-        let env = Env::from_pairs([(vars::ECS_METADATA_DISABLED, "true")]);
-        assert_eq!(
-            build(EcsOptions::default(), &env).unwrap_err().message(),
-            "IMDS credentials is disabled"
-        );
-        assert_eq!(
-            base_url(&Env::from_pairs::<&str, &str>([])),
-            "http://100.100.100.200"
-        );
-        let env = Env::from_pairs([(vars::ECS_METADATA_SERVICE_ENDPOINT, "127.0.0.1:8080/")]);
-        assert_eq!(base_url(&env), "http://127.0.0.1:8080");
-    }
 }

@@ -9,12 +9,12 @@ use serde::Deserialize;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
-use crate::profile::command;
 use crate::provider::BoxFuture;
-use crate::providers::oauth::WriteBack;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
+use crate::spec::ExternalSpec;
 use crate::time::parse_expiration;
+use crate::writeback::WriteBack;
 
 /// Provider name of external-process credentials.
 pub const NAME: &str = "external";
@@ -132,31 +132,29 @@ impl Refresher for ExternalRefresher {
     }
 }
 
-/// Builds the caching external-process provider for `process_command`.
-pub fn build(process_command: &str, write_back: Option<WriteBack>) -> Result<SessionProvider> {
-    let argv = command::split(process_command, cfg!(windows))
-        .map_err(|e| Error::new(ErrorKind::Profile, e))?;
-    Ok(SessionProvider::new(
+/// The caching external-process provider.
+pub fn provider(spec: &ExternalSpec) -> SessionProvider {
+    SessionProvider::new(
         Arc::new(ExternalRefresher {
-            argv,
+            argv: spec.argv.clone(),
             timeout: TIMEOUT,
-            write_back,
+            write_back: spec.write_back.as_ref().map(WriteBack::from),
         }),
         Policy {
             stale_before: Duration::from_secs(180),
             prefetch_before: None,
             background: false,
         },
-    ))
+    )
 }
 
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    fn refresher(command: &str, timeout: Duration) -> ExternalRefresher {
+    fn refresher(argv: &[&str], timeout: Duration) -> ExternalRefresher {
         ExternalRefresher {
-            argv: command::split(command, false).unwrap(),
+            argv: argv.iter().map(|a| a.to_string()).collect(),
             timeout,
             write_back: None,
         }
@@ -165,7 +163,7 @@ mod tests {
     #[tokio::test]
     async fn a_command_that_hangs_is_killed_at_the_timeout() {
         let started = std::time::Instant::now();
-        let e = refresher("sleep 30", Duration::from_millis(300))
+        let e = refresher(&["sleep", "30"], Duration::from_millis(300))
             .fetch()
             .await
             .unwrap_err();
@@ -179,8 +177,11 @@ mod tests {
 
     #[tokio::test]
     async fn output_without_expiration_is_static() {
-        let script = r#"sh -c 'echo "{\"mode\":\"AK\",\"access_key_id\":\"id\",\"access_key_secret\":\"s\"}"'"#;
-        let c = refresher(script, TIMEOUT).fetch().await.unwrap();
+        let script = r#"echo '{"mode":"AK","access_key_id":"id","access_key_secret":"s"}'"#;
+        let c = refresher(&["sh", "-c", script], TIMEOUT)
+            .fetch()
+            .await
+            .unwrap();
         assert_eq!(c.access_key_id, "id");
         assert!(c.security_token.is_none());
         assert!(

@@ -12,22 +12,14 @@ use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
+use crate::spec::OAuthSpec;
 use crate::sts::percent_encode;
 use crate::time::{truncate, utc_timestamp};
 
 /// Provider name of OAuth credentials.
 pub const NAME: &str = "oauth";
 
-/// Sign-in base URL and client id for a site type (`CN` or `INTL`).
-pub fn site(site_type: &str) -> Option<(&'static str, &'static str)> {
-    match site_type.to_ascii_uppercase().as_str() {
-        "CN" => Some(("https://oauth.aliyun.com", "4038181954557748008")),
-        "INTL" => Some(("https://oauth.alibabacloud.com", "4103531455503354461")),
-        _ => None,
-    }
-}
-
-pub use crate::profile::store::WriteBack;
+use crate::writeback::WriteBack;
 
 struct Tokens {
     access_token: Secret,
@@ -222,43 +214,19 @@ pub fn parse_exchange(body: &[u8]) -> Result<Credentials> {
     )
 }
 
-/// What an OAuth profile holds.
-#[derive(Clone, Debug, Default)]
-pub struct OAuthOptions {
-    pub sign_in_url: String,
-    pub client_id: String,
-    pub access_token: Option<String>,
-    pub refresh_token: Option<String>,
-    pub access_token_expire: Option<i64>,
-    pub write_back: Option<WriteBack>,
-}
-
-/// Builds the caching OAuth provider.
-pub fn build(options: OAuthOptions) -> Result<SessionProvider> {
-    if options.client_id.is_empty() {
-        return Err(Error::new(ErrorKind::Profile, "the clientId is empty"));
-    }
-    let base = crate::providers::cloud_sso::origin(&options.sign_in_url)
-        .ok_or_else(|| Error::new(ErrorKind::Profile, "the url for sign-in is empty"))?;
-    let access = options.access_token.unwrap_or_default();
-    let refresh = options.refresh_token.unwrap_or_default();
-    if access.is_empty() && refresh.is_empty() {
-        return Err(Error::new(
-            ErrorKind::Profile,
-            "OAuth access token and refresh token are empty, please re-login with cli.",
-        ));
-    }
-    Ok(SessionProvider::new(
+/// The caching OAuth provider.
+pub fn provider(spec: &OAuthSpec) -> SessionProvider {
+    SessionProvider::new(
         Arc::new(OAuthRefresher {
-            base,
-            client_id: options.client_id,
+            base: spec.base_url.clone(),
+            client_id: spec.client_id.clone(),
             tokens: Mutex::new(Tokens {
-                access_token: Secret::new(access),
-                refresh_token: Secret::new(refresh),
-                access_token_expire: options.access_token_expire.unwrap_or(0),
+                access_token: spec.access_token.clone(),
+                refresh_token: spec.refresh_token.clone(),
+                access_token_expire: spec.access_token_expire,
             }),
-            write_back: options.write_back,
+            write_back: spec.write_back.as_ref().map(WriteBack::from),
         }),
         Policy::default(),
-    ))
+    )
 }

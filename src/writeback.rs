@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+use crate::spec::ProfileLocation;
 
 /// Where refreshed tokens go: a profile of a config.json.
 #[derive(Clone, Debug)]
@@ -52,6 +53,15 @@ impl WriteBack {
             update_profile(&target.path, &target.profile, mode, fields)
         })
         .await;
+    }
+}
+
+impl From<&ProfileLocation> for WriteBack {
+    fn from(l: &ProfileLocation) -> Self {
+        WriteBack {
+            path: l.path.clone(),
+            profile: l.profile.clone(),
+        }
     }
 }
 
@@ -311,7 +321,7 @@ mod tests {
         fs::write(&path, CONFIG).unwrap();
         let spawn = |profile: &str| {
             child(
-                "profile::store::tests::writer_child",
+                "writeback::tests::writer_child",
                 &[
                     ("ACN_CONFIG", path.display().to_string()),
                     ("ACN_PROFILE", profile.into()),
@@ -343,7 +353,7 @@ mod tests {
         fs::write(&path, CONFIG).unwrap();
         for delay_ms in [5u64, 20, 45, 80, 130] {
             let mut writer = child(
-                "profile::store::tests::writer_child",
+                "writeback::tests::writer_child",
                 &[
                     ("ACN_CONFIG", path.display().to_string()),
                     ("ACN_PROFILE", "ext".into()),

@@ -1,0 +1,66 @@
+//! `NativeCredential`: the native half of `Credential`.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::options::NativeConfig;
+use super::outcome::{guard, guarded, throw, NativeDescription, NativeOutcome};
+use crate::config::Config;
+use crate::credential::Credential;
+use crate::env::Env as ProcessEnv;
+
+/// The native half of `Credential`: a configured provider.
+#[napi]
+pub struct NativeCredential {
+    inner: Arc<Credential>,
+}
+
+#[napi]
+impl NativeCredential {
+    /// Builds the provider for `config` (`null` for the default chain), reading the environment now.
+    #[napi(constructor)]
+    pub fn new(env: Env, config: Option<NativeConfig>) -> napi::Result<Self> {
+        super::record_runtime(&env);
+        let config = config.map(Config::from);
+        // Inside the runtime context, so providers can start their background refresh.
+        let credential = guard(|| {
+            within_runtime_if_available(|| {
+                Credential::from_config(config.as_ref(), &ProcessEnv::process())
+            })
+        })
+        .map_err(|e| throw(&env, e))?;
+        Ok(NativeCredential {
+            inner: Arc::new(credential),
+        })
+    }
+
+    /// The official `type` of the credential.
+    #[napi(getter)]
+    pub fn kind(&self) -> String {
+        self.inner.type_name().to_owned()
+    }
+
+    /// The bearer token of a `bearer` credential.
+    #[napi]
+    pub fn bearer_token(&self) -> Option<String> {
+        self.inner.bearer_token().map(|s| s.expose().to_owned())
+    }
+
+    /// Resolves the credentials, from the provider's cache when it has one.
+    #[napi]
+    pub async fn resolve(&self) -> NativeOutcome {
+        let provider = self.inner.provider().clone();
+        guarded(async move { provider.get_credentials().await })
+            .await
+            .into()
+    }
+
+    /// Resolves and describes the credential, without secrets.
+    #[napi]
+    pub async fn describe(&self) -> NativeDescription {
+        let provider = self.inner.provider().clone();
+        super::provider::describe(provider).await
+    }
+}

@@ -1,0 +1,123 @@
+//! `NativeProvider`: the native half of the exported provider classes.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi_derive::napi;
+
+use super::options::{JsCredentials, NativeProviderOptions};
+use super::outcome::{guard, guarded, throw, NativeDescription, NativeFailure, NativeOutcome};
+use crate::env::Env as ProcessEnv;
+use crate::provider::CredentialsProvider;
+use crate::providers::custom::CustomProvider;
+use crate::spec::{self, CustomSource, ProviderSpec};
+
+type JsGetCredentials = ThreadsafeFunction<(), Promise<JsCredentials>, (), Status, false, true>;
+
+/// The native half of the exported provider classes.
+#[napi]
+pub struct NativeProvider {
+    /// What the provider stands for, so it can be the source of another.
+    spec: ProviderSpec,
+    inner: Arc<dyn CredentialsProvider>,
+}
+
+/// Describes `provider` after resolving it; a panic becomes the described error.
+pub(super) async fn describe(provider: Arc<dyn CredentialsProvider>) -> NativeDescription {
+    let described = guarded(async move { Ok(crate::describe::describe(provider.as_ref()).await) });
+    match described.await {
+        Ok(d) => d.into(),
+        Err(e) => NativeDescription {
+            provider_name: None,
+            access_key_id: None,
+            expiration: None,
+            next_refresh: None,
+            endpoint: None,
+            steps: Vec::new(),
+            error: Some(NativeFailure::from(e)),
+        },
+    }
+}
+
+#[napi]
+impl NativeProvider {
+    /// Builds a provider of `kind` (`static_ak`, `ram_role_arn`, `default`, ...) from builder
+    /// options; `source` is the previous provider of a role provider.
+    #[napi(factory)]
+    pub fn create(
+        env: Env,
+        kind: String,
+        options: NativeProviderOptions,
+        source: Option<&NativeProvider>,
+    ) -> napi::Result<Self> {
+        super::record_runtime(&env);
+        let source = source.map(|s| s.spec.clone());
+        guard(|| {
+            within_runtime_if_available(|| {
+                let process = ProcessEnv::process();
+                let spec = spec::from_builder(&kind, options.into(), source, &process)?;
+                let inner = crate::builder::build(&spec, &process);
+                Ok(NativeProvider { spec, inner })
+            })
+        })
+        .map_err(|e| throw(&env, e))
+    }
+
+    /// Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
+    /// keeping the process alive) so native providers can use it as their source.
+    #[napi(factory)]
+    pub fn from_js(get_credentials: JsGetCredentials, name: String) -> Self {
+        let get_credentials = Arc::new(get_credentials);
+        let call = move || {
+            let get_credentials = get_credentials.clone();
+            let pending: crate::provider::BoxFuture<'static, _> = Box::pin(async move {
+                let promise = get_credentials
+                    .call_async(())
+                    .await
+                    .map_err(|e| e.reason.clone())?;
+                promise.await.map(Into::into).map_err(|e| e.reason.clone())
+            });
+            pending
+        };
+        let inner: Arc<dyn CredentialsProvider> =
+            Arc::new(CustomProvider::new(name.clone(), Box::new(call)));
+        NativeProvider {
+            spec: ProviderSpec::Custom(CustomSource {
+                name,
+                provider: inner.clone(),
+            }),
+            inner,
+        }
+    }
+
+    /// The official provider name (`ram_role_arn/static_ak`, `default`, ...).
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.inner.provider_name()
+    }
+
+    /// Stops background refresh (ECS `asyncCredentialUpdateEnabled`).
+    #[napi]
+    pub fn close(&self) {
+        let _ = guard(|| {
+            self.inner.close();
+            Ok(())
+        });
+    }
+
+    /// Resolves the provider's credentials.
+    #[napi]
+    pub async fn resolve(&self) -> NativeOutcome {
+        let provider = self.inner.clone();
+        guarded(async move { provider.get_credentials().await })
+            .await
+            .into()
+    }
+
+    /// Resolves and describes the provider's credentials, without secrets.
+    #[napi]
+    pub async fn describe(&self) -> NativeDescription {
+        describe(self.inner.clone()).await
+    }
+}

@@ -1,0 +1,360 @@
+//! The one place that turns a description into a provider. Every path into the library (a
+//! `Config`, a provider builder, a CLI profile, an INI section, the default chain) ends here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Result};
+use crate::profile;
+use crate::provider::{CredentialsProvider, Step};
+use crate::providers::{
+    bearer::BearerProvider, chain::DefaultChain, cloud_sso, ecs, env::EnvProvider, external,
+    fixed::FixedProvider, oauth, oidc, profile_file::Loaded, profile_file::ProfileFileProvider,
+    ram_role_arn, uri,
+};
+use crate::spec::{ChainStep, Kind, ProfileFile, ProviderSpec};
+
+/// The provider `spec` describes. `env` is what profile files read later are resolved against.
+pub fn build(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
+    match spec {
+        ProviderSpec::StaticAk(key) => Arc::new(FixedProvider::access_key(key.clone())),
+        ProviderSpec::StaticSts(key, token) => {
+            Arc::new(FixedProvider::sts(key.clone(), token.clone()))
+        }
+        ProviderSpec::Bearer(token) => Arc::new(BearerProvider::new(token.clone())),
+        ProviderSpec::Env => Arc::new(EnvProvider::new(env.clone())),
+        ProviderSpec::AssumeRole(chain) => {
+            // A loop, not recursion: the chain is as long as outside data makes it.
+            let mut provider = build(&chain.base, env);
+            for role in &chain.roles {
+                provider = Arc::new(ram_role_arn::provider(provider, role));
+            }
+            provider
+        }
+        ProviderSpec::Oidc(s) => Arc::new(oidc::provider(s)),
+        ProviderSpec::Ecs(s) => Arc::new(ecs::provider(s)),
+        ProviderSpec::Uri(s) => Arc::new(uri::provider(s)),
+        ProviderSpec::CloudSso(s) => Arc::new(cloud_sso::provider(s)),
+        ProviderSpec::OAuth(s) => Arc::new(oauth::provider(s)),
+        ProviderSpec::External(s) => Arc::new(external::provider(s)),
+        ProviderSpec::CliProfile(file) => Arc::new(cli_profile(file, env)),
+        ProviderSpec::IniProfile(file) => Arc::new(ini_profile(file, env)),
+        ProviderSpec::Default(steps) => Arc::new(default_chain(steps, env)),
+        ProviderSpec::Custom(source) => source.provider.clone(),
+    }
+}
+
+fn no_home(file: &str) -> Error {
+    Error::new(
+        ErrorKind::Profile,
+        format!("cannot find the home directory for {file}"),
+    )
+}
+
+/// A provider that reads config.json at its first call. Profiles are leaves of the description
+/// tree: what a profile describes never names another profile file, so this never recurses.
+fn cli_profile(file: &ProfileFile, env: &Env) -> ProfileFileProvider {
+    let location =
+        |path: &PathBuf, profile: &str| format!("{} (profile {profile})", path.display());
+    let shown = file
+        .path
+        .as_ref()
+        .map(|path| location(path, file.profile.as_deref().unwrap_or("<current>")));
+    let (file, env) = (file.clone(), env.clone());
+    ProfileFileProvider::new(Kind::CliProfile.provider_name(), shown, move || {
+        let path = file
+            .path
+            .as_ref()
+            .ok_or_else(|| no_home("~/.aliyun/config.json"))?;
+        let conf = profile::cli::load(path)?;
+        let (spec, name) = profile::cli::describe(&conf, path, file.profile.as_deref(), &env)?;
+        Ok(Loaded {
+            provider: build(&spec, &env),
+            location: location(path, &name),
+        })
+    })
+}
+
+/// A provider that reads the INI credentials file at its first call.
+fn ini_profile(file: &ProfileFile, env: &Env) -> ProfileFileProvider {
+    let section = file.profile.clone().unwrap_or_else(|| "default".to_owned());
+    let shown = file
+        .path
+        .as_ref()
+        .map(|path| format!("{} [{section}]", path.display()));
+    let (path, env) = (file.path.clone(), env.clone());
+    ProfileFileProvider::new(Kind::IniProfile.provider_name(), shown.clone(), move || {
+        let path = path
+            .as_ref()
+            .ok_or_else(|| no_home("~/.alibabacloud/credentials"))?;
+        let spec = profile::ini_profile::load(path, &section, &env)?;
+        Ok(Loaded {
+            provider: build(&spec, &env),
+            location: shown.clone().unwrap_or_default(),
+        })
+    })
+}
+
+fn default_chain(steps: &[ChainStep], env: &Env) -> DefaultChain {
+    let mut built = Vec::with_capacity(steps.len());
+    let mut skipped = Vec::new();
+    for step in steps {
+        match step {
+            ChainStep::Try(spec) => built.push(build(spec, env)),
+            ChainStep::Skipped { provider, reason } => skipped.push((
+                built.len(),
+                Step {
+                    provider: provider.clone(),
+                    outcome: "skipped",
+                    reason: Some(reason.clone()),
+                },
+            )),
+        }
+    }
+    DefaultChain::new(built, skipped)
+}
+
+/// The provider config.json `text` describes for `profile` (else its `current`), without reading
+/// any file or making any request: what the fuzzer drives.
+pub fn from_cli_text(
+    text: &str,
+    profile: Option<&str>,
+    env: &Env,
+) -> Result<Arc<dyn CredentialsProvider>> {
+    let spec = profile::cli::spec_from_text(text, profile, env)?;
+    Ok(build(&spec, env))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::env::vars;
+    use crate::spec::{from_builder, from_config, BuilderOptions};
+
+    const CLI_AK: &str = r#""access_key_id":"id","access_key_secret":"secret""#;
+
+    fn env() -> Env {
+        Env::from_pairs([(vars::ECS_METADATA_SERVICE_ENDPOINT, "http://127.0.0.1:9")])
+    }
+
+    fn config(kind: &str, fill: impl FnOnce(&mut Config)) -> ProviderSpec {
+        let mut c = Config {
+            r#type: Some(kind.into()),
+            ..Config::default()
+        };
+        fill(&mut c);
+        from_config(Some(&c), &env()).unwrap()
+    }
+
+    fn builder(
+        name: &str,
+        fill: impl FnOnce(&mut BuilderOptions),
+        source: Option<ProviderSpec>,
+    ) -> ProviderSpec {
+        let mut o = BuilderOptions::default();
+        fill(&mut o);
+        from_builder(name, o, source, &env()).unwrap()
+    }
+
+    fn cli(fields: &str) -> ProviderSpec {
+        let text = format!(r#"{{"current":"p","profiles":[{{"name":"p",{fields}}}]}}"#);
+        profile::cli::spec_from_text(&text, None, &env()).unwrap()
+    }
+
+    fn ini(lines: &str) -> ProviderSpec {
+        let text = format!("[default]\n{lines}\n");
+        profile::ini_profile::describe(&text, "credentials", "default", &env()).unwrap()
+    }
+
+    /// Every path gave the same description, and the provider built from it has `name`.
+    fn same(name: &str, specs: &[ProviderSpec]) {
+        for spec in specs {
+            assert_eq!(spec, &specs[0], "{name}");
+            assert_eq!(spec.provider_name(), name);
+            assert_eq!(build(spec, &env()).provider_name(), name);
+        }
+    }
+
+    fn key(o: &mut BuilderOptions) {
+        o.access_key_id = Some("id".into());
+        o.access_key_secret = Some("secret".into());
+    }
+
+    #[test]
+    fn every_type_through_every_entry_path() {
+        same(
+            "static_ak",
+            &[
+                config("access_key", |c| {
+                    c.access_key_id = Some("id".into());
+                    c.access_key_secret = Some("secret".into());
+                }),
+                builder("static_ak", key, None),
+                cli(&format!(r#""mode":"AK",{CLI_AK}"#)),
+                ini("type = access_key\naccess_key_id = id\naccess_key_secret = secret"),
+            ],
+        );
+        same(
+            "static_sts",
+            &[
+                config("sts", |c| {
+                    c.access_key_id = Some("id".into());
+                    c.access_key_secret = Some("secret".into());
+                    c.security_token = Some("token".into());
+                }),
+                builder(
+                    "static_sts",
+                    |o| {
+                        key(o);
+                        o.security_token = Some("token".into());
+                    },
+                    None,
+                ),
+                cli(&format!(
+                    r#""mode":"StsToken",{CLI_AK},"sts_token":"token""#
+                )),
+            ],
+        );
+        let role = "acs:ram::1:role/r";
+        same(
+            "ram_role_arn/static_ak",
+            &[
+                config("ram_role_arn", |c| {
+                    c.access_key_id = Some("id".into());
+                    c.access_key_secret = Some("secret".into());
+                    c.role_arn = Some(role.into());
+                    c.role_session_name = Some("s".into());
+                }),
+                builder(
+                    "ram_role_arn",
+                    |o| {
+                        o.role_arn = Some(role.into());
+                        o.role_session_name = Some("s".into());
+                    },
+                    Some(builder("static_ak", key, None)),
+                ),
+                cli(&format!(
+                    r#""mode":"RamRoleArn",{CLI_AK},"ram_role_arn":"{role}","ram_session_name":"s""#
+                )),
+                ini(&format!("type = ram_role_arn\naccess_key_id = id\naccess_key_secret = secret\nrole_arn = {role}\nrole_session_name = s")),
+            ],
+        );
+        same(
+            "oidc_role_arn",
+            &[
+                config("oidc_role_arn", |c| {
+                    c.role_arn = Some(role.into());
+                    c.oidc_provider_arn = Some("p".into());
+                    c.oidc_token_file_path = Some("/t".into());
+                }),
+                builder(
+                    "oidc_role_arn",
+                    |o| {
+                        o.role_arn = Some(role.into());
+                        o.oidc_provider_arn = Some("p".into());
+                        o.oidc_token_file_path = Some("/t".into());
+                    },
+                    None,
+                ),
+                cli(&format!(
+                    r#""mode":"OIDC","ram_role_arn":"{role}","oidc_provider_arn":"p","oidc_token_file":"/t""#
+                )),
+                ini(&format!("type = oidc_role_arn\nrole_arn = {role}\noidc_provider_arn = p\noidc_token_file_path = /t")),
+            ],
+        );
+        same(
+            "ecs_ram_role",
+            &[
+                config("ecs_ram_role", |c| c.role_name = Some("r".into())),
+                builder("ecs_ram_role", |o| o.role_name = Some("r".into()), None),
+                cli(r#""mode":"EcsRamRole","ram_role_name":"r""#),
+                ini("type = ecs_ram_role\nrole_name = r"),
+            ],
+        );
+        let uri = "http://127.0.0.1:9/creds";
+        same(
+            "credential_uri",
+            &[
+                config("credentials_uri", |c| c.credentials_uri = Some(uri.into())),
+                builder(
+                    "credential_uri",
+                    |o| o.credentials_uri = Some(uri.into()),
+                    None,
+                ),
+            ],
+        );
+        same(
+            "bearer",
+            &[config("bearer", |c| c.bearer_token = Some("b".into()))],
+        );
+        same("env", &[builder("env", |_| {}, None)]);
+        same(
+            "default",
+            &[
+                from_config(None, &env()).unwrap(),
+                builder("default", |_| {}, None),
+            ],
+        );
+        same("profile", &[builder("profile", |_| {}, None)]);
+        same("cli_profile", &[builder("cli_profile", |_| {}, None)]);
+    }
+
+    #[test]
+    fn cli_only_modes_and_role_chains() {
+        let future = crate::time::epoch_millis() / 1000 + 3600;
+        same(
+            "cloud_sso",
+            &[cli(&format!(
+                r#""mode":"CloudSSO","cloud_sso_sign_in_url":"http://127.0.0.1:9/login","cloud_sso_account_id":"a","cloud_sso_access_config":"c","access_token":"t","cloud_sso_access_token_expire":{future}"#
+            ))],
+        );
+        same(
+            "oauth",
+            &[cli(
+                r#""mode":"OAuth","oauth_site_type":"CN","oauth_refresh_token":"r""#,
+            )],
+        );
+        same(
+            "external",
+            &[cli(r#""mode":"External","process_command":"tool --json""#)],
+        );
+        let text = format!(
+            r#"{{"current":"a","profiles":[
+            {{"name":"a","mode":"ChainableRamRoleArn","source_profile":"b","ram_role_arn":"r1"}},
+            {{"name":"b","mode":"AK",{CLI_AK}}}]}}"#
+        );
+        let chained = profile::cli::spec_from_text(&text, None, &env()).unwrap();
+        let built = builder(
+            "ram_role_arn",
+            |o| o.role_arn = Some("r1".into()),
+            Some(builder("static_ak", key, None)),
+        );
+        same("ram_role_arn/static_ak", &[chained, built]);
+        // A role over a role stays one flat chain whichever path builds it.
+        let inner = builder(
+            "ram_role_arn",
+            |o| o.role_arn = Some("r1".into()),
+            Some(builder("static_ak", key, None)),
+        );
+        let outer = builder(
+            "ram_role_arn",
+            |o| o.role_arn = Some("r2".into()),
+            Some(inner),
+        );
+        let ProviderSpec::AssumeRole(chain) = &outer else {
+            panic!("not a chain")
+        };
+        assert_eq!(chain.roles.len(), 2);
+        same("ram_role_arn/ram_role_arn/static_ak", &[outer]);
+    }
+
+    #[tokio::test]
+    async fn default_chain_names_its_step() {
+        let env = Env::from_pairs([(vars::ACCESS_KEY_ID, "i"), (vars::ACCESS_KEY_SECRET, "s")]);
+        let spec = from_config(None, &env).unwrap();
+        let c = build(&spec, &env).get_credentials().await.unwrap();
+        assert_eq!(c.provider_name, "default/env");
+    }
+}

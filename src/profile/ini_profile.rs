@@ -1,0 +1,136 @@
+//! The INI credentials file (`~/.alibabacloud/credentials` or `ALIBABA_CLOUD_CREDENTIALS_FILE`):
+//! reads it and describes a section.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Result};
+use crate::spec::resolve::{self, RoleOptions, StsOptions};
+use crate::spec::{AccessKey, Kind, ProviderSpec};
+
+/// Reads the file at `path` and describes its `section`.
+pub fn load(path: &Path, section: &str, env: &Env) -> Result<ProviderSpec> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::new(
+            ErrorKind::Profile,
+            format!("reading credentials file '{shown}' failed: {e}"),
+        )
+    })?;
+    describe(&text, &shown, section, env)
+}
+
+/// Describes `section` of the INI `text` (`shown` names the file in errors).
+pub fn describe(text: &str, shown: &str, section: &str, env: &Env) -> Result<ProviderSpec> {
+    let ini = super::ini::parse(text).map_err(|e| {
+        Error::new(
+            ErrorKind::Profile,
+            format!("parse credentials file '{shown}' failed: {e}"),
+        )
+    })?;
+    let empty = HashMap::new();
+    let values = ini.get(section).unwrap_or(&empty);
+    let get = |k: &str| values.get(k).filter(|v| !v.is_empty()).cloned();
+    let require = |k: &str| {
+        get(k).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Profile,
+                format!("profile \"{section}\" in '{shown}' has no {k}"),
+            )
+        })
+    };
+    let key = || -> Result<AccessKey> {
+        Ok(AccessKey {
+            id: require("access_key_id")?,
+            secret: require("access_key_secret")?.into(),
+        })
+    };
+    let sts = || StsOptions {
+        role_session_name: get("role_session_name"),
+        policy: get("policy"),
+        ..StsOptions::default()
+    };
+    let type_name = get("type").ok_or_else(|| {
+        Error::new(
+            ErrorKind::Profile,
+            format!("Can not find credential type for \"{section}\" in '{shown}'"),
+        )
+    })?;
+    Ok(match Kind::from_type(&type_name) {
+        Some(Kind::AccessKey) => ProviderSpec::StaticAk(key()?),
+        Some(Kind::EcsRamRole) => {
+            ProviderSpec::Ecs(resolve::ecs(get("role_name"), None, None, None, None, env)?)
+        }
+        Some(Kind::RamRoleArn) => {
+            let base = ProviderSpec::StaticAk(key()?);
+            let role = resolve::role(
+                RoleOptions {
+                    role_arn: Some(require("role_arn")?),
+                    external_id: None,
+                    sts: sts(),
+                },
+                env,
+            )?;
+            base.assume(role)?
+        }
+        Some(Kind::OidcRoleArn) => ProviderSpec::Oidc(resolve::oidc(
+            Some(require("role_arn")?),
+            Some(require("oidc_provider_arn")?),
+            Some(require("oidc_token_file_path")?),
+            sts(),
+            env,
+        )?),
+        _ => {
+            // The official message, then the type this package adds and where.
+            return Err(Error::new(
+                ErrorKind::Profile,
+                format!("Invalid type option, support: access_key, ecs_ram_role, ram_role_arn, oidc_role_arn (profile \"{section}\" in '{shown}')"),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str, section: &str) -> Result<ProviderSpec> {
+        describe(text, "creds", section, &Env::from_pairs::<&str, &str>([]))
+    }
+
+    #[test]
+    fn sections_by_name() {
+        let text = "[default]\ntype = access_key\naccess_key_id = d-id\naccess_key_secret = d-s\n[other]\ntype = access_key\naccess_key_id = o-id\naccess_key_secret = o-s\n";
+        let ProviderSpec::StaticAk(key) = spec(text, "default").unwrap() else {
+            panic!("not AK")
+        };
+        assert_eq!(key.id, "d-id");
+        let ProviderSpec::StaticAk(key) = spec(text, "other").unwrap() else {
+            panic!("not AK")
+        };
+        assert_eq!(key.id, "o-id");
+    }
+
+    #[test]
+    fn errors_name_file_and_problem() {
+        let text = "[default]\ntype = access_key\naccess_key_id = only\n";
+        assert_eq!(
+            spec(text, "default").unwrap_err().message(),
+            "profile \"default\" in 'creds' has no access_key_secret"
+        );
+        assert!(spec(text, "nope")
+            .unwrap_err()
+            .message()
+            .starts_with("Can not find credential type for \"nope\""));
+        let e = load(
+            Path::new("/nonexistent/acn/credentials"),
+            "default",
+            &Env::from_pairs::<&str, &str>([]),
+        )
+        .unwrap_err();
+        assert!(e
+            .message()
+            .starts_with("reading credentials file '/nonexistent/acn/credentials' failed"));
+    }
+}

@@ -1,0 +1,337 @@
+//! One description of every credential source, as plain data.
+//!
+//! Parsers produce a [`ProviderSpec`]: [`from_config`] (`new Config({...})`), [`from_builder`] (the
+//! exported provider classes), `profile::cli` (a config.json profile) and `profile::ini` (an INI
+//! section). Environment fallbacks and the official option checks are applied while parsing, so a
+//! description is the *effective* source: two equal descriptions fetch the same credentials.
+//! [`crate::builder::build`] is the only code that turns a description into a provider.
+//!
+//! Role chains are flat ([`RoleChain`]: a base and the roles assumed over it, innermost first), so
+//! nothing that builds, compares or drops a description recurses over outside data.
+
+mod options;
+pub mod resolve;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::provider::CredentialsProvider;
+use crate::secret::Secret;
+use crate::sts::Endpoint;
+
+pub use options::{from_builder, from_config, BuilderOptions};
+pub use resolve::MAX_ROLE_CHAIN;
+
+/// Every kind of credential source, with the names the official package gives it: the `type` of
+/// a `Config`, the name a provider reports, and the `type` of an INI section. The one place that
+/// maps those strings to kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    AccessKey,
+    Sts,
+    Bearer,
+    RamRoleArn,
+    OidcRoleArn,
+    EcsRamRole,
+    CredentialsUri,
+    Env,
+    IniProfile,
+    CliProfile,
+    Default,
+    RsaKeyPair,
+}
+
+impl Kind {
+    /// The kind a `Config`'s `type` (or an INI section's `type`) names.
+    pub fn from_type(name: &str) -> Option<Kind> {
+        Some(match name {
+            "access_key" => Kind::AccessKey,
+            "sts" => Kind::Sts,
+            "bearer" => Kind::Bearer,
+            "ram_role_arn" => Kind::RamRoleArn,
+            "oidc_role_arn" => Kind::OidcRoleArn,
+            "ecs_ram_role" => Kind::EcsRamRole,
+            "credentials_uri" => Kind::CredentialsUri,
+            "rsa_key_pair" => Kind::RsaKeyPair,
+            _ => return None,
+        })
+    }
+
+    /// The kind a provider name (as the exported provider classes use them) names.
+    pub fn from_provider_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "static_ak" => Kind::AccessKey,
+            "static_sts" => Kind::Sts,
+            "credential_uri" => Kind::CredentialsUri,
+            "env" => Kind::Env,
+            "profile" => Kind::IniProfile,
+            "cli_profile" => Kind::CliProfile,
+            "default" => Kind::Default,
+            other => return Kind::from_type(other).filter(|k| k.provider_name() == other),
+        })
+    }
+
+    /// The official provider name (`static_ak`, `credential_uri` (sic), ...).
+    pub fn provider_name(self) -> &'static str {
+        match self {
+            Kind::AccessKey => "static_ak",
+            Kind::Sts => "static_sts",
+            Kind::Bearer => "bearer",
+            Kind::RamRoleArn => "ram_role_arn",
+            Kind::OidcRoleArn => "oidc_role_arn",
+            Kind::EcsRamRole => "ecs_ram_role",
+            Kind::CredentialsUri => "credential_uri",
+            Kind::Env => "env",
+            Kind::IniProfile => "profile",
+            Kind::CliProfile => "cli_profile",
+            Kind::Default => "default",
+            Kind::RsaKeyPair => "rsa_key_pair",
+        }
+    }
+}
+
+/// A credential source, fully resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProviderSpec {
+    /// A fixed AccessKey (`access_key`, CLI `AK`, INI `access_key`).
+    StaticAk(AccessKey),
+    /// A fixed STS token (`sts`, CLI `StsToken`).
+    StaticSts(AccessKey, Secret),
+    /// A bearer token (`bearer`).
+    Bearer(Secret),
+    /// `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` / `ALIBABA_CLOUD_SECURITY_TOKEN`, read at each call.
+    Env,
+    /// Roles assumed over a base source (`ram_role_arn`, CLI `RamRoleArn` and `ChainableRamRoleArn`).
+    AssumeRole(RoleChain),
+    /// AssumeRoleWithOIDC with a token file (`oidc_role_arn`, CLI `OIDC`).
+    Oidc(OidcSpec),
+    /// The ECS metadata service (`ecs_ram_role`, CLI `EcsRamRole`).
+    Ecs(EcsSpec),
+    /// A credentials server (`credentials_uri`).
+    Uri(UriSpec),
+    /// The CloudSSO portal (CLI `CloudSSO`).
+    CloudSso(CloudSsoSpec),
+    /// OAuth tokens exchanged for STS credentials (CLI `OAuth`).
+    OAuth(OAuthSpec),
+    /// An external command (CLI `External`).
+    External(ExternalSpec),
+    /// A profile of the CLI's config.json, read at the first call.
+    CliProfile(ProfileFile),
+    /// A section of the INI credentials file, read at the first call.
+    IniProfile(ProfileFile),
+    /// The default chain.
+    Default(Vec<ChainStep>),
+    /// A provider supplied by the caller (a JavaScript object with `getCredentials()`).
+    Custom(CustomSource),
+}
+
+impl ProviderSpec {
+    /// The name the provider built from this description reports.
+    pub fn provider_name(&self) -> String {
+        match self {
+            ProviderSpec::StaticAk(_) => Kind::AccessKey.provider_name().to_owned(),
+            ProviderSpec::StaticSts(..) => Kind::Sts.provider_name().to_owned(),
+            ProviderSpec::Bearer(_) => Kind::Bearer.provider_name().to_owned(),
+            ProviderSpec::Env => Kind::Env.provider_name().to_owned(),
+            ProviderSpec::AssumeRole(chain) => {
+                let prefix = format!("{}/", Kind::RamRoleArn.provider_name());
+                format!(
+                    "{}{}",
+                    prefix.repeat(chain.roles.len()),
+                    chain.base.provider_name()
+                )
+            }
+            ProviderSpec::Oidc(_) => Kind::OidcRoleArn.provider_name().to_owned(),
+            ProviderSpec::Ecs(_) => Kind::EcsRamRole.provider_name().to_owned(),
+            ProviderSpec::Uri(_) => Kind::CredentialsUri.provider_name().to_owned(),
+            ProviderSpec::CloudSso(_) => "cloud_sso".to_owned(),
+            ProviderSpec::OAuth(_) => "oauth".to_owned(),
+            ProviderSpec::External(_) => "external".to_owned(),
+            ProviderSpec::CliProfile(_) => Kind::CliProfile.provider_name().to_owned(),
+            ProviderSpec::IniProfile(_) => Kind::IniProfile.provider_name().to_owned(),
+            ProviderSpec::Default(_) => Kind::Default.provider_name().to_owned(),
+            ProviderSpec::Custom(c) => c.name.clone(),
+        }
+    }
+
+    /// This description with one more role assumed over it (a chain stays flat).
+    pub fn assume(self, role: RoleSpec) -> Result<ProviderSpec, crate::error::Error> {
+        let mut chain = match self {
+            ProviderSpec::AssumeRole(chain) => chain,
+            base => RoleChain {
+                base: Box::new(base),
+                roles: Vec::new(),
+            },
+        };
+        if chain.roles.len() >= MAX_ROLE_CHAIN {
+            return Err(crate::error::Error::config(format!(
+                "a chain of role assumptions may be at most {MAX_ROLE_CHAIN} deep"
+            )));
+        }
+        chain.roles.push(role);
+        Ok(ProviderSpec::AssumeRole(chain))
+    }
+}
+
+/// An AccessKey pair.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessKey {
+    pub id: String,
+    pub secret: Secret,
+}
+
+/// Roles assumed in turn over a base source: `roles[0]` with the base's credentials, each next
+/// role with the previous one's. The base is never itself a chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleChain {
+    pub base: Box<ProviderSpec>,
+    pub roles: Vec<RoleSpec>,
+}
+
+/// One AssumeRole call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleSpec {
+    pub sts: StsSpec,
+    pub external_id: Option<Secret>,
+}
+
+/// The STS request options shared by AssumeRole and AssumeRoleWithOIDC.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StsSpec {
+    pub role_arn: String,
+    /// `None`: `credentials-nodejs-<ms since epoch>` when the provider is built.
+    pub role_session_name: Option<String>,
+    pub duration_seconds: u64,
+    pub policy: Option<String>,
+    pub endpoint: Endpoint,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+/// AssumeRoleWithOIDC.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OidcSpec {
+    pub provider_arn: String,
+    pub token_file: String,
+    pub sts: StsSpec,
+}
+
+/// The ECS metadata service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EcsSpec {
+    /// `scheme://host[:port]` of the metadata service.
+    pub base_url: String,
+    /// `None`: asked of the metadata service.
+    pub role_name: Option<String>,
+    pub disable_imds_v1: bool,
+    /// Refresh on a timer without callers (`asyncCredentialUpdateEnabled`).
+    pub background: bool,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+/// A credentials server.
+#[derive(Clone, PartialEq)]
+pub struct UriSpec {
+    pub uri: String,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+impl fmt::Debug for UriSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The query string often carries a token.
+        f.debug_struct("UriSpec")
+            .field("uri", &crate::http::redact_url(&self.uri))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The CloudSSO portal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloudSsoSpec {
+    /// `scheme://host[:port]` of the sign-in URL.
+    pub base_url: String,
+    pub account_id: String,
+    pub access_config: String,
+    pub access_token: Secret,
+    /// Seconds since the epoch.
+    pub access_token_expire: i64,
+}
+
+/// OAuth tokens of a CLI profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OAuthSpec {
+    /// `scheme://host[:port]` of the sign-in service.
+    pub base_url: String,
+    pub client_id: String,
+    pub access_token: Secret,
+    pub refresh_token: Secret,
+    /// Seconds since the epoch.
+    pub access_token_expire: i64,
+    pub write_back: Option<ProfileLocation>,
+}
+
+/// An external command, already split into its program and arguments.
+#[derive(Clone, PartialEq)]
+pub struct ExternalSpec {
+    pub argv: Vec<String>,
+    pub write_back: Option<ProfileLocation>,
+}
+
+impl fmt::Debug for ExternalSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The program only: arguments may carry secrets.
+        f.debug_struct("ExternalSpec")
+            .field("program", &self.argv.first())
+            .field("write_back", &self.write_back)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A profile of a config.json, where refreshed tokens are written back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileLocation {
+    pub path: PathBuf,
+    pub profile: String,
+}
+
+/// A profile file and the profile (CLI) or section (INI) to read from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileFile {
+    /// `None` when no home directory is known.
+    pub path: Option<PathBuf>,
+    /// CLI: `None` for the file's `current`. INI: always set.
+    pub profile: Option<String>,
+}
+
+/// One step of the default chain as it was built.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChainStep {
+    /// A step the chain tries.
+    Try(ProviderSpec),
+    /// A step left out (disabled, incomplete), with the reason `describe()` shows.
+    Skipped { provider: String, reason: String },
+}
+
+/// A provider supplied by the caller. Two are the same description only when they are the same
+/// object.
+#[derive(Clone)]
+pub struct CustomSource {
+    pub name: String,
+    pub provider: Arc<dyn CredentialsProvider>,
+}
+
+impl PartialEq for CustomSource {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.provider, &other.provider)
+    }
+}
+
+impl fmt::Debug for CustomSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CustomSource").field(&self.name).finish()
+    }
+}
