@@ -175,3 +175,27 @@ impl<T, F: Future<Output = CoreResult<T>>> Future for Guarded<F> {
             .unwrap_or_else(|_| Poll::Ready(Err(panicked())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_call_becomes_an_internal_error() {
+        let r: CoreResult<()> = guard(|| panic!("boom with data"));
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert!(!e.message().contains("boom"));
+        assert_eq!(guard(|| Ok(7)).unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_future_that_panics_at_a_later_poll_becomes_an_internal_error() {
+        let r: CoreResult<()> = guarded(async {
+            tokio::task::yield_now().await;
+            panic!("boom after a yield")
+        })
+        .await;
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Internal);
+    }
+}
