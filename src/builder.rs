@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::description::{ChainStep, Kind, ProfileFile, ProviderSpec};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile;
@@ -13,7 +14,6 @@ use crate::providers::{
     fixed::FixedProvider, oauth, oidc, profile_file::Loaded, profile_file::ProfileFileProvider,
     ram_role_arn, uri,
 };
-use crate::spec::{ChainStep, Kind, ProfileFile, ProviderSpec};
 
 /// The provider `spec` describes. `env` is what profile files read later are resolved against.
 pub fn build(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
@@ -130,8 +130,8 @@ pub fn from_cli_text(
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::description::{from_builder, from_config, BuilderOptions};
     use crate::env::vars;
-    use crate::spec::{from_builder, from_config, BuilderOptions};
 
     const CLI_AK: &str = r#""access_key_id":"id","access_key_secret":"secret""#;
 

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::description::{self, ProviderSpec};
 use crate::env::Env;
 use crate::error::Result;
 use crate::provider::CredentialsProvider;
 use crate::secret::Secret;
-use crate::spec::{self, ProviderSpec};
 
 /// A configured credential: its `type` and the provider that serves it.
 pub struct Credential {
@@ -28,7 +28,7 @@ impl std::fmt::Debug for Credential {
 impl Credential {
     /// The credential `new Credential(config)` makes; `None` is the default chain.
     pub fn from_config(config: Option<&Config>, env: &Env) -> Result<Self> {
-        let spec = spec::from_config(config, env)?;
+        let spec = description::from_config(config, env)?;
         let type_name = config
             .and_then(|c| c.r#type.as_deref())
             .unwrap_or("default");

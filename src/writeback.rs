@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::credentials::Credentials;
+use crate::description::ProfileLocation;
 use crate::error::{Error, ErrorKind, Result};
-use crate::spec::ProfileLocation;
 
 /// Where refreshed tokens go: a profile of a config.json.
 #[derive(Clone, Debug)]

@@ -3,8 +3,8 @@
 use napi_derive::napi;
 
 use crate::config::Config;
+use crate::description::BuilderOptions;
 use crate::providers::custom::Answer;
-use crate::spec::BuilderOptions;
 
 /// Options of a credential, already type-checked by `index.js`.
 #[napi(object)]

@@ -119,8 +119,8 @@ pub struct NativeDescription {
     pub error: Option<NativeFailure>,
 }
 
-impl From<crate::describe::Description> for NativeDescription {
-    fn from(d: crate::describe::Description) -> Self {
+impl From<crate::diagnostics::Description> for NativeDescription {
+    fn from(d: crate::diagnostics::Description) -> Self {
         NativeDescription {
             provider_name: d.provider_name,
             access_key_id: d.access_key_id,

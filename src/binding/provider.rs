@@ -8,10 +8,10 @@ use napi_derive::napi;
 
 use super::options::{JsCredentials, NativeProviderOptions};
 use super::outcome::{guard, guarded, throw, NativeDescription, NativeFailure, NativeOutcome};
+use crate::description::{self, CustomSource, ProviderSpec};
 use crate::env::Env as ProcessEnv;
 use crate::provider::CredentialsProvider;
 use crate::providers::custom::CustomProvider;
-use crate::spec::{self, CustomSource, ProviderSpec};
 
 type JsGetCredentials = ThreadsafeFunction<(), Promise<JsCredentials>, (), Status, false, true>;
 
@@ -25,7 +25,8 @@ pub struct NativeProvider {
 
 /// Describes `provider` after resolving it; a panic becomes the described error.
 pub(super) async fn describe(provider: Arc<dyn CredentialsProvider>) -> NativeDescription {
-    let described = guarded(async move { Ok(crate::describe::describe(provider.as_ref()).await) });
+    let described =
+        guarded(async move { Ok(crate::diagnostics::describe(provider.as_ref()).await) });
     match described.await {
         Ok(d) => d.into(),
         Err(e) => NativeDescription {
@@ -56,7 +57,7 @@ impl NativeProvider {
         guard(|| {
             within_runtime_if_available(|| {
                 let process = ProcessEnv::process();
-                let spec = spec::from_builder(&kind, options.into(), source, &process)?;
+                let spec = description::from_builder(&kind, options.into(), source, &process)?;
                 let inner = crate::builder::build(&spec, &process);
                 Ok(NativeProvider { spec, inner })
             })

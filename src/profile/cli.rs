@@ -7,12 +7,12 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::env::Env;
-use crate::error::{Error, ErrorKind, Result};
-use crate::spec::resolve::{self, RoleOptions, StsOptions};
-use crate::spec::{
+use crate::description::resolve::{self, RoleOptions, StsOptions};
+use crate::description::{
     AccessKey, ExternalSpec, ProfileLocation, ProviderSpec, RoleChain, MAX_ROLE_CHAIN,
 };
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Result};
 
 /// The description config.json `text` holds for `profile` (else its `current`), without reading
 /// any file or making any request: the parser the fuzzer drives.
@@ -163,7 +163,7 @@ impl Profiles<'_> {
         }
     }
 
-    fn role(&self, p: &Value, name: &str) -> Result<crate::spec::RoleSpec> {
+    fn role(&self, p: &Value, name: &str) -> Result<crate::description::RoleSpec> {
         let options = RoleOptions {
             role_arn: Some(self.require(p, name, "ram_role_arn")?),
             external_id: text(p, "external_id"),
@@ -299,7 +299,7 @@ impl Profiles<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::ProviderSpec as S;
+    use crate::description::ProviderSpec as S;
 
     fn spec(text: &str, profile: Option<&str>) -> Result<ProviderSpec> {
         spec_from_text(text, profile, &Env::from_pairs::<&str, &str>([]))

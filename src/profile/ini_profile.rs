@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::description::resolve::{self, RoleOptions, StsOptions};
+use crate::description::{AccessKey, Kind, ProviderSpec};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
-use crate::spec::resolve::{self, RoleOptions, StsOptions};
-use crate::spec::{AccessKey, Kind, ProviderSpec};
 
 /// Reads the file at `path` and describes its `section`.
 pub fn load(path: &Path, section: &str, env: &Env) -> Result<ProviderSpec> {

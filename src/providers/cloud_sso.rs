@@ -6,12 +6,12 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::credentials::{Credentials, SessionFields};
+use crate::description::CloudSsoSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::spec::CloudSsoSpec;
 use crate::time::truncate;
 
 /// Provider name of CloudSSO credentials.

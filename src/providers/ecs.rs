@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::credentials::{Credentials, SessionFields};
+use crate::description::EcsSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::spec::EcsSpec;
 use crate::time::truncate;
 
 /// Provider name of ECS instance credentials.

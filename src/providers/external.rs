@@ -8,11 +8,11 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 
 use crate::credentials::Credentials;
+use crate::description::ExternalSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::spec::ExternalSpec;
 use crate::time::parse_expiration;
 use crate::writeback::WriteBack;
 

@@ -1,10 +1,10 @@
 //! `access_key` and `sts`: a fixed AccessKey, with or without an STS token.
 
 use crate::credentials::Credentials;
+use crate::description::{AccessKey, Kind};
 use crate::error::Result;
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
-use crate::spec::{AccessKey, Kind};
 
 /// Credentials that never change.
 #[derive(Debug)]

@@ -7,12 +7,12 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::credentials::{Credentials, SessionFields};
+use crate::description::OAuthSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::spec::OAuthSpec;
 use crate::sts::percent_encode;
 use crate::time::{truncate, utc_timestamp};
 

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use crate::credentials::Credentials;
+use crate::description::OidcSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::BoxFuture;
 use crate::providers::ram_role_arn::role_options;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::spec::OidcSpec;
 use crate::sts::{self, RoleOptions};
 
 /// Provider name of OIDC role credentials.

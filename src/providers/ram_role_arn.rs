@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::credentials::Credentials;
+use crate::description::{Kind, RoleSpec, StsSpec};
 use crate::error::Result;
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::spec::{Kind, RoleSpec, StsSpec};
 use crate::sts::{self, RoleOptions};
 
 /// The request options of `spec`; the session name, when none is given, is

@@ -6,11 +6,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::credentials::{Credentials, SessionFields};
+use crate::description::UriSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::spec::UriSpec;
 use crate::time::truncate;
 
 /// Provider name of URI credentials (the official spelling).

@@ -1,7 +1,7 @@
 //! One description of every credential source, as plain data.
 //!
 //! Parsers produce a [`ProviderSpec`]: [`from_config`] (`new Config({...})`), [`from_builder`] (the
-//! exported provider classes), `profile::cli` (a config.json profile) and `profile::ini` (an INI
+//! exported provider classes), `profile::cli` (a config.json profile) and `profile::ini_profile` (an INI
 //! section). Environment fallbacks and the official option checks are applied while parsing, so a
 //! description is the *effective* source: two equal descriptions fetch the same credentials.
 //! [`crate::builder::build`] is the only code that turns a description into a provider.

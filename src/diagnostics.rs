@@ -56,7 +56,7 @@ mod tests {
             (vars::ACCESS_KEY_ID, "LTAI5tDESCRIBEME0001"),
             (vars::ACCESS_KEY_SECRET, "describe-secret"),
         ]);
-        let spec = crate::spec::from_config(None, &env).unwrap();
+        let spec = crate::description::from_config(None, &env).unwrap();
         let chain = crate::builder::build(&spec, &env);
         let d = describe(chain.as_ref()).await;
         assert_eq!(d.provider_name.as_deref(), Some("default/env"));
