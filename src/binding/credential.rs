@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::options::NativeConfig;
-use super::outcome::{guard, guarded, throw, NativeDescription, NativeOutcome};
+use super::outcome::{guard, throw, NativeDescription, NativeOutcome};
 use crate::config::Config;
 use crate::credential::Credential;
 use crate::env::Env as ProcessEnv;
@@ -49,18 +49,17 @@ impl NativeCredential {
     }
 
     /// Resolves the credentials, from the provider's cache when it has one.
-    #[napi]
-    pub async fn resolve(&self) -> NativeOutcome {
-        let provider = self.inner.provider().clone();
-        guarded(async move { provider.get_credentials().await })
-            .await
-            .into()
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn resolve<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, NativeOutcome>> {
+        super::provider::resolve(env, self.inner.provider().clone())
     }
 
     /// Resolves and describes the credential, without secrets.
-    #[napi]
-    pub async fn describe(&self) -> NativeDescription {
-        let provider = self.inner.provider().clone();
-        super::provider::describe(provider).await
+    #[napi(ts_return_type = "Promise<NativeDescription>")]
+    pub fn describe<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, NativeDescription>> {
+        super::provider::describe(env, self.inner.provider().clone())
     }
 }

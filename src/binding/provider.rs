@@ -23,22 +23,42 @@ pub struct NativeProvider {
     inner: Arc<dyn CredentialsProvider>,
 }
 
+// Every asynchronous call takes what it needs from `self` on the JavaScript thread, before the
+// future starts: a future that borrowed the object could outlive it (a worker thread that exits
+// mid-call frees its objects) and read freed memory.
+
+/// Resolves `provider` on the runtime; a panic becomes the outcome's error.
+pub(super) fn resolve(
+    env: &Env,
+    provider: Arc<dyn CredentialsProvider>,
+) -> napi::Result<PromiseRaw<'_, NativeOutcome>> {
+    env.spawn_future(async move {
+        let outcome = guarded(async move { provider.get_credentials().await }).await;
+        Ok(NativeOutcome::from(outcome))
+    })
+}
+
 /// Describes `provider` after resolving it; a panic becomes the described error.
-pub(super) async fn describe(provider: Arc<dyn CredentialsProvider>) -> NativeDescription {
-    let described =
-        guarded(async move { Ok(crate::diagnostics::describe(provider.as_ref()).await) });
-    match described.await {
-        Ok(d) => d.into(),
-        Err(e) => NativeDescription {
-            provider_name: None,
-            access_key_id: None,
-            expiration: None,
-            next_refresh: None,
-            endpoint: None,
-            steps: Vec::new(),
-            error: Some(NativeFailure::from(e)),
-        },
-    }
+pub(super) fn describe(
+    env: &Env,
+    provider: Arc<dyn CredentialsProvider>,
+) -> napi::Result<PromiseRaw<'_, NativeDescription>> {
+    env.spawn_future(async move {
+        let described =
+            guarded(async move { Ok(crate::diagnostics::describe(provider.as_ref()).await) });
+        Ok(match described.await {
+            Ok(d) => d.into(),
+            Err(e) => NativeDescription {
+                provider_name: None,
+                access_key_id: None,
+                expiration: None,
+                next_refresh: None,
+                endpoint: None,
+                steps: Vec::new(),
+                error: Some(NativeFailure::from(e)),
+            },
+        })
+    })
 }
 
 #[napi]
@@ -108,17 +128,17 @@ impl NativeProvider {
     }
 
     /// Resolves the provider's credentials.
-    #[napi]
-    pub async fn resolve(&self) -> NativeOutcome {
-        let provider = self.inner.clone();
-        guarded(async move { provider.get_credentials().await })
-            .await
-            .into()
+    #[napi(ts_return_type = "Promise<NativeOutcome>")]
+    pub fn resolve<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, NativeOutcome>> {
+        resolve(env, self.inner.clone())
     }
 
     /// Resolves and describes the provider's credentials, without secrets.
-    #[napi]
-    pub async fn describe(&self) -> NativeDescription {
-        describe(self.inner.clone()).await
+    #[napi(ts_return_type = "Promise<NativeDescription>")]
+    pub fn describe<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, NativeDescription>> {
+        describe(env, self.inner.clone())
     }
 }
