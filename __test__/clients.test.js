@@ -34,11 +34,13 @@ test.before(async () => {
 })
 test.after(() => Promise.all([sts.close(), openapi.close(), oss.close()]))
 
+let identities = 0
 const credentials = {
   sts: () => new Credential({ type: 'sts', accessKeyId: 'STS.static', accessKeySecret: 'sts-static-secret', securityToken: 'sts-static-token' }),
-  // A session credential whose upstream rotates: fresh for ~1.5 s, then the next AssumeRole.
+  // A session credential whose upstream rotates: fresh for ~1.5 s, then the next AssumeRole. Each
+  // test's credential is an identity of its own (credentials of one identity share one cache).
   rotating: () =>
-    new Credential({ type: 'ram_role_arn', accessKeyId: 'LTAI-role-source', accessKeySecret: 'role-source-secret', roleArn: 'acs:ram::1:role/client', stsEndpoint: sts.endpoint }),
+    new Credential({ type: 'ram_role_arn', accessKeyId: 'LTAI-role-source', accessKeySecret: 'role-source-secret', roleArn: 'acs:ram::1:role/client', stsEndpoint: sts.endpoint, roleSessionName: `client-${++identities}` }),
   bearer: () => new Credential({ type: 'bearer', bearerToken: 'bearer-token-1' }),
 }
 

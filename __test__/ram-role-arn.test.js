@@ -27,6 +27,9 @@ test.beforeEach(() => sts.reset())
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+// Credentials of one identity share one cache in a process: each config gets a session name of
+// its own unless the test names one (or asks for the default with `roleSessionName: undefined`).
+let identities = 0
 function akConfig(extra = {}) {
   return {
     type: 'ram_role_arn',
@@ -34,12 +37,13 @@ function akConfig(extra = {}) {
     accessKeySecret: 'source-secret',
     roleArn: ROLE,
     stsEndpoint: sts.endpoint,
+    roleSessionName: `test-identity-${++identities}`,
     ...extra,
   }
 }
 
 test('happy path from an AccessKey: result, provider name, wire fields', async () => {
-  const c = new Credential(akConfig())
+  const c = new Credential(akConfig({ roleSessionName: undefined }))
   assert.equal(c.getType(), 'ram_role_arn')
   const r = await c.getCredential()
   assert.deepEqual(r, {

@@ -93,7 +93,8 @@ test('oidc_role_arn: a missing token file and an STS refusal are clear errors', 
   await assert.rejects(new Credential(oidcConfig({ oidcTokenFilePath: path.join(dir, 'nope') })).getCredential(), /cannot read the OIDC token file .*nope/)
   sts.reset()
   fs.writeFileSync(tokenFile, 'forged-token')
-  await assert.rejects(new Credential(oidcConfig()).getCredential(), (e) => {
+  // An identity of its own: a credential of the same config earlier in this file holds a cache.
+  await assert.rejects(new Credential(oidcConfig({ roleSessionName: 'forged-token-case' })).getCredential(), (e) => {
     assert.match(e.message, /^get sts token failed with OIDC: HTTP 400, Code: AuthenticationFail\.OIDCToken\.Invalid/)
     assert.ok(!e.message.includes('forged-token'))
     return true
@@ -214,9 +215,11 @@ test('credentials_uri: result and provider name (credential_uri, sic)', async ()
       type: 'credentials_uri',
       providerName: 'credential_uri',
     })
+    // The same URI from the environment is the same identity: it shares the cached credential.
     await withEnv({ ALIBABA_CLOUD_CREDENTIALS_URI: uri.url }, async () => {
-      assert.equal((await new Credential({ type: 'credentials_uri' }).getCredential()).accessKeyId, 'STS.uri-2')
+      assert.equal((await new Credential({ type: 'credentials_uri' }).getCredential()).accessKeyId, 'STS.uri-1')
     })
+    assert.equal(uri.state.requests.length, 1)
   } finally {
     await uri.close()
   }

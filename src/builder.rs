@@ -14,9 +14,19 @@ use crate::providers::{
     fixed::FixedProvider, oauth, oidc, profile_file::Loaded, profile_file::ProfileFileProvider,
     ram_role_arn, uri,
 };
+use crate::registry;
 
-/// The provider `spec` describes. `env` is what profile files read later are resolved against.
+/// The provider `spec` describes: the live one of the same identity when there is one (see
+/// [`crate::registry`]). `env` is what profile files read later are resolved against.
 pub fn build(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
+    if registry::shareable(spec) {
+        registry::process().shared(spec, || build_new(spec, env))
+    } else {
+        build_new(spec, env)
+    }
+}
+
+fn build_new(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
     match spec {
         ProviderSpec::StaticAk(key) => Arc::new(FixedProvider::access_key(key.clone())),
         ProviderSpec::StaticSts(key, token) => {
@@ -356,5 +366,37 @@ mod tests {
         let spec = from_config(None, &env).unwrap();
         let c = build(&spec, &env).get_credentials().await.unwrap();
         assert_eq!(c.provider_name, "default/env");
+    }
+}
+
+#[cfg(test)]
+mod sharing_tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::description::from_config;
+
+    fn role(secret: &str, role: &str) -> ProviderSpec {
+        let c = Config {
+            r#type: Some("ram_role_arn".into()),
+            access_key_id: Some("id".into()),
+            access_key_secret: Some(secret.into()),
+            role_arn: Some(role.into()),
+            sts_endpoint: Some("http://127.0.0.1:9".into()),
+            ..Config::default()
+        };
+        from_config(Some(&c), &Env::from_pairs::<&str, &str>([])).unwrap()
+    }
+
+    #[test]
+    fn one_provider_per_identity() {
+        let env = Env::from_pairs::<&str, &str>([]);
+        let secret = format!("secret-{}", crate::sts::nonce());
+        let a = build(&role(&secret, "r1"), &env);
+        let b = build(&role(&secret, "r1"), &env);
+        assert!(Arc::ptr_eq(&a, &b));
+        let other_secret = build(&role("another-secret", "r1"), &env);
+        let other_role = build(&role(&secret, "r2"), &env);
+        assert!(!Arc::ptr_eq(&a, &other_secret));
+        assert!(!Arc::ptr_eq(&a, &other_role));
     }
 }

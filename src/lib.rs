@@ -14,6 +14,7 @@ pub mod log;
 pub mod profile;
 pub mod provider;
 pub mod providers;
+pub mod registry;
 pub mod secret;
 pub mod session;
 pub mod sts;

@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// A secret string (AccessKey secret, security token, bearer token).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Secret(String);
 
 impl Secret {

@@ -71,7 +71,7 @@ pub fn nonce() -> String {
 }
 
 /// Where to send STS requests.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Endpoint(String);
 
 impl Endpoint {

@@ -93,7 +93,7 @@ impl Kind {
 }
 
 /// A credential source, fully resolved.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ProviderSpec {
     /// A fixed AccessKey (`access_key`, CLI `AK`, INI `access_key`).
     StaticAk(AccessKey),
@@ -176,7 +176,7 @@ impl ProviderSpec {
 }
 
 /// An AccessKey pair.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccessKey {
     pub id: String,
     pub secret: Secret,
@@ -184,21 +184,21 @@ pub struct AccessKey {
 
 /// Roles assumed in turn over a base source: `roles[0]` with the base's credentials, each next
 /// role with the previous one's. The base is never itself a chain.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoleChain {
     pub base: Box<ProviderSpec>,
     pub roles: Vec<RoleSpec>,
 }
 
 /// One AssumeRole call.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoleSpec {
     pub sts: StsSpec,
     pub external_id: Option<Secret>,
 }
 
 /// The STS request options shared by AssumeRole and AssumeRoleWithOIDC.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StsSpec {
     pub role_arn: String,
     /// `None`: `credentials-nodejs-<ms since epoch>` when the provider is built.
@@ -211,7 +211,7 @@ pub struct StsSpec {
 }
 
 /// AssumeRoleWithOIDC.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OidcSpec {
     pub provider_arn: String,
     pub token_file: String,
@@ -219,7 +219,7 @@ pub struct OidcSpec {
 }
 
 /// The ECS metadata service.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EcsSpec {
     /// `scheme://host[:port]` of the metadata service.
     pub base_url: String,
@@ -233,7 +233,7 @@ pub struct EcsSpec {
 }
 
 /// A credentials server.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UriSpec {
     pub uri: String,
     pub connect_timeout: Duration,
@@ -250,7 +250,7 @@ impl fmt::Debug for UriSpec {
 }
 
 /// The CloudSSO portal.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudSsoSpec {
     /// `scheme://host[:port]` of the sign-in URL.
     pub base_url: String,
@@ -262,7 +262,7 @@ pub struct CloudSsoSpec {
 }
 
 /// OAuth tokens of a CLI profile.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OAuthSpec {
     /// `scheme://host[:port]` of the sign-in service.
     pub base_url: String,
@@ -275,7 +275,7 @@ pub struct OAuthSpec {
 }
 
 /// An external command, already split into its program and arguments.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ExternalSpec {
     pub argv: Vec<String>,
     pub write_back: Option<ProfileLocation>,
@@ -292,14 +292,14 @@ impl fmt::Debug for ExternalSpec {
 }
 
 /// A profile of a config.json, where refreshed tokens are written back.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProfileLocation {
     pub path: PathBuf,
     pub profile: String,
 }
 
 /// A profile file and the profile (CLI) or section (INI) to read from it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProfileFile {
     /// `None` when no home directory is known.
     pub path: Option<PathBuf>,
@@ -308,7 +308,7 @@ pub struct ProfileFile {
 }
 
 /// One step of the default chain as it was built.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ChainStep {
     /// A step the chain tries.
     Try(ProviderSpec),
@@ -327,6 +327,15 @@ pub struct CustomSource {
 impl PartialEq for CustomSource {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.provider, &other.provider)
+    }
+}
+
+impl Eq for CustomSource {}
+
+impl std::hash::Hash for CustomSource {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // The object's identity, as equality compares it.
+        (Arc::as_ptr(&self.provider) as *const () as usize).hash(state);
     }
 }
 
