@@ -374,6 +374,7 @@ mod sharing_tests {
     use super::*;
     use crate::config::Config;
     use crate::description::from_config;
+    use crate::testing::no_env;
 
     fn role(secret: &str, role: &str) -> ProviderSpec {
         let c = Config {
@@ -384,12 +385,12 @@ mod sharing_tests {
             sts_endpoint: Some("http://127.0.0.1:9".into()),
             ..Config::default()
         };
-        from_config(Some(&c), &Env::from_pairs::<&str, &str>([])).unwrap()
+        from_config(Some(&c), &no_env()).unwrap()
     }
 
     #[test]
     fn one_provider_per_identity() {
-        let env = Env::from_pairs::<&str, &str>([]);
+        let env = no_env();
         let secret = format!("secret-{}", crate::sts::nonce());
         let a = build(&role(&secret, "r1"), &env);
         let b = build(&role(&secret, "r1"), &env);

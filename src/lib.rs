@@ -18,6 +18,8 @@ pub mod registry;
 pub mod secret;
 pub mod session;
 pub mod sts;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod time;
 pub mod writeback;
 

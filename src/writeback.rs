@@ -194,17 +194,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::TempDir;
     use std::process::Command;
-
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "acn-store-{tag}-{}-{}",
-            std::process::id(),
-            crate::sts::nonce()
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     const CONFIG: &str = r#"{
     "current": "ext",
@@ -219,8 +210,8 @@ mod tests {
 
     #[test]
     fn updates_one_profile_and_keeps_everything_else() {
-        let dir = temp_dir("keep");
-        let path = dir.join("config.json");
+        let dir = TempDir::new("store-keep");
+        let path = dir.path().join("config.json");
         fs::write(&path, CONFIG).unwrap();
         #[cfg(unix)]
         {
@@ -258,25 +249,23 @@ mod tests {
                 0o600
             );
         }
-        let leftovers: Vec<_> = fs::read_dir(&dir)
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
             .collect();
         assert!(leftovers.is_empty());
-        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn unreachable_profile_is_an_error() {
-        let dir = temp_dir("missing");
-        let path = dir.join("config.json");
+        let dir = TempDir::new("store-missing");
+        let path = dir.path().join("config.json");
         fs::write(&path, CONFIG).unwrap();
         let e = update_profile(&path, "ak", "External", vec![]).unwrap_err();
         assert!(e
             .message()
             .contains("no External profile reachable from 'ak'"));
-        fs::remove_dir_all(dir).unwrap();
     }
 
     // Child-process helpers: the tests below re-run this test binary as writers.
@@ -316,8 +305,8 @@ mod tests {
 
     #[test]
     fn concurrent_writers_never_lose_an_update() {
-        let dir = temp_dir("concurrent");
-        let path = dir.join("config.json");
+        let dir = TempDir::new("store-concurrent");
+        let path = dir.path().join("config.json");
         fs::write(&path, CONFIG).unwrap();
         let spawn = |profile: &str| {
             child(
@@ -343,13 +332,12 @@ mod tests {
             v["profiles"][2]["round"], 40,
             "the last update of writer B is there"
         );
-        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn a_killed_writer_leaves_the_old_or_the_new_file_whole() {
-        let dir = temp_dir("killed");
-        let path = dir.join("config.json");
+        let dir = TempDir::new("store-killed");
+        let path = dir.path().join("config.json");
         fs::write(&path, CONFIG).unwrap();
         for delay_ms in [5u64, 20, 45, 80, 130] {
             let mut writer = child(
@@ -370,6 +358,5 @@ mod tests {
             assert_eq!(v["profiles"].as_array().unwrap().len(), 4);
             assert_eq!(v["meta_path"], "kept");
         }
-        fs::remove_dir_all(dir).unwrap();
     }
 }

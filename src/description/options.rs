@@ -206,6 +206,7 @@ pub fn from_builder(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::no_env;
 
     fn cfg(t: &str) -> Config {
         Config {
@@ -216,7 +217,7 @@ mod tests {
 
     #[test]
     fn type_errors_use_the_official_words() {
-        let env = Env::from_pairs::<&str, &str>([]);
+        let env = no_env();
         let e = from_config(Some(&Config::default()), &env).unwrap_err();
         assert_eq!(e.message(), "Missing required type option");
         let e = from_config(Some(&cfg("nope")), &env).unwrap_err();

@@ -428,6 +428,7 @@ pub fn default_chain(env: &Env) -> Vec<ChainStep> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::no_env;
 
     #[test]
     fn static_fallbacks_and_messages() {
@@ -438,7 +439,7 @@ mod tests {
         );
         let key = static_ak(None, Some("s".into()), &env).unwrap();
         assert_eq!((key.id.as_str(), key.secret.expose()), ("env-id", "s"));
-        let none = Env::from_pairs::<&str, &str>([]);
+        let none = no_env();
         assert_eq!(
             static_ak(None, None, &none).unwrap_err().message(),
             "the access key id is empty"
@@ -453,7 +454,7 @@ mod tests {
 
     #[test]
     fn role_checks_and_env_fallbacks() {
-        let empty = Env::from_pairs::<&str, &str>([]);
+        let empty = no_env();
         assert_eq!(
             role(RoleOptions::default(), &empty).unwrap_err().message(),
             "the RoleArn is empty"
@@ -500,7 +501,7 @@ mod tests {
 
     #[test]
     fn oidc_messages_in_official_order() {
-        let env = Env::from_pairs::<&str, &str>([]);
+        let env = no_env();
         let o = StsOptions::default;
         assert_eq!(
             oidc(None, None, None, o(), &env).unwrap_err().message(),
@@ -533,7 +534,7 @@ mod tests {
         let spec = ecs(None, None, None, None, None, &env).unwrap();
         assert_eq!(spec.base_url, "http://127.0.0.1:9");
         assert_eq!(spec.connect_timeout, Duration::from_millis(1000));
-        let none = Env::from_pairs::<&str, &str>([]);
+        let none = no_env();
         assert_eq!(
             uri(Some("ftp://x".into()), None, None, &none)
                 .unwrap_err()

@@ -300,9 +300,10 @@ impl Profiles<'_> {
 mod tests {
     use super::*;
     use crate::description::ProviderSpec as S;
+    use crate::testing::no_env;
 
     fn spec(text: &str, profile: Option<&str>) -> Result<ProviderSpec> {
-        spec_from_text(text, profile, &Env::from_pairs::<&str, &str>([]))
+        spec_from_text(text, profile, &no_env())
     }
 
     #[test]

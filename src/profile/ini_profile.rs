@@ -94,9 +94,10 @@ pub fn describe(text: &str, shown: &str, section: &str, env: &Env) -> Result<Pro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::no_env;
 
     fn spec(text: &str, section: &str) -> Result<ProviderSpec> {
-        describe(text, "creds", section, &Env::from_pairs::<&str, &str>([]))
+        describe(text, "creds", section, &no_env())
     }
 
     #[test]
@@ -126,7 +127,7 @@ mod tests {
         let e = load(
             Path::new("/nonexistent/acn/credentials"),
             "default",
-            &Env::from_pairs::<&str, &str>([]),
+            &no_env(),
         )
         .unwrap_err();
         assert!(e
