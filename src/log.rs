@@ -71,11 +71,15 @@ pub fn enabled(topic: &str) -> bool {
     !p.include.is_empty() && matches(p, &format!("{PREFIX}:{topic}"))
 }
 
-/// Prints one line for `topic` when it is enabled; `message` is only built then.
+/// Prints one line for `topic` when it is enabled; `message` is only built then. A line that
+/// cannot be written (stderr closed, a full disk) is dropped: logging never fails the caller
+/// (`eprintln!` would panic there).
 pub fn debug(topic: &str, message: impl FnOnce() -> String) {
     if enabled(topic) {
+        use std::io::Write;
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
-        eprintln!("{now} {PREFIX}:{topic} {}", message());
+        let line = format!("{now} {PREFIX}:{topic} {}\n", message());
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }
 
