@@ -165,12 +165,17 @@ test('ecs_ram_role: ALIBABA_CLOUD_ECS_METADATA_DISABLED refuses', async () => {
 })
 
 test('ecs_ram_role: errors from the metadata service', async () => {
+  // One metadata service per case: a failure is remembered for its identity during the backoff.
   await withMetadata({}, async (md) => {
     md.set({ code: 'Failure' })
     await assert.rejects(new Credential({ type: 'ecs_ram_role' }).getCredential(), /refresh Ecs sts token err, Code is not Success/)
-    md.set({ code: 'Success', garbage: true })
+  })
+  await withMetadata({}, async (md) => {
+    md.set({ garbage: true })
     await assert.rejects(new Credential({ type: 'ecs_ram_role' }).getCredential(), /json parse failed|get role name failed/)
-    md.set({ garbage: false, stall: true })
+  })
+  await withMetadata({}, async (md) => {
+    md.set({ stall: true })
     await assert.rejects(new Credential({ type: 'ecs_ram_role', timeout: 200, connectTimeout: 200, disableIMDSv1: true }).getCredential(), (e) => {
       assert.match(e.message, /timeout after 400 ms/)
       return true
@@ -228,7 +233,9 @@ test('credentials_uri: result and provider name (credential_uri, sic)', async ()
 test('credentials_uri: bad answers are errors that say what was wrong, without echoing secrets', async () => {
   const uri = await startUri()
   try {
-    const make = () => new Credential({ type: 'credentials_uri', credentialsURI: uri.url })
+    // A URI of its own per case: a failure is remembered for its identity during the backoff.
+    let cases = 0
+    const make = () => new Credential({ type: 'credentials_uri', credentialsURI: `${uri.url}?case=${++cases}` })
     uri.set({ code: 'Failure' })
     await assert.rejects(make().getCredential(), /Code is "Failure", not "Success"/)
     uri.set({ code: 'Success', garbage: true })

@@ -1,0 +1,62 @@
+'use strict'
+// No failure turns into a request storm: a caller looping on a failing source, or on a source that
+// hands out expired credentials, makes a handful of requests, not one per call; once the source is
+// back, the first call after the backoff window succeeds.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const { clearAlibabaEnv } = require('./helpers')
+const { TEST_CA, startSts, startUri } = require('./mocks')
+
+clearAlibabaEnv()
+process.env.NODE_EXTRA_CA_CERTS = TEST_CA
+const Credential = require('alicloud-credentials-native')
+
+const keyId = `LTAI${crypto.randomBytes(8).toString('hex')}`
+const keySecret = crypto.randomBytes(18).toString('base64')
+let sts
+test.before(async () => {
+  sts = await startSts({ keys: { [keyId]: { secret: keySecret } } })
+})
+test.after(() => sts.close())
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+test('STS answering 503: 2000 sequential calls make a handful of requests, then recover', async () => {
+  sts.reset()
+  sts.set({ status: 503, body: { Code: 'ServiceUnavailable', Message: 'try later' } })
+  const c = new Credential({ type: 'ram_role_arn', accessKeyId: keyId, accessKeySecret: keySecret, roleArn: 'acs:ram::1:role/storm', roleSessionName: 'storm-503', stsEndpoint: sts.endpoint })
+  let failures = 0
+  for (let i = 0; i < 2000; i++) {
+    await c.getCredential().catch((e) => {
+      assert.match(e.message, /503/)
+      failures++
+    })
+  }
+  assert.equal(failures, 2000)
+  assert.ok(sts.state.requests.length <= 3, `${sts.state.requests.length} requests`)
+  // The source is back: after the window (at most a few seconds here), a call succeeds.
+  sts.set({ status: 0, body: undefined })
+  let ok = null
+  for (let i = 0; i < 100 && ok === null; i++) {
+    await sleep(100)
+    ok = await c.getCredential().catch(() => null)
+  }
+  assert.ok(ok, 'recovered')
+  assert.match(ok.accessKeyId, /^STS\.issued-\d+$/)
+  assert.ok(sts.state.requests.length <= 10, `${sts.state.requests.length} requests`)
+})
+
+test('a server handing out expired credentials: 500 calls make a handful of requests', async () => {
+  const uri = await startUri({ expiresInMs: -60_000 })
+  try {
+    const c = new Credential({ type: 'credentials_uri', credentialsURI: uri.url })
+    for (let i = 0; i < 500; i++) {
+      await assert.rejects(c.getCredential(), /expired/)
+    }
+    assert.ok(uri.state.requests.length <= 3, `${uri.state.requests.length} requests`)
+  } finally {
+    await uri.close()
+  }
+})

@@ -1,0 +1,28 @@
+//! `asyncCredentialUpdateEnabled`: refresh ahead of callers for as long as the cache lives. The
+//! loop holds only a weak reference, so it never keeps a process alive and ends with the cache.
+
+use std::sync::atomic::Ordering;
+use std::sync::Weak;
+use std::time::Duration;
+
+use super::cache::SessionCache;
+
+/// Runs until the cache is dropped or closed.
+pub(super) async fn run(cache: Weak<SessionCache>) {
+    loop {
+        let wait = match cache.upgrade() {
+            Some(c) if !c.stopped.load(Ordering::Relaxed) => c.next_wake(),
+            _ => return,
+        };
+        // Wake at least once a minute to notice that the credential was dropped.
+        tokio::time::sleep(wait.clamp(Duration::from_millis(50), Duration::from_secs(60))).await;
+        let Some(c) = cache.upgrade() else { return };
+        if c.stopped.load(Ordering::Relaxed) {
+            return;
+        }
+        if c.background_due() {
+            let _guard = c.refresh_lock.lock().await;
+            let _ = c.refresh_locked().await;
+        }
+    }
+}
