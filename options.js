@@ -146,14 +146,15 @@ function maskId(id) {
   return `${chars.slice(0, 4).join('')}****${chars.slice(-4).join('')}`
 }
 
-// A URI without its userinfo, query and fragment, where tokens are usually passed.
+// `scheme://host[:port]/path` of a URI, without the userinfo, query and fragment where tokens are
+// usually passed (as the native side shows endpoints).
 function maskUri(uri) {
-  const [, scheme = '', rest] = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?(.*)$/s.exec(String(uri))
-  const withoutQuery = rest.split(/[?#]/, 1)[0]
-  const slash = withoutQuery.indexOf('/')
-  const authority = slash === -1 ? withoutQuery : withoutQuery.slice(0, slash)
-  const at = authority.lastIndexOf('@')
-  return scheme + (at === -1 ? withoutQuery : withoutQuery.slice(at + 1))
+  try {
+    const u = new URL(String(uri))
+    return `${u.protocol}//${u.host}${u.pathname}`
+  } catch {
+    return '<invalid url>'
+  }
 }
 
 const SHOWN = {

@@ -60,6 +60,8 @@ test('util.inspect of a Config shows the credentials URI without query or userin
     assert.match(text, /policy: '<set>'/)
   }
   assert.equal(config.credentialsURI.includes(token), true, 'the option itself is kept as given')
+  const unparsable = util.inspect(new Credential.Config({ credentialsURI: `not a url ${token}` }))
+  assert.ok(!unparsable.includes(token), unparsable)
 })
 
 test('error messages never contain the secrets of the config', async () => {
