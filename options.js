@@ -1,9 +1,10 @@
 'use strict'
 
 // Every option the package takes, in one table: `new Config({...})` / `new Credential({...})`
-// options and the provider builders' `with...()` setters are checked, converted and handed to the
-// native side from it, and `__test__/typescript.test.js` checks `index.d.ts` agrees with it. To add
-// an option: one row here, its field in `src/binding/` and its line in `index.d.ts`.
+// options and the provider builders' `with...()` setters are checked, converted and handed to
+// the native side from it, and `__test__/options-table.test.js` checks that `index.d.ts` and the
+// binding agree with it. To add an option: one row here, its field in `src/binding/` and its line
+// in `index.d.ts`.
 
 const { debugEnabled, debugLog } = require('./binding.js')
 
@@ -59,7 +60,6 @@ const OPTIONS = [
 
 // Config options in the table's order, the official one (toMap() and inspect show them so).
 const CONFIG_OPTIONS = OPTIONS.filter((o) => o.config)
-const BY_SETTER = new Map(OPTIONS.filter((o) => o.setter).map((o) => [o.setter, o]))
 
 function typeError(message) {
   const error = new TypeError(message)
@@ -101,15 +101,11 @@ function coerce(option, value, subject, received) {
   throw typeError(`${subject} must be of type ${expected}, received ${received(value)}`)
 }
 
-function checkObject(config) {
+// Calls `use(option, value, coerced)` for each set Config option of `config`, after checking it.
+function eachConfigOption(config, use) {
   if (typeof config !== 'object') {
     throw typeError(`The "config" argument must be an object, received ${describeType(config)}`)
   }
-}
-
-// Calls `use(option, value, coerced)` for each set Config option of `config`, after checking it.
-function eachConfigOption(config, use) {
-  checkObject(config)
   for (const option of CONFIG_OPTIONS) {
     const value = config[option.name]
     if (value === undefined || value === null) continue
@@ -126,16 +122,15 @@ function toNativeConfig(config) {
   return native
 }
 
-/** The value a builder setter stores (`undefined` to unset), checked; throws a TypeError naming it. */
-function coerceSetter(setter, value) {
-  const option = BY_SETTER.get(setter)
+/** The value a builder setter of `option` stores (`undefined` to unset), checked; throws a TypeError naming it. */
+function coerceSetter(option, value) {
   if (value === undefined || value === null) return undefined
-  return coerce(option, value, `${setter}(): "${option.name}"`, (v) => `type ${typeof v}`)
+  return coerce(option, value, `${option.setter}(): "${option.name}"`, (v) => `type ${typeof v}`)
 }
 
-/** The builder setters of provider `kind`, in table order. */
-function settersOf(kind) {
-  return OPTIONS.filter((o) => o.builders && o.builders.includes(kind)).map((o) => o.setter)
+/** The options whose setters the builder of provider `kind` has, in table order. */
+function setterOptionsOf(kind) {
+  return OPTIONS.filter((o) => o.builders && o.builders.includes(kind))
 }
 
 /** An AccessKey ID as logs and descriptions show it: first and last four characters. */
@@ -179,13 +174,10 @@ module.exports = {
   CONFIG_OPTIONS,
   typeError,
   nativeError,
-  describeType,
-  checkObject,
   eachConfigOption,
   toNativeConfig,
   coerceSetter,
-  settersOf,
+  setterOptionsOf,
   maskId,
-  maskUri,
   shownOptions,
 }

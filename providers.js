@@ -7,7 +7,7 @@
 
 const { inspect } = require('node:util')
 const { NativeProvider } = require('./binding.js')
-const { typeError, nativeError, maskId, coerceSetter, settersOf, OPTIONS } = require('./options.js')
+const { typeError, nativeError, maskId, coerceSetter, setterOptionsOf } = require('./options.js')
 
 const kNative = Symbol('alicloud-credentials-native.provider')
 
@@ -219,11 +219,11 @@ function makeBuilder(ProviderClass, kind, takesSource) {
     }
   }
   Object.defineProperty(Builder, 'name', { value: `${ProviderClass.name}Builder` })
-  for (const setter of settersOf(kind)) {
-    const { name } = OPTIONS.find((o) => o.setter === setter)
+  for (const option of setterOptionsOf(kind)) {
+    const { name, setter } = option
     Object.defineProperty(Builder.prototype, setter, {
       value(value) {
-        const coerced = coerceSetter(setter, value)
+        const coerced = coerceSetter(option, value)
         if (coerced === undefined) delete this._.options[name]
         else this._.options[name] = coerced
         return this
