@@ -94,36 +94,10 @@ declare namespace Credential {
   }
 
   /** The options of a credential. Fields may be assigned after construction. */
-  export class Config implements ConfigOptions {
+  export interface Config extends ConfigOptions {}
+  export class Config {
     /** Copies the known options of `config`; a value of the wrong type throws a TypeError naming it. */
     constructor(config?: ConfigOptions);
-    type?: string;
-    accessKeyId?: string;
-    accessKeySecret?: string;
-    securityToken?: string;
-    bearerToken?: string;
-    roleArn?: string;
-    roleSessionName?: string;
-    roleSessionExpiration?: number;
-    policy?: string;
-    externalId?: string;
-    stsEndpoint?: string;
-    stsRegionId?: string;
-    enableVpc?: boolean | string;
-    oidcProviderArn?: string;
-    oidcTokenFilePath?: string;
-    credentialsURI?: string;
-    roleName?: string;
-    disableIMDSv1?: boolean;
-    asyncCredentialUpdateEnabled?: boolean;
-    timeout?: number;
-    connectTimeout?: number;
-    publicKeyId?: string;
-    privateKeyFile?: string;
-    durationSeconds?: number;
-    enableIMDSv2?: boolean;
-    metadataTokenDuration?: number;
-    [key: string]: any;
     /** The set options as a plain object. */
     toMap(): { [key: string]: any };
   }

@@ -9,117 +9,33 @@ const { inspect } = require('node:util')
 const { NativeCredential } = require('./binding.js')
 const providers = require('./providers.js')
 
-const { typeError, nativeError, isCredentialsProvider, toDescription, describeJsProvider } = providers
+const { isCredentialsProvider, toDescription, describeJsProvider, SnapshotCache } = providers
+const { typeError, CONFIG_OPTIONS, eachConfigOption, toNativeConfig, shownOptions } = require('./options.js')
 
-// Every option of the official Config and the JavaScript type it takes. `durationSeconds`,
-// `enableIMDSv2` and `metadataTokenDuration` are accepted and ignored, as the official code does.
-const OPTION_TYPES = {
-  type: 'string',
-  accessKeyId: 'string',
-  accessKeySecret: 'string',
-  securityToken: 'string',
-  bearerToken: 'string',
-  roleArn: 'string',
-  roleSessionName: 'string',
-  roleSessionExpiration: 'number',
-  policy: 'string',
-  externalId: 'string',
-  stsEndpoint: 'string',
-  stsRegionId: 'string',
-  enableVpc: 'boolean',
-  oidcProviderArn: 'string',
-  oidcTokenFilePath: 'string',
-  credentialsURI: 'string',
-  roleName: 'string',
-  disableIMDSv1: 'boolean',
-  asyncCredentialUpdateEnabled: 'boolean',
-  timeout: 'number',
-  connectTimeout: 'number',
-  publicKeyId: 'string',
-  privateKeyFile: 'string',
-  durationSeconds: 'number',
-  enableIMDSv2: 'boolean',
-  metadataTokenDuration: 'number',
-}
-const OPTION_NAMES = Object.keys(OPTION_TYPES)
 const PROVIDER_PIN_MS = 10_000
-const IGNORED_OPTIONS = new Set(['durationSeconds', 'enableIMDSv2', 'metadataTokenDuration'])
-const SECRET_OPTIONS = new Set(['accessKeySecret', 'securityToken', 'bearerToken', 'externalId'])
-
-function describeType(value) {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return `type ${typeof value}`
-}
-
-// Checks one option and returns it in the type the native side takes. Numbers also accept numeric
-// strings and booleans the strings 'true' / 'false', the forms environment-derived values take.
-// The message names the option and the type received, never the value (it may be a secret).
-function coerceOption(name, value) {
-  const expected = OPTION_TYPES[name]
-  const actual = typeof value
-  if (actual === expected) {
-    if (expected === 'number' && !Number.isFinite(value)) {
-      throw typeError(`The "${name}" option must be a finite number`)
-    }
-    return value
-  }
-  if (actual === 'string' && expected === 'number' && value.trim() !== '' && Number.isFinite(Number(value))) {
-    return Number(value)
-  }
-  if (actual === 'string' && expected === 'boolean' && (value === 'true' || value === 'false')) {
-    return value === 'true'
-  }
-  throw typeError(`The "${name}" option must be of type ${expected}, received ${describeType(value)}`)
-}
-
-// A Config instance or a plain object, checked and reduced to the options the native side reads.
-function toNativeConfig(config) {
-  if (typeof config !== 'object') {
-    throw typeError(`The "config" argument must be an object, received ${describeType(config)}`)
-  }
-  const native = {}
-  for (const name of OPTION_NAMES) {
-    const value = config[name]
-    if (value === undefined || value === null) continue
-    const coerced = coerceOption(name, value)
-    if (!IGNORED_OPTIONS.has(name)) native[name] = coerced
-  }
-  return native
-}
 
 /** The options of a credential; see the README for each. Fields may be assigned after construction. */
 class Config {
   constructor(config) {
     if (config === undefined || config === null) return
-    if (typeof config !== 'object') {
-      throw typeError(`The "config" argument must be an object, received ${describeType(config)}`)
-    }
-    for (const name of OPTION_NAMES) {
-      const value = config[name]
-      if (value === undefined || value === null) continue
-      coerceOption(name, value)
-      this[name] = value
-    }
+    // Checked as the native side will take them, kept as given.
+    eachConfigOption(config, (option, value) => {
+      this[option.name] = value
+    })
   }
 
   /** The set options as a plain object (tea-typescript models have this). */
   toMap() {
     const map = {}
-    for (const name of OPTION_NAMES) {
+    for (const { name } of CONFIG_OPTIONS) {
       if (this[name] !== undefined && this[name] !== null) map[name] = this[name]
     }
     return map
   }
 
+  // Secrets redacted, the credentials URI without its query and the policy as `<set>`.
   [inspect.custom](depth, options, inspectFn = inspect) {
-    const shown = {}
-    for (const name of OPTION_NAMES) {
-      const value = this[name]
-      if (value === undefined || value === null) continue
-      shown[name] = SECRET_OPTIONS.has(name) ? '<redacted>' : value
-    }
-    return `Config ${inspectFn(shown, options)}`
+    return `Config ${inspectFn(shownOptions(this), options)}`
   }
 }
 
@@ -155,23 +71,6 @@ function toModel(snapshot, type) {
   return model
 }
 
-// A function returning a fresh copy of `model`. The common shapes are object literals over
-// captured values, which V8 builds several times faster than a spread copy: this is the hot path.
-function clonerOf(model) {
-  const { accessKeyId, accessKeySecret, securityToken, bearerToken, type, providerName } = model
-  const keys = Object.keys(model).join(',')
-  if (keys === 'accessKeyId,accessKeySecret,type,providerName') {
-    return () => ({ accessKeyId, accessKeySecret, type, providerName })
-  }
-  if (keys === 'accessKeyId,accessKeySecret,securityToken,type,providerName') {
-    return () => ({ accessKeyId, accessKeySecret, securityToken, type, providerName })
-  }
-  if (keys === 'accessKeyId,accessKeySecret,securityToken,bearerToken,type') {
-    return () => ({ accessKeyId, accessKeySecret, securityToken, bearerToken, type })
-  }
-  return () => ({ ...model })
-}
-
 const OSS_DEFAULT_INTERVAL_MS = 300_000
 let ossOptionsOf
 
@@ -184,11 +83,8 @@ class Credential {
   #provider = null
   #type
   #bearerToken
-  // The last resolved credential, and until when it may be served without asking native code.
-  #clone = null
-  #reuseUntil = 0
-  #expiresAt = 0
-  #pending = null
+  // The last resolved credential, served until the native side says to ask again.
+  #cache = null
   // The snapshot the separate getters read, so id, secret and token always belong together.
   #pinned = null
   #pinnedUntil = 0
@@ -202,39 +98,14 @@ class Credential {
     this.#native = new NativeCredential(config ? toNativeConfig(config) : null)
     this.#type = this.#native.kind
     this.#bearerToken = this.#native.bearerToken() ?? undefined
+    const type = this.#type
+    this.#cache = new SnapshotCache(this.#native, (snapshot) => toModel(snapshot, type))
   }
 
   /** Resolves to the current credentials; cached ones are served without leaving JavaScript. */
   getCredential() {
     if (this.#native === null) return this.#fromProvider()
-    const clone = this.#clone
-    if (clone !== null && (this.#reuseUntil === Infinity || Date.now() < this.#reuseUntil)) {
-      return Promise.resolve(clone())
-    }
-    return this.#refresh().then((cloneFresh) => cloneFresh())
-  }
-
-  // One native call in flight per credential; the Rust session cache is single-flight as well.
-  #refresh() {
-    if (this.#pending === null) {
-      this.#pending = this.#native.resolve().then(
-        (outcome) => {
-          this.#pending = null
-          if (outcome.error) throw nativeError(outcome.error)
-          const snapshot = outcome.value
-          const clone = clonerOf(toModel(snapshot, this.#type))
-          this.#clone = clone
-          this.#reuseUntil = snapshot.reuseUntil
-          this.#expiresAt = snapshot.expiration ?? Infinity
-          return clone
-        },
-        (error) => {
-          this.#pending = null
-          throw error
-        },
-      )
-    }
-    return this.#pending
+    return this.#cache.get()
   }
 
   async #fromProvider() {
@@ -257,7 +128,7 @@ class Credential {
     this.#pinned = model
     // A custom provider says nothing of expiry: pin its answer briefly, long enough for a signer's
     // id, secret, token sequence.
-    this.#pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#expiresAt
+    this.#pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#cache.expiresAt
     return model
   }
 
@@ -310,7 +181,7 @@ class Credential {
       const first = await credential.getCredential()
       const options = { accessKeyId: first.accessKeyId, accessKeySecret: first.accessKeySecret }
       if (!first.securityToken) return options
-      const left = credential.#expiresAt - Date.now()
+      const left = (credential.#cache?.expiresAt ?? 0) - Date.now()
       options.stsToken = first.securityToken
       options.refreshSTSToken = () => credential.getCredential()
       // ali-oss asks at this interval; the credential itself refreshes 15 minutes before expiry, so

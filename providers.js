@@ -6,34 +6,85 @@
 // JavaScript object with `getCredentials()` / `getProviderName()` as a source.
 
 const { inspect } = require('node:util')
-const { NativeProvider, debugEnabled, debugLog } = require('./binding.js')
-
-// `DEBUG=alicloud-credentials*` also logs every error this package creates (messages hold no
-// secrets), so a whole run can be audited.
-const logErrors = debugEnabled('error')
+const { NativeProvider } = require('./binding.js')
+const { typeError, nativeError, maskId, coerceSetter, setterOptionsOf } = require('./options.js')
 
 const kNative = Symbol('alicloud-credentials-native.provider')
 
-function typeError(message) {
-  const error = new TypeError(message)
-  error.code = 'ERR_INVALID_ARG_TYPE'
-  if (logErrors) debugLog('error', `${error.code}: ${message}`)
-  return error
+// A function returning a fresh copy of `model`. The common shapes are object literals over
+// captured values, which V8 builds several times faster than a spread copy: this is the hot path.
+function clonerOf(model) {
+  const { accessKeyId, accessKeySecret, securityToken, bearerToken, type, providerName } = model
+  const keys = Object.keys(model).join(',')
+  if (keys === 'accessKeyId,accessKeySecret,type,providerName') {
+    return () => ({ accessKeyId, accessKeySecret, type, providerName })
+  }
+  if (keys === 'accessKeyId,accessKeySecret,securityToken,type,providerName') {
+    return () => ({ accessKeyId, accessKeySecret, securityToken, type, providerName })
+  }
+  if (keys === 'accessKeyId,accessKeySecret,securityToken,bearerToken,type') {
+    return () => ({ accessKeyId, accessKeySecret, securityToken, bearerToken, type })
+  }
+  if (keys === 'accessKeyId,accessKeySecret,securityToken,providerName') {
+    return () => ({ accessKeyId, accessKeySecret, securityToken, providerName })
+  }
+  return () => ({ ...model })
 }
 
-function nativeError(failure) {
-  const error = new Error(failure.message)
-  error.code = failure.code
-  if (logErrors) debugLog('error', `${failure.code}: ${failure.message}`)
-  return error
-}
+/**
+ * The last snapshot of a native credential or provider, in the shape `shape(snapshot)` gives it,
+ * served without a native call until the `reuseUntil` the native side set (`Infinity` for static
+ * credentials, now for sources read on every call). One native call in flight at a time; the
+ * Rust session cache is single-flight as well.
+ */
+class SnapshotCache {
+  #native
+  #shape
+  #clone = null
+  #reuseUntil = 0
+  #expiresAt = 0
+  #pending = null
 
-// An AccessKey ID as logs and descriptions show it: first and last four characters.
-function maskId(id) {
-  if (typeof id !== 'string' || id === '') return undefined
-  const chars = [...id]
-  if (chars.length <= 8) return '*'.repeat(chars.length)
-  return `${chars.slice(0, 4).join('')}****${chars.slice(-4).join('')}`
+  constructor(native, shape) {
+    this.#native = native
+    this.#shape = shape
+  }
+
+  /** Resolves to a fresh copy of the current snapshot. */
+  get() {
+    const clone = this.#clone
+    if (clone !== null && (this.#reuseUntil === Infinity || Date.now() < this.#reuseUntil)) {
+      return Promise.resolve(clone())
+    }
+    return this.#refresh().then((fresh) => fresh())
+  }
+
+  /** Milliseconds since the epoch when the last snapshot expires; `Infinity` when it does not. */
+  get expiresAt() {
+    return this.#expiresAt
+  }
+
+  #refresh() {
+    if (this.#pending === null) {
+      this.#pending = this.#native.resolve().then(
+        (outcome) => {
+          this.#pending = null
+          if (outcome.error) throw nativeError(outcome.error)
+          const snapshot = outcome.value
+          const clone = clonerOf(this.#shape(snapshot))
+          this.#clone = clone
+          this.#reuseUntil = snapshot.reuseUntil
+          this.#expiresAt = snapshot.expiration ?? Infinity
+          return clone
+        },
+        (error) => {
+          this.#pending = null
+          throw error
+        },
+      )
+    }
+    return this.#pending
+  }
 }
 
 // The plain object describe() resolves to, absent fields left out.
@@ -96,18 +147,27 @@ function nativeSourceOf(provider) {
   )
 }
 
+// What a provider's getCredentials() resolves to; `securityToken` is always a key.
+function providerShape(s) {
+  return {
+    accessKeyId: s.accessKeyId,
+    accessKeySecret: s.accessKeySecret,
+    securityToken: s.securityToken ?? undefined,
+    providerName: s.providerName,
+  }
+}
+
 /** Base of the exported providers: a native provider with a JavaScript-side cache. */
 class NativeBackedProvider {
   #native
-  #result = null
-  #reuseUntil = 0
-  #pending = null
+  #cache
 
   constructor(native) {
     if (!(native instanceof NativeProvider)) {
       throw new TypeError(`use ${new.target.name}.builder().build() to create a provider`)
     }
     this.#native = native
+    this.#cache = new SnapshotCache(native, providerShape)
   }
 
   get [kNative]() {
@@ -121,32 +181,7 @@ class NativeBackedProvider {
 
   /** Resolves to `{ accessKeyId, accessKeySecret, securityToken, providerName }`. */
   getCredentials() {
-    const result = this.#result
-    if (result !== null && (this.#reuseUntil === Infinity || Date.now() < this.#reuseUntil)) {
-      return Promise.resolve({ ...result })
-    }
-    if (this.#pending === null) {
-      this.#pending = this.#native.resolve().then(
-        (outcome) => {
-          this.#pending = null
-          if (outcome.error) throw nativeError(outcome.error)
-          const s = outcome.value
-          this.#result = {
-            accessKeyId: s.accessKeyId,
-            accessKeySecret: s.accessKeySecret,
-            securityToken: s.securityToken ?? undefined,
-            providerName: s.providerName,
-          }
-          this.#reuseUntil = s.reuseUntil
-          return this.#result
-        },
-        (error) => {
-          this.#pending = null
-          throw error
-        },
-      )
-    }
-    return this.#pending.then((r) => ({ ...r }))
+    return this.#cache.get()
   }
 
   /**
@@ -166,45 +201,10 @@ class NativeBackedProvider {
   }
 }
 
-// Builder setters: method name → [option name, JavaScript type].
-const SETTERS = {
-  withAccessKeyId: ['accessKeyId', 'string'],
-  withAccessKeySecret: ['accessKeySecret', 'string'],
-  withSecurityToken: ['securityToken', 'string'],
-  withRoleArn: ['roleArn', 'string'],
-  withRoleSessionName: ['roleSessionName', 'string'],
-  withDurationSeconds: ['durationSeconds', 'number'],
-  withPolicy: ['policy', 'string'],
-  withExternalId: ['externalId', 'string'],
-  withStsEndpoint: ['stsEndpoint', 'string'],
-  withStsRegionId: ['stsRegionId', 'string'],
-  withEnableVpc: ['enableVpc', 'boolean'],
-  withOIDCProviderArn: ['oidcProviderArn', 'string'],
-  withOIDCTokenFilePath: ['oidcTokenFilePath', 'string'],
-  withRoleName: ['roleName', 'string'],
-  withDisableIMDSv1: ['disableIMDSv1', 'boolean'],
-  withAsyncCredentialUpdateEnabled: ['asyncCredentialUpdateEnabled', 'boolean'],
-  withCredentialsURI: ['credentialsURI', 'string'],
-  withProfileName: ['profileName', 'string'],
-  withReadTimeout: ['readTimeout', 'number'],
-  withConnectTimeout: ['connectTimeout', 'number'],
-}
-
-function coerce(setter, value) {
-  const [name, expected] = SETTERS[setter]
-  if (value === undefined || value === null) return undefined
-  if (typeof value === expected) {
-    if (expected === 'number' && !Number.isFinite(value)) throw typeError(`${setter}(): "${name}" must be a finite number`)
-    return value
-  }
-  if (typeof value === 'string' && expected === 'number' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value)
-  if (typeof value === 'string' && expected === 'boolean' && (value === 'true' || value === 'false')) return value === 'true'
-  throw typeError(`${setter}(): "${name}" must be of type ${expected}, received type ${value === null ? 'null' : typeof value}`)
-}
-
-// Gives `ProviderClass` a static `builder()` whose builder has `setters` and, for role providers,
-// `withCredentialsProvider()`. Builder state lives in a non-enumerable `_` property.
-function makeBuilder(ProviderClass, kind, setters, takesSource) {
+// Gives `ProviderClass` a static `builder()` whose builder has the setters the option table gives
+// `kind` and, for role providers, `withCredentialsProvider()`. Builder state lives in a
+// non-enumerable `_` property.
+function makeBuilder(ProviderClass, kind, takesSource) {
   const Builder = class {
     constructor() {
       this._ = { options: {}, source: null }
@@ -219,11 +219,11 @@ function makeBuilder(ProviderClass, kind, setters, takesSource) {
     }
   }
   Object.defineProperty(Builder, 'name', { value: `${ProviderClass.name}Builder` })
-  for (const setter of setters) {
+  for (const option of setterOptionsOf(kind)) {
+    const { name, setter } = option
     Object.defineProperty(Builder.prototype, setter, {
       value(value) {
-        const coerced = coerce(setter, value)
-        const name = SETTERS[setter][0]
+        const coerced = coerceSetter(option, value)
         if (coerced === undefined) delete this._.options[name]
         else this._.options[name] = coerced
         return this
@@ -246,9 +246,6 @@ function makeBuilder(ProviderClass, kind, setters, takesSource) {
   }
   return ProviderClass
 }
-
-const TIMEOUTS = ['withReadTimeout', 'withConnectTimeout']
-const ROLE = ['withRoleArn', 'withRoleSessionName', 'withDurationSeconds', 'withPolicy', 'withStsEndpoint', 'withStsRegionId', 'withEnableVpc', ...TIMEOUTS]
 
 /** A fixed AccessKey (`static_ak`). */
 class StaticAKCredentialsProvider extends NativeBackedProvider {}
@@ -276,21 +273,21 @@ class CLIProfileCredentialsProvider extends NativeBackedProvider {}
 /** The default chain (`default`). */
 class DefaultCredentialsProvider extends NativeBackedProvider {}
 
-makeBuilder(StaticAKCredentialsProvider, 'static_ak', ['withAccessKeyId', 'withAccessKeySecret'], false)
-makeBuilder(StaticSTSCredentialsProvider, 'static_sts', ['withAccessKeyId', 'withAccessKeySecret', 'withSecurityToken'], false)
-makeBuilder(RAMRoleARNCredentialsProvider, 'ram_role_arn', [...ROLE, 'withExternalId'], true)
-makeBuilder(OIDCRoleArnCredentialsProvider, 'oidc_role_arn', [...ROLE, 'withOIDCProviderArn', 'withOIDCTokenFilePath'], false)
-makeBuilder(ECSRAMRoleCredentialsProvider, 'ecs_ram_role', ['withRoleName', 'withDisableIMDSv1', 'withAsyncCredentialUpdateEnabled', ...TIMEOUTS], false)
-makeBuilder(URICredentialsProvider, 'credential_uri', ['withCredentialsURI', ...TIMEOUTS], false)
-makeBuilder(EnvironmentVariableCredentialsProvider, 'env', [], false)
-makeBuilder(ProfileCredentialsProvider, 'profile', ['withProfileName'], false)
-makeBuilder(CLIProfileCredentialsProvider, 'cli_profile', ['withProfileName'], false)
-makeBuilder(DefaultCredentialsProvider, 'default', [], false)
+makeBuilder(StaticAKCredentialsProvider, 'static_ak', false)
+makeBuilder(StaticSTSCredentialsProvider, 'static_sts', false)
+makeBuilder(RAMRoleARNCredentialsProvider, 'ram_role_arn', true)
+makeBuilder(OIDCRoleArnCredentialsProvider, 'oidc_role_arn', false)
+makeBuilder(ECSRAMRoleCredentialsProvider, 'ecs_ram_role', false)
+makeBuilder(URICredentialsProvider, 'credential_uri', false)
+makeBuilder(EnvironmentVariableCredentialsProvider, 'env', false)
+makeBuilder(ProfileCredentialsProvider, 'profile', false)
+makeBuilder(CLIProfileCredentialsProvider, 'cli_profile', false)
+makeBuilder(DefaultCredentialsProvider, 'default', false)
 
 module.exports = {
+  SnapshotCache,
   toDescription,
   describeJsProvider,
-  maskId,
   typeError,
   nativeError,
   isCredentialsProvider,

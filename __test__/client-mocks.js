@@ -6,24 +6,7 @@
 
 const crypto = require('node:crypto')
 const http = require('node:http')
-const { stringToSign, hmacSha1 } = require('./mocks')
-
-function pct(value) {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-}
-
-function readBody(req) {
-  return new Promise((resolve) => {
-    const chunks = []
-    req.on('data', (c) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-  })
-}
-
-async function listen(server) {
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return server.address().port
-}
+const { stringToSign, hmacSha1, pct, listen, readRaw: readBody } = require('./mocks')
 
 /**
  * `keys` maps AccessKeyId → { secret, token? } (shared with the mock STS, so issued keys work);
@@ -87,8 +70,8 @@ async function startOpenApi({ keys, bearers = new Set() }) {
     record.ok = true
     reply(200, { Echo: 'ok', Scheme: record.scheme })
   })
-  const port = await listen(server)
-  return { state, port, endpoint: `127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) }
+  const { port, close } = await listen(server)
+  return { state, port, endpoint: `127.0.0.1:${port}`, close }
 }
 
 /** A bucket (`PUT` / `GET` objects, path style) that verifies ali-oss's V1 signature. */
@@ -139,8 +122,8 @@ async function startOss({ keys }) {
     res.writeHead(404, { 'content-type': 'application/xml', 'x-oss-request-id': 'mock' })
     res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>none</Message><RequestId>mock</RequestId></Error>')
   })
-  const port = await listen(server)
-  return { state, port, endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) }
+  const { port, close } = await listen(server)
+  return { state, port, endpoint: `http://127.0.0.1:${port}`, close }
 }
 
 module.exports = { startOpenApi, startOss }

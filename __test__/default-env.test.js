@@ -57,3 +57,29 @@ process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = 'late-secret'
 new Credential().getCredential().then((r) => console.log(r.accessKeyId))`
   assert.equal(runNode(code).stdout.trim(), 'late-id')
 })
+
+test('the default chain reads the environment variables on every call, as the official one does', () => {
+  // Random keys: each round sets new ones in this one process and expects them back.
+  const code = `
+const crypto = require('node:crypto')
+const Credential = require('alicloud-credentials-native')
+const c = new Credential()
+const seen = []
+async function round(token) {
+  const key = { id: crypto.randomBytes(8).toString('hex'), secret: crypto.randomBytes(16).toString('hex') }
+  process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = key.id
+  process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = key.secret
+  if (token) process.env.ALIBABA_CLOUD_SECURITY_TOKEN = token
+  else delete process.env.ALIBABA_CLOUD_SECURITY_TOKEN
+  const r = await c.getCredential()
+  seen.push(r.accessKeyId === key.id && r.accessKeySecret === key.secret && r.securityToken === token && r.providerName === 'default/env')
+}
+;(async () => {
+  await round(undefined)
+  await round(undefined)
+  await round(crypto.randomBytes(16).toString('hex'))
+  await round(undefined)
+  console.log(JSON.stringify(seen))
+})()`
+  assert.deepEqual(JSON.parse(runNode(code).stdout), [true, true, true, true])
+})

@@ -8,22 +8,45 @@ const { spawnSync } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..')
 
-// Every ALIBABA_CLOUD_* variable removed, the metadata service pointed at a closed loopback port and
-// the profile files at paths that do not exist, so no test ever reads the machine's own credentials
-// or reaches a cloud address.
+// A temporary directory removed when the process exits.
+function tempDir(prefix = 'acn-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+// Profile paths that never exist: nothing creates this directory.
+const NOWHERE = path.join(os.tmpdir(), 'acn-no-such-dir')
+
+// A HOME for child processes (npm writes its cache there), one per test process, made on first
+// use and removed with it.
+let home = null
+function childHome() {
+  home ??= tempDir('acn-home-')
+  return home
+}
+
+// The variables that keep a process away from the machine's own credentials and from any cloud
+// address: the metadata service at a closed loopback port, the profile files at missing paths,
+// loopback never through a proxy.
+function isolatingVars() {
+  return {
+    ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+    ALIBABA_CLOUD_CONFIG_FILE: path.join(NOWHERE, 'config.json'),
+    ALIBABA_CLOUD_CREDENTIALS_FILE: path.join(NOWHERE, 'credentials'),
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
+  }
+}
+
+// This process's environment without any ALIBABA_CLOUD_* variable, isolated as above, with a
+// HOME of its own, and `extra` on top: for child processes.
 function isolatedEnv(extra = {}) {
   const env = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('ALIBABA_CLOUD_')) env[k] = v
   }
-  env.ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT = 'http://127.0.0.1:9'
-  env.ALIBABA_CLOUD_CONFIG_FILE = path.join(os.tmpdir(), 'acn-no-such-dir', 'config.json')
-  env.ALIBABA_CLOUD_CREDENTIALS_FILE = path.join(os.tmpdir(), 'acn-no-such-dir', 'credentials')
-  env.HOME = path.join(os.tmpdir(), 'acn-no-such-home')
-  // Loopback mocks are never reached through a proxy the machine may have configured.
-  env.NO_PROXY = '127.0.0.1,localhost'
-  env.no_proxy = '127.0.0.1,localhost'
-  return { ...env, ...extra }
+  return { ...env, ...isolatingVars(), HOME: childHome(), ...extra }
 }
 
 // Under the secrets audit (ACN_AUDIT set), what child processes wrote to stderr is passed on, so
@@ -70,25 +93,12 @@ async function withEnv(vars, fn) {
   }
 }
 
-// A temporary directory removed when the process exits.
-function tempDir(prefix = 'acn-') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
 // Strips ALIBABA_CLOUD_* from this process so in-process tests start clean.
 function clearAlibabaEnv() {
   for (const k of Object.keys(process.env)) {
     if (k.startsWith('ALIBABA_CLOUD_')) delete process.env[k]
   }
-  Object.assign(process.env, {
-    ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
-    ALIBABA_CLOUD_CONFIG_FILE: path.join(os.tmpdir(), 'acn-no-such-dir', 'config.json'),
-    ALIBABA_CLOUD_CREDENTIALS_FILE: path.join(os.tmpdir(), 'acn-no-such-dir', 'credentials'),
-    NO_PROXY: '127.0.0.1,localhost',
-    no_proxy: '127.0.0.1,localhost',
-  })
+  Object.assign(process.env, isolatingVars())
 }
 
 module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv }

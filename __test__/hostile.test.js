@@ -10,7 +10,7 @@ const net = require('node:net')
 const fs = require('node:fs')
 const path = require('node:path')
 const { clearAlibabaEnv, runNodeAsync, isolatedEnv } = require('./helpers')
-const { TEST_CA, startSts, startUri } = require('./mocks')
+const { TEST_CA, startSts, startUri, listen } = require('./mocks')
 
 clearAlibabaEnv()
 process.env.NODE_EXTRA_CA_CERTS = TEST_CA
@@ -20,43 +20,15 @@ const unhandled = []
 process.on('unhandledRejection', (e) => unhandled.push(e))
 test.after(() => assert.deepEqual(unhandled, [], 'no unhandled rejection'))
 
-const sockets = new Set()
 async function serve(handler, { tls = null } = {}) {
-  const server = tls ? https.createServer(tls, handler) : http.createServer(handler)
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address()
-  return {
-    port,
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/creds`,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => r())
-      }),
-  }
+  const { port, close } = await listen(tls ? https.createServer(tls, handler) : http.createServer(handler))
+  return { port, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/creds`, close }
 }
 
 // Raw TCP server for byte-level misbehaviour.
 async function rawServer(onSocket) {
-  const server = net.createServer(onSocket)
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address()
-  return {
-    url: `http://127.0.0.1:${port}/creds`,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => r())
-      }),
-  }
+  const { port, close } = await listen(net.createServer(onSocket))
+  return { url: `http://127.0.0.1:${port}/creds`, close }
 }
 
 const uri = (url, extra = {}) => new Credential({ type: 'credentials_uri', credentialsURI: url, timeout: 500, connectTimeout: 500, ...extra })

@@ -38,6 +38,11 @@ function hmacSha1(secret, text) {
   return crypto.createHmac('sha1', `${secret}&`).update(text).digest('base64')
 }
 
+/** The `n`th credentials the mock STS issues, as `getCredential()` returns them. */
+function issued(n) {
+  return { accessKeyId: `STS.issued-${n}`, accessKeySecret: `issued-secret-${n}`, securityToken: `issued-token-${n}` }
+}
+
 // An STS-style expiration: whole seconds (`...:06Z`), or with milliseconds (`...:06.117Z`) for
 // lifetimes shorter than a second.
 function utc(msFromNow, precise = false) {
@@ -45,12 +50,17 @@ function utc(msFromNow, precise = false) {
   return precise ? iso : iso.replace(/\.\d{3}Z$/, 'Z')
 }
 
-function readBody(req) {
+/** The whole request body as a Buffer. */
+function readRaw(req) {
   return new Promise((resolve) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('end', () => resolve(Buffer.concat(chunks)))
   })
+}
+
+function readBody(req) {
+  return readRaw(req).then((body) => body.toString('utf8'))
 }
 
 function json(res, status, body) {
@@ -59,6 +69,10 @@ function json(res, status, body) {
   res.end(text)
 }
 
+/**
+ * Starts `server` (HTTP, HTTPS or raw TCP) on a free loopback port; `close()` also ends the
+ * connections still open, so a stalled client never keeps the test process alive.
+ */
 async function listen(server) {
   const sockets = new Set()
   server.on('connection', (s) => {
@@ -298,4 +312,4 @@ async function startSignIn({ accessToken = 'sso-access-token', refreshToken = 'o
   return { state, port, url: `https://127.0.0.1:${port}`, close }
 }
 
-module.exports = { TEST_CA, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc }
+module.exports = { TEST_CA, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }

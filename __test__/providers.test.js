@@ -3,6 +3,7 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const util = require('node:util')
@@ -156,15 +157,52 @@ test('a RAM role provider over a JavaScript provider', async () => {
   await assert.rejects(failing.getCredentials(), { message: /vault is sealed/, code: 'ERR_CREDENTIALS_PROVIDER' })
 })
 
-test('ECS, URI and OIDC providers resolve against the mocks; ECS close() stops background refresh', async () => {
+test('EnvironmentVariableCredentialsProvider reads the variables on every call, as the official one does', async () => {
+  const p = Credential.EnvironmentVariableCredentialsProvider.builder().build()
+  for (const withToken of [false, false, true, false]) {
+    const id = crypto.randomBytes(8).toString('hex')
+    const secret = crypto.randomBytes(16).toString('hex')
+    const token = withToken ? crypto.randomBytes(16).toString('hex') : undefined
+    await withEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: id, ALIBABA_CLOUD_ACCESS_KEY_SECRET: secret, ALIBABA_CLOUD_SECURITY_TOKEN: token }, async () => {
+      assert.deepEqual(await p.getCredentials(), { accessKeyId: id, accessKeySecret: secret, securityToken: token, providerName: 'env' })
+    })
+  }
+  await assert.rejects(p.getCredentials(), /Access key ID must be specified via environment variable/)
+})
+
+// Requests for the role's credentials the metadata mock has answered.
+function credentialRequests(md) {
+  return md.state.requests.filter((r) => r.path.startsWith('/latest/meta-data/ram/security-credentials/EcsRamRoleTest')).length
+}
+
+async function until(condition, what) {
+  for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 25))
+  assert.ok(condition(), what)
+}
+
+test('ECS close() stops the background refresh: no request reaches the metadata service after it', async (t) => {
+  // Two-second credentials: the background refresher asks again every half second or so.
+  const md = await startMetadata({ expiresInMs: 2000 })
+  t.after(() => md.close())
+  await withEnv({ ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: md.url }, async () => {
+    const background = Credential.ECSRAMRoleCredentialsProvider.builder().withRoleName('EcsRamRoleTest').withAsyncCredentialUpdateEnabled(true).build()
+    await until(() => credentialRequests(md) >= 2, 'the background refresher fetches without any caller')
+    background.close()
+    // A request already in flight may still land; after that, nothing for several periods.
+    await new Promise((r) => setTimeout(r, 200))
+    const atClose = credentialRequests(md)
+    await new Promise((r) => setTimeout(r, 2000))
+    assert.equal(credentialRequests(md), atClose, 'no background request after close()')
+  })
+})
+
+test('ECS, URI and OIDC providers resolve against the mocks', async () => {
   const md = await startMetadata()
   const u = await startUri()
   try {
     await withEnv({ ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: md.url }, async () => {
       const ecs = Credential.ECSRAMRoleCredentialsProvider.builder().withRoleName('EcsRamRoleTest').withDisableIMDSv1(true).withReadTimeout(1000).withConnectTimeout(1000).build()
       assert.equal((await ecs.getCredentials()).providerName, 'ecs_ram_role')
-      const background = Credential.ECSRAMRoleCredentialsProvider.builder().withAsyncCredentialUpdateEnabled(true).build()
-      background.close()
     })
     const uri = Credential.URICredentialsProvider.builder().withCredentialsURI(u.url).build()
     assert.equal((await uri.getCredentials()).providerName, 'credential_uri')

@@ -6,7 +6,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { clearAlibabaEnv, withEnv, runNodeAsync, isolatedEnv } = require('./helpers')
-const { TEST_CA, startSts } = require('./mocks')
+const { TEST_CA, startSts, issued } = require('./mocks')
 
 clearAlibabaEnv()
 process.env.NODE_EXTRA_CA_CERTS = TEST_CA
@@ -46,13 +46,7 @@ test('happy path from an AccessKey: result, provider name, wire fields', async (
   const c = new Credential(akConfig({ roleSessionName: undefined }))
   assert.equal(c.getType(), 'ram_role_arn')
   const r = await c.getCredential()
-  assert.deepEqual(r, {
-    accessKeyId: 'STS.issued-1',
-    accessKeySecret: 'issued-secret-1',
-    securityToken: 'issued-token-1',
-    type: 'ram_role_arn',
-    providerName: 'ram_role_arn/static_ak',
-  })
+  assert.deepEqual(r, { ...issued(1), type: 'ram_role_arn', providerName: 'ram_role_arn/static_ak' })
   assert.equal(sts.state.requests.length, 1)
   const { method, query, form, headers } = sts.state.requests[0]
   assert.equal(method, 'POST')

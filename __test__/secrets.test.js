@@ -4,6 +4,7 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
 const util = require('node:util')
 const { clearAlibabaEnv, withEnv } = require('./helpers')
 
@@ -42,6 +43,25 @@ test('util.inspect of a Config redacts secret fields', () => {
   assertClean(text, 'util.inspect(config)')
   assert.match(text, /accessKeySecret: '<redacted>'/)
   assert.match(text, /accessKeyId: 'STS.id'/)
+})
+
+test('util.inspect of a Config shows the credentials URI without query or userinfo, and no policy', () => {
+  const token = crypto.randomBytes(12).toString('hex')
+  const password = crypto.randomBytes(12).toString('hex')
+  const statement = crypto.randomBytes(12).toString('hex')
+  const config = new Credential.Config({
+    type: 'credentials_uri',
+    credentialsURI: `http://user:${password}@127.0.0.1:8080/creds?token=${token}#${token}`,
+    policy: `{"Statement":"${statement}"}`,
+  })
+  for (const text of [util.inspect(config), util.inspect(config, { depth: 10, showHidden: true }), util.format('%o', config)]) {
+    for (const s of [token, password, statement]) assert.ok(!text.includes(s), `util.inspect(config) leaks ${s}: ${text}`)
+    assert.match(text, /credentialsURI: 'http:\/\/127\.0\.0\.1:8080\/creds'/)
+    assert.match(text, /policy: '<set>'/)
+  }
+  assert.equal(config.credentialsURI.includes(token), true, 'the option itself is kept as given')
+  const unparsable = util.inspect(new Credential.Config({ credentialsURI: `not a url ${token}` }))
+  assert.ok(!unparsable.includes(token), unparsable)
 })
 
 test('error messages never contain the secrets of the config', async () => {

@@ -1,5 +1,6 @@
-//! Environment variables, read when a provider is built (never at import time). Tests build an
-//! [`Env`] from pairs so they never touch the process environment.
+//! Environment variables, read when a provider is built (never at import time), and by the `env`
+//! provider on every call. Tests build an [`Env`] from pairs so they never touch the process
+//! environment.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +12,8 @@ pub struct Env {
 }
 
 impl Env {
-    /// The environment of this process.
+    /// The environment of this process, read live at each [`Env::get`] (no snapshot), so changes
+    /// made after the provider was built (Node's `process.env` writes through) are seen.
     pub fn process() -> Self {
         Env { overrides: None }
     }

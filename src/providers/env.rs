@@ -1,11 +1,13 @@
 //! `env`: the AccessKey (and optional STS token) in `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` /
-//! `ALIBABA_CLOUD_SECURITY_TOKEN`, read when credentials are asked for, as the official provider does.
+//! `ALIBABA_CLOUD_SECURITY_TOKEN`, read every time credentials are asked for, as the official
+//! provider does: a key rotated in the environment is picked up by the next call.
 
 use crate::credentials::Credentials;
 use crate::env::{vars, Env};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
+use std::time::SystemTime;
 
 /// Provider name of the environment provider.
 pub const NAME: &str = "env";
@@ -38,6 +40,8 @@ impl EnvProvider {
         })?;
         let mut credentials = Credentials::access_key(id, Secret::new(secret), NAME);
         credentials.security_token = self.env.get(vars::SECURITY_TOKEN).map(Secret::new);
+        // Not reusable: callers' caches (the JavaScript snapshot) ask again on the next call.
+        credentials.reuse_until = Some(SystemTime::now());
         Ok(credentials)
     }
 }
@@ -61,13 +65,16 @@ impl CredentialsProvider for EnvProvider {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn reads_pair_and_optional_token() {
-        let p = EnvProvider::new(Env::from_pairs([
+    fn pair() -> EnvProvider {
+        EnvProvider::new(Env::from_pairs([
             (vars::ACCESS_KEY_ID, "i"),
             (vars::ACCESS_KEY_SECRET, "s"),
-        ]));
-        let c = p.get_credentials().await.unwrap();
+        ]))
+    }
+
+    #[tokio::test]
+    async fn reads_pair_and_optional_token() {
+        let c = pair().get_credentials().await.unwrap();
         assert!(c.security_token.is_none());
         assert_eq!(c.provider_name, "env");
         let p = EnvProvider::new(Env::from_pairs([
@@ -84,6 +91,12 @@ mod tests {
                 .expose(),
             "t"
         );
+    }
+
+    #[tokio::test]
+    async fn never_reusable_so_a_rotated_key_is_read() {
+        let c = pair().get_credentials().await.unwrap();
+        assert!(c.reuse_until.is_some_and(|t| t <= SystemTime::now()));
     }
 
     #[tokio::test]
