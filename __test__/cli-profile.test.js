@@ -80,7 +80,7 @@ test('RamRoleArn: AssumeRole signed with the profile keys, with its STS options'
   )
 })
 
-test('ChainableRamRoleArn: any source profile, to any depth', async () => {
+test('ChainableRamRoleArn: any source profile, two deep (the depth limit: profile-chains.test.js)', async () => {
   sts.reset()
   const config = {
     current: 'top',
