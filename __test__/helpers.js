@@ -101,4 +101,10 @@ function clearAlibabaEnv() {
   Object.assign(process.env, isolatingVars())
 }
 
-module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv }
+// An AccessKey pair of random values, so no test secret is a fixed string an audit could miss.
+function randomKey() {
+  const crypto = require('node:crypto')
+  return { id: `LTAI${crypto.randomBytes(8).toString('hex')}`, secret: crypto.randomBytes(18).toString('base64') }
+}
+
+module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv, randomKey }

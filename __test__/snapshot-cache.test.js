@@ -5,16 +5,14 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const crypto = require('node:crypto')
-const { clearAlibabaEnv } = require('./helpers')
+const { clearAlibabaEnv, randomKey } = require('./helpers')
 const { TEST_CA, startSts } = require('./mocks')
 
 clearAlibabaEnv()
 process.env.NODE_EXTRA_CA_CERTS = TEST_CA
 const Credential = require('alicloud-credentials-native')
 
-const keyId = `LTAI${crypto.randomBytes(8).toString('hex')}`
-const keySecret = crypto.randomBytes(18).toString('base64')
+const { id: keyId, secret: keySecret } = randomKey()
 // Credentials living 15 minutes and 1.5 s: stale (due for refresh) after 1.5 s, far from expiry.
 const LIFE_MS = 15 * 60_000 + 1500
 let sts
