@@ -16,9 +16,7 @@ use crate::provider::CredentialsProvider;
 
 /// The home directory: `HOME`, or `USERPROFILE` on Windows.
 pub fn home_dir(env: &Env) -> Option<PathBuf> {
-    env.get("HOME")
-        .or_else(|| env.get("USERPROFILE"))
-        .map(PathBuf::from)
+    crate::paths::home_dir(env)
 }
 
 /// The provider a profile file describes, built at the first call; a failure (a missing or
