@@ -10,7 +10,7 @@ const path = require('node:path')
 const { execFile } = require('node:child_process')
 const yaml = require('js-yaml')
 const { ROOT, tempDir, isolatedEnv } = require('./helpers')
-const { stage, PLATFORM_OF_TARGET } = require('../scripts/stage-packages')
+const { stage, stagePlatform, PLATFORM_OF_TARGET } = require('../scripts/stage-packages')
 const { startOpenApi } = require('./client-mocks')
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
@@ -62,6 +62,8 @@ test('one npm/<platform> package per target, named, versioned and constrained ri
     assert.deepEqual(p.os, [os])
     assert.deepEqual(p.cpu, [cpu])
     if (os === 'linux') assert.deepEqual(p.libc, [abi === 'gnu' ? 'glibc' : 'musl'])
+    else assert.equal(p.libc, undefined, `${platform}: libc only where npm can tell it apart`)
+    assert.equal(p.scripts, undefined, `${platform}: no install scripts`)
   }
   const dirs = fs.readdirSync(path.join(ROOT, 'npm')).sort()
   assert.deepEqual(dirs, pkg.napi.targets.map((t) => PLATFORM_OF_TARGET[t]).sort())
@@ -71,6 +73,34 @@ let packed
 const work = tempDir('acn-pack-')
 test.before(() => {
   packed = stage(path.join(work, 'packages'))
+})
+
+test('every platform package, staged with its binary, packs exactly the binary, package.json and README', () => {
+  const staging = path.join(work, 'platforms')
+  for (const target of pkg.napi.targets) {
+    const platform = PLATFORM_OF_TARGET[target]
+    const name = `${pkg.napi.binaryName}.${platform}.node`
+    // The binary built here where there is one, a stand-in of the same name for the others.
+    let binary = path.join(ROOT, name)
+    if (!fs.existsSync(binary)) {
+      binary = path.join(work, name)
+      fs.writeFileSync(binary, 'stand-in')
+    }
+    const packedFiles = stagePlatform(platform, staging, binary, { dryRun: true }).files
+    assert.deepEqual(packedFiles, ['README.md', name, 'package.json'].sort(), platform)
+    assert.equal(fs.readdirSync(staging).filter((f) => f.endsWith('.tgz')).length, 0, 'a dry run writes no tarball')
+  }
+})
+
+test('the main package names all eight platform packages, at its own version, as optional', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(work, 'packages', 'main', 'package.json'), 'utf8'))
+  const expected = Object.fromEntries(Object.values(PLATFORM_OF_TARGET).map((p) => [`${pkg.name}-${p}`, pkg.version]))
+  assert.equal(Object.keys(expected).length, 8)
+  assert.deepEqual(manifest.optionalDependencies, expected)
+  assert.equal(manifest.dependencies, undefined, 'nothing else is installed with it')
+  for (const name of Object.keys(expected)) {
+    assert.equal(JSON.parse(fs.readFileSync(path.join(ROOT, 'npm', name.slice(pkg.name.length + 1), 'package.json'), 'utf8')).version, pkg.version, name)
+  }
 })
 
 test('the main package holds the entry, the loader and the types, nothing else', () => {
