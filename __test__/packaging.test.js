@@ -45,6 +45,24 @@ test('the workflow parses and builds every napi target, with scripts that exist'
   assert.equal(uploads.with.path, '*.node')
 })
 
+test('the matrix musl check refuses a glibc binary (this machine\'s own build)', { skip: process.platform !== 'linux' || !fs.existsSync('/usr/bin/readelf') }, () => {
+  const { glibcSymbols } = require('../scripts/matrix')
+  const binary = path.join(ROOT, `${pkg.napi.binaryName}.linux-${process.arch}-gnu.node`)
+  const r = glibcSymbols(binary)
+  assert.equal(r.ok, false)
+  assert.match(r.why, /GLIBC_2\.\d+/)
+})
+
+test('the matrix gives every target a C compiler, and npm run matrix exists', () => {
+  const { crossEnv, RUNTIME_PACKAGES } = require('../scripts/matrix')
+  assert.equal(pkg.scripts.matrix, 'node scripts/matrix.js')
+  for (const target of pkg.napi.targets.filter((t) => t !== 'x86_64-unknown-linux-gnu')) {
+    assert.ok(crossEnv(target)[`CC_${target.replace(/-/g, '_')}`], target)
+  }
+  // Runtimes come from the npm registry only.
+  assert.deepEqual(Object.keys(RUNTIME_PACKAGES).sort(), ['bun', 'deno', 'node18', 'node22', 'node22-arm64', 'node24'])
+})
+
 test('targets: linux x64/arm64 (gnu and musl), macOS x64/arm64, Windows x64/arm64', () => {
   assert.deepEqual([...pkg.napi.targets].sort(), Object.keys(PLATFORM_OF_TARGET).sort())
 })
