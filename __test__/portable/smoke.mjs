@@ -39,6 +39,7 @@ const BASE_ENV = {
   ALIBABA_CLOUD_CONFIG_FILE: path.join(tmp, 'none', 'config.json'),
   ALIBABA_CLOUD_CREDENTIALS_FILE: path.join(tmp, 'none', 'credentials'),
   HOME: path.join(tmp, 'home'),
+  USERPROFILE: path.join(tmp, 'home'),
   NO_PROXY: '127.0.0.1,localhost',
   no_proxy: '127.0.0.1,localhost',
 }
@@ -112,7 +113,15 @@ async function withEnv(vars, fn) {
 const cases = []
 const test = (name, fn) => cases.push({ name, fn })
 
-const Credential = require(ENTRY)
+let Credential
+try {
+  Credential = require(ENTRY)
+} catch (e) {
+  // A binary that does not load (wrong platform, missing symbol) is a failure like any other.
+  console.log(`FAIL loading the package\n     ${String((e && e.stack) || e).split('\n').join('\n     ')}`)
+  console.log(`${runtime} ${process.platform}-${process.arch}: 0 passed, 1 failed`)
+  process.exit(1)
+}
 const { Config } = Credential
 
 // Whether process.env changes made at run time reach the addon, which reads the environment with
