@@ -37,6 +37,10 @@ test('the workflow parses and builds every napi target, with scripts that exist'
     for (const [, script] of r.matchAll(/npm run ([\w:-]+)/g)) assert.ok(pkg.scripts[script], `npm run ${script} exists`)
   }
   assert.ok(runs.some((r) => r.includes('npm ci')))
+  // The same scripts as here: the portable suite on every build runner, the matrix on Linux x64.
+  assert.ok(workflow.jobs.build.steps.some((s) => s.run === 'node __test__/portable/smoke.mjs' && !s.if), 'portable suite on every build runner')
+  assert.ok(workflow.jobs.matrix.steps.some((s) => s.run === 'npm run matrix'), 'npm run matrix in CI')
+  assert.ok([].concat(workflow.jobs.publish.needs).includes('matrix'), 'no release unless the matrix is green')
   assert.ok(runs.some((r) => r.includes('napi artifacts')))
   assert.ok(runs.some((r) => r.includes('napi prepublish')))
   assert.equal(workflow.jobs.publish.if, "startsWith(github.ref, 'refs/tags/v')")
