@@ -50,6 +50,8 @@ const APT = {
   'ld.lld': 'lld',
   'llvm-ar': 'llvm',
   'test -f /usr/x86_64-w64-mingw32/include/assert.h': 'mingw-w64-x86-64-dev',
+  // The arm64 Node needs libstdc++ under qemu's -L root.
+  'test -f /usr/aarch64-linux-gnu/lib/libstdc++.so.6': 'libstdc++6-arm64-cross',
 }
 
 function log(line) {
