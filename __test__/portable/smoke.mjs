@@ -120,6 +120,7 @@ try {
   // A binary that does not load (wrong platform, missing symbol) is a failure like any other.
   console.log(`FAIL loading the package\n     ${String((e && e.stack) || e).split('\n').join('\n     ')}`)
   console.log(`${runtime} ${process.platform}-${process.arch}: 0 passed, 1 failed`)
+  fs.rmSync(tmp, { recursive: true, force: true })
   process.exit(1)
 }
 const { Config } = Credential
