@@ -327,7 +327,7 @@ function test(target) {
 }
 
 function check(target) {
-  const r = run('cargo', ['clippy', '--quiet', '--release', '--target', target, '--', '-D', 'warnings'], { env: crossEnv(target) })
+  const r = run('cargo', ['clippy', '--quiet', '--release', '--all-targets', '--target', target, '--', '-D', 'warnings'], { env: crossEnv(target) })
   return r.ok ? { ok: true } : { ok: false, why: failure(r.out) }
 }
 
