@@ -384,7 +384,7 @@ function main() {
   const out = []
   out.push('| runtime | result |', '|---|---|')
   for (const r of runtimes) out.push(`| ${r.runtime} | ${r.ok ? 'pass' : 'FAIL'}: ${r.summary}${r.notes && r.notes.length ? ` (note: ${r.notes[0]})` : ''} |`)
-  out.push('', '| target | built | tested | checked (clippy -D warnings) | packed |', '|---|---|---|---|---|')
+  out.push('', '| target | built | tested | checked (clippy --all-targets -D warnings) | packed |', '|---|---|---|---|---|')
   for (const t of targets) {
     const cell = (c) => `${mark(c)}${c.note || c.why ? `: ${c.note || c.why}` : ''}`
     out.push(`| ${t.target} | ${mark(t.built)}${t.built.why && t.built.ok !== true ? ` (${t.built.why})` : ''} | ${cell(t.tested)} | ${mark(t.checked)}${t.checked.why ? ` (${t.checked.why})` : ''} | ${cell(t.packed)} |`)
