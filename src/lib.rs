@@ -11,6 +11,7 @@ pub mod env;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod paths;
 pub mod profile;
 pub mod provider;
 pub mod providers;

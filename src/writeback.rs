@@ -169,16 +169,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::process::id(),
         crate::sts::nonce()
     ));
+    #[cfg(unix)]
     let permissions = fs::metadata(path).map(|m| m.permissions()).ok();
     let written = (|| {
         let mut file = File::create(&tmp)?;
+        #[cfg(unix)]
         if let Some(p) = &permissions {
             fs::set_permissions(&tmp, p.clone())?;
         }
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
+        #[cfg(not(windows))]
         fs::rename(&tmp, path)?;
+        #[cfg(windows)]
+        windows::replace(&tmp, path)?;
         #[cfg(unix)]
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
@@ -189,6 +194,42 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     written
+}
+
+/// Windows: permission bits do not exist (a new file takes the ACL of its directory, the user's
+/// profile, which is what 0600 means on Unix), so none are copied; the file lock above is
+/// `LockFileEx` through std. What differs is the replace.
+#[cfg(windows)]
+mod windows {
+    use std::io;
+    use std::path::Path;
+    use std::time::Duration;
+
+    /// `ERROR_SHARING_VIOLATION`: another process has the file open without `FILE_SHARE_DELETE`.
+    const SHARING_VIOLATION: i32 = 32;
+
+    /// Renames `from` over `to`. std's rename replaces atomically (POSIX semantics where the
+    /// file system has them, `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` otherwise), but fails while
+    /// another process (a reader, an antivirus or indexing service) holds `to` open without
+    /// sharing delete; those holds are short, so it retries for about a second before giving up.
+    pub(super) fn replace(from: &Path, to: &Path) -> io::Result<()> {
+        let mut delay = Duration::from_millis(10);
+        let mut attempt = 0;
+        loop {
+            match std::fs::rename(from, to) {
+                Err(e) if attempt < 7 && is_transient(&e) => {
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn is_transient(e: &io::Error) -> bool {
+        e.kind() == io::ErrorKind::PermissionDenied || e.raw_os_error() == Some(SHARING_VIOLATION)
+    }
 }
 
 #[cfg(test)]
