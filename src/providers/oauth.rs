@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::credentials::{Credentials, SessionFields};
 use crate::description::OAuthSpec;
@@ -19,7 +20,7 @@ use crate::time::{truncate, utc_timestamp};
 /// Provider name of OAuth credentials.
 pub const NAME: &str = "oauth";
 
-use crate::writeback::WriteBack;
+use crate::writeback::{LockedProfile, WriteBack};
 
 struct Tokens {
     access_token: Secret,
@@ -94,8 +95,45 @@ impl OAuthRefresher {
         Ok(())
     }
 
-    async fn write_back(&self, c: &Credentials) {
-        let Some(wb) = self.write_back.clone() else {
+    fn needs_refresh(&self) -> bool {
+        let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        !t.refresh_token.is_empty()
+            && (t.access_token.is_empty() || t.access_token_expire - now_seconds() <= 1200)
+    }
+
+    /// Takes tokens from the file when they are newer than ours: another process refreshed them
+    /// (and so spent the refresh token we hold) before it released the lock.
+    fn adopt_file_tokens(&self, locked: &LockedProfile) {
+        let Ok(profile) = locked.read("OAuth") else {
+            return;
+        };
+        let text = |k: &str| {
+            profile
+                .get(k)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let (Some(access), Some(refresh), Some(expire)) = (
+            text("oauth_access_token"),
+            text("oauth_refresh_token"),
+            profile
+                .get("oauth_access_token_expire")
+                .and_then(Value::as_i64),
+        ) else {
+            return;
+        };
+        let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if expire > t.access_token_expire {
+            t.access_token = Secret::new(access.to_owned());
+            t.refresh_token = Secret::new(refresh.to_owned());
+            t.access_token_expire = expire;
+        }
+    }
+
+    /// Writes the tokens and `c` back, under `locked` when given (then releases it), else under a
+    /// lock taken for the write alone.
+    async fn write_back(&self, c: &Credentials, locked: Option<LockedProfile>) {
+        let Some(wb) = self.write_back.as_ref() else {
             return;
         };
         let (access, refresh, expire) = {
@@ -115,19 +153,29 @@ impl OAuthRefresher {
             ("oauth_access_token", access.into()),
             ("oauth_access_token_expire", expire.into()),
         ];
-        wb.save("OAuth", c, sts_expire, tokens).await;
+        match locked {
+            Some(l) => l.save("OAuth", c, sts_expire, tokens).await,
+            None => wb.save("OAuth", c, sts_expire, tokens).await,
+        }
     }
 }
 
 impl Refresher for OAuthRefresher {
     fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
-            let needs_refresh = {
-                let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-                !t.refresh_token.is_empty()
-                    && (t.access_token.is_empty() || t.access_token_expire - now_seconds() <= 1200)
+            // A refresh spends the refresh token (the server rotates it). With write-back, the file
+            // lock is held from the re-read of the file, through the refresh and the exchange, to
+            // the write: of processes sharing config.json, one refreshes and the others, once
+            // they get the lock, read its new tokens instead of spending the old refresh token;
+            // and no write is based on a file read before another process's write.
+            let locked = match &self.write_back {
+                Some(wb) if self.needs_refresh() => wb.lock().await.ok(),
+                _ => None,
             };
-            if needs_refresh {
+            if let Some(l) = &locked {
+                self.adopt_file_tokens(l);
+            }
+            if self.needs_refresh() {
                 self.refresh_access_token().await?;
             }
             let access = self
@@ -157,7 +205,7 @@ impl Refresher for OAuthRefresher {
                 ));
             }
             let credentials = parse_exchange(&response.body)?;
-            self.write_back(&credentials).await;
+            self.write_back(&credentials, locked).await;
             Ok(credentials)
         })
     }
