@@ -98,7 +98,8 @@ impl OAuthRefresher {
     fn needs_refresh(&self) -> bool {
         let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         !t.refresh_token.is_empty()
-            && (t.access_token.is_empty() || t.access_token_expire - now_seconds() <= 1200)
+            && (t.access_token.is_empty()
+                || t.access_token_expire.saturating_sub(now_seconds()) <= 1200)
     }
 
     /// Takes tokens from the file when they are newer than ours: another process refreshed them
@@ -277,4 +278,31 @@ pub fn provider(spec: &OAuthSpec) -> SessionProvider {
         }),
         Policy::default(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refresher(access_token_expire: i64) -> OAuthRefresher {
+        OAuthRefresher {
+            base: "https://127.0.0.1:9".into(),
+            client_id: "c".into(),
+            tokens: Mutex::new(Tokens {
+                access_token: Secret::new("a".to_owned()),
+                refresh_token: Secret::new("r".to_owned()),
+                access_token_expire,
+            }),
+            write_back: None,
+        }
+    }
+
+    #[test]
+    fn any_expiry_in_the_file_is_compared_without_overflow() {
+        // config.json may say anything: a huge negative expiry is long past, not an overflow.
+        assert!(refresher(i64::MIN).needs_refresh());
+        assert!(refresher(0).needs_refresh());
+        assert!(!refresher(i64::MAX).needs_refresh());
+        assert!(!refresher(now_seconds() + 7200).needs_refresh());
+    }
 }
