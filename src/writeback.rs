@@ -174,20 +174,47 @@ fn target_of(path: &Path) -> Result<PathBuf> {
     fs::canonicalize(path).map_err(|e| profile_error(path, e.to_string()))
 }
 
+/// Longest wait for the lock held by another writer; then the write-back is given up (and logged).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// An advisory lock on `<file>.lock`, released when dropped (closing the file releases it too).
 struct FileLock(File);
 
 impl FileLock {
     fn acquire(real: &Path) -> Result<Self> {
+        Self::acquire_within(real, LOCK_WAIT)
+    }
+
+    fn acquire_within(real: &Path, wait: std::time::Duration) -> Result<Self> {
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(lock_path(real))
             .map_err(|e| profile_error(real, format!("cannot open the lock file: {e}")))?;
-        file.lock()
-            .map_err(|e| profile_error(real, format!("cannot lock: {e}")))?;
-        Ok(FileLock(file))
+        // Polled with a deadline rather than a blocking lock: a hung process holding the lock
+        // must not hang every refresh of ours with it.
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(FileLock(file)),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(profile_error(
+                        real,
+                        format!(
+                            "cannot lock: still held by another writer after {} ms",
+                            wait.as_millis()
+                        ),
+                    ))
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(profile_error(real, format!("cannot lock: {e}")))
+                }
+            }
+        }
     }
 }
 
@@ -479,6 +506,23 @@ mod tests {
         assert_eq!(
             v["profiles"][1]["access_key_id"], "id",
             "and kept the first write"
+        );
+    }
+
+    #[test]
+    fn a_lock_held_too_long_is_given_up() {
+        let dir = TempDir::new("store-stuck");
+        let path = dir.path().join("config.json");
+        fs::write(&path, CONFIG).unwrap();
+        let _held = FileLock::acquire(&path).unwrap();
+        let e = FileLock::acquire_within(&path, std::time::Duration::from_millis(100))
+            .err()
+            .unwrap();
+        assert!(
+            e.message()
+                .ends_with("cannot lock: still held by another writer after 100 ms"),
+            "{}",
+            e.message()
         );
     }
 

@@ -155,10 +155,19 @@ impl ExternalRunner {
                 "invalid StsToken credential response: sts_token is empty",
             ));
         }
-        let expiration = match data.expiration.filter(|v| !v.is_empty()) {
-            Some(e) => Some(parse_expiration(&e)?),
-            None => None,
-        };
+        // As the official: an expiration that does not parse counts as none (not cached).
+        let expiration =
+            data.expiration
+                .filter(|v| !v.is_empty())
+                .and_then(|e| match parse_expiration(&e) {
+                    Ok(t) => Some(t),
+                    Err(err) => {
+                        crate::log::debug("external", || {
+                            format!("ignoring the command's expiration: {}", err.message())
+                        });
+                        None
+                    }
+                });
         let mut c = Credentials::access_key(id, Secret::new(secret), NAME);
         c.security_token = token.map(Secret::new);
         c.expiration = expiration;
@@ -293,6 +302,16 @@ mod tests {
             .unwrap();
         assert_eq!(c.access_key_id, "id");
         assert!(c.security_token.is_none());
+        assert!(c.expiration.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_expiration_that_does_not_parse_counts_as_none() {
+        let script = r#"echo '{"access_key_id":"id","access_key_secret":"s","expiration":"soon"}'"#;
+        let c = refresher(&["sh", "-c", script], TIMEOUT)
+            .fetch()
+            .await
+            .unwrap();
         assert!(c.expiration.is_none());
     }
 
