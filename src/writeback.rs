@@ -124,6 +124,23 @@ impl LockedProfile {
         Ok(profiles[index].as_object().cloned().unwrap_or_default())
     }
 
+    /// Sets `fields` on the profile of `mode` and keeps the lock (`None` if the blocking task
+    /// could not run, the lock then released). A failure to write is logged, never raised.
+    pub async fn write(
+        self,
+        mode: &'static str,
+        fields: Vec<(&'static str, Value)>,
+    ) -> Option<Self> {
+        let this = self;
+        tokio::task::spawn_blocking(move || {
+            let result = update_locked(&this.real, &this.profile, mode, fields);
+            log_outcome(&this.real, &this.profile, mode, &result);
+            this
+        })
+        .await
+        .ok()
+    }
+
     /// Writes like [`WriteBack::save`], still under the lock, then releases it. A failure is
     /// logged, never raised.
     pub async fn save(

@@ -131,29 +131,27 @@ impl OAuthRefresher {
         }
     }
 
+    /// The OAuth tokens as config.json fields.
+    fn token_fields(&self) -> Vec<(&'static str, Value)> {
+        let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        vec![
+            ("oauth_refresh_token", t.refresh_token.expose().into()),
+            ("oauth_access_token", t.access_token.expose().into()),
+            ("oauth_access_token_expire", t.access_token_expire.into()),
+        ]
+    }
+
     /// Writes the tokens and `c` back, under `locked` when given (then releases it), else under a
     /// lock taken for the write alone.
     async fn write_back(&self, c: &Credentials, locked: Option<LockedProfile>) {
         let Some(wb) = self.write_back.as_ref() else {
             return;
         };
-        let (access, refresh, expire) = {
-            let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-            (
-                t.access_token.expose().to_owned(),
-                t.refresh_token.expose().to_owned(),
-                t.access_token_expire,
-            )
-        };
         let sts_expire = c
             .expiration
             .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        let tokens = vec![
-            ("oauth_refresh_token", refresh.into()),
-            ("oauth_access_token", access.into()),
-            ("oauth_access_token_expire", expire.into()),
-        ];
+        let tokens = self.token_fields();
         match locked {
             Some(l) => l.save("OAuth", c, sts_expire, tokens).await,
             None => wb.save("OAuth", c, sts_expire, tokens).await,
@@ -169,7 +167,7 @@ impl Refresher for OAuthRefresher {
             // the write: of processes sharing config.json, one refreshes and the others, once
             // they get the lock, read its new tokens instead of spending the old refresh token;
             // and no write is based on a file read before another process's write.
-            let locked = match &self.write_back {
+            let mut locked = match &self.write_back {
                 Some(wb) if self.needs_refresh() => wb.lock().await.ok(),
                 _ => None,
             };
@@ -178,6 +176,11 @@ impl Refresher for OAuthRefresher {
             }
             if self.needs_refresh() {
                 self.refresh_access_token().await?;
+                // The old refresh token is spent: record the new tokens at once, so a failed
+                // exchange does not leave a spent token in the file for the next process.
+                if let Some(l) = locked.take() {
+                    locked = l.write("OAuth", self.token_fields()).await;
+                }
             }
             let access = self
                 .tokens
@@ -295,6 +298,63 @@ mod tests {
             }),
             write_back: None,
         }
+    }
+
+    /// A one-thread HTTP server: `/v1/token` issues new tokens, `/v1/exchange` answers 503.
+    fn token_server_with_failing_exchange() -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(2) {
+                let Ok(mut stream) = stream else { return };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&request);
+                let (status, body) = if text.starts_with("POST /v1/token") {
+                    (
+                        "200 OK",
+                        r#"{"access_token":"new-access","refresh_token":"new-refresh","expires_in":7200}"#,
+                    )
+                } else {
+                    ("503 Service Unavailable", "{}")
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_failed_exchange_still_records_the_rotated_tokens() {
+        let dir = crate::testing::TempDir::new("oauth-rotated");
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"current":"o","profiles":[{"name":"o","mode":"OAuth","oauth_refresh_token":"old-refresh","oauth_access_token":"old-access","oauth_access_token_expire":1}]}"#,
+        )
+        .unwrap();
+        let mut r = refresher(1);
+        r.base = token_server_with_failing_exchange();
+        r.write_back = Some(WriteBack {
+            path: path.clone(),
+            profile: "o".into(),
+        });
+        assert!(r.fetch().await.is_err(), "the exchange fails");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let p = &saved["profiles"][0];
+        assert_eq!(p["oauth_refresh_token"], "new-refresh");
+        assert_eq!(p["oauth_access_token"], "new-access");
     }
 
     #[test]
