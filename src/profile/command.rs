@@ -1,11 +1,17 @@
 //! Splitting `process_command` into argv without a shell: POSIX shell quoting rules, or the
 //! Windows variant where `\` is a path separator.
 
+/// JavaScript's whitespace (`\s`, `trim()`), which the official splitter uses: Unicode White_Space
+/// without U+0085, plus the byte-order mark U+FEFF.
+fn js_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
 /// Splits `command` into arguments. Errors are the official messages (`process_command is empty`,
 /// `invalid process_command: unclosed quote`, `invalid process_command: trailing backslash`); they
 /// never quote the command (it may hold a secret).
 pub fn split(command: &str, windows: bool) -> Result<Vec<String>, String> {
-    let input = command.trim();
+    let input = command.trim_matches(js_space);
     if input.is_empty() {
         return Err("process_command is empty".to_owned());
     }
@@ -44,7 +50,7 @@ pub fn split(command: &str, windows: bool) -> Result<Vec<String>, String> {
             } else {
                 current.push(c);
             }
-        } else if c.is_whitespace() {
+        } else if js_space(c) {
             if started {
                 args.push(std::mem::take(&mut current));
                 started = false;
@@ -130,6 +136,11 @@ mod tests {
         assert_eq!(
             split(r"tool arg \", false).unwrap_err(),
             "invalid process_command: trailing backslash"
+        );
+        // Whitespace as JavaScript's `\s`: U+FEFF separates, U+0085 does not.
+        assert_eq!(
+            split("\u{feff}tool\u{feff}a\u{85}b", false).unwrap(),
+            s(&["tool", "a\u{85}b"])
         );
         // On Windows a backslash is a path separator, at the end too.
         assert_eq!(split(r"C:\tools\", true).unwrap(), s(&[r"C:\tools\"]));
