@@ -9,6 +9,7 @@ pub mod description;
 pub mod diagnostics;
 pub mod env;
 pub mod error;
+pub mod fsio;
 pub mod http;
 pub mod log;
 pub mod paths;
