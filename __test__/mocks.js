@@ -312,4 +312,4 @@ async function startSignIn({ accessToken = 'sso-access-token', refreshToken = 'o
   return { state, port, url: `https://127.0.0.1:${port}`, close }
 }
 
-module.exports = { TEST_CA, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }
+module.exports = { TEST_CA, tlsOptions, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }
