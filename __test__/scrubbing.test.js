@@ -12,20 +12,12 @@ const path = require('node:path')
 const http = require('node:http')
 const https = require('node:https')
 const { clearAlibabaEnv, isolatedEnv, runNodeAsync, tempDir } = require('./helpers')
-const { TEST_CA, listen, readBody, pct, utc, tlsOptions } = require('./mocks')
+const { TEST_CA, listen, readBody, utc, tlsOptions, randomSecret, secretForms } = require('./mocks')
 
 clearAlibabaEnv()
 
-/** A random secret with characters that every encoding changes (`+`, `/`, space, quote, backslash, `&`, `=`, `é`). */
-function secret(tag) {
-  return `${tag}-${crypto.randomBytes(12).toString('base64')}+/ "\\&=é${crypto.randomBytes(6).toString('hex')}`
-}
-
-/** Every form a secret could take in a message: raw, JSON-escaped (once, twice), percent- and form-encoded. */
-function forms(s) {
-  const once = JSON.stringify(s).slice(1, -1)
-  return [s, once, JSON.stringify(once).slice(1, -1), pct(s), encodeURIComponent(s), new URLSearchParams({ x: s }).toString().slice(2), once.replace(/\//g, '\\/')]
-}
+const secret = randomSecret
+const forms = secretForms
 
 function assertNoSecret(text, secrets) {
   for (const s of secrets) {
@@ -224,5 +216,53 @@ test('CloudSSO and OAuth: error bodies echoing the access token, or holding cred
   } finally {
     await server.close()
     fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('property: 60 random hostile answers from a credentials URI and STS never reveal a secret', async () => {
+  // The URI's query token and the STS security token are secrets the package knows; the
+  // credentials in a response are secrets it reads. A random answer plants them, in a random
+  // form, in random places of a random document under a random status.
+  const Credential = require('alicloud-credentials-native')
+  const pick = (list) => list[crypto.randomInt(list.length)]
+  let answer = { status: 200, body: '' }
+  const server = await serve(async (req, res) => {
+    await readBody(req)
+    send(res, answer.status, answer.body)
+  })
+  const encodings = [(s) => s, (s) => JSON.stringify(s).slice(1, -1), (s) => encodeURIComponent(s), (s) => new URLSearchParams({ x: s }).toString().slice(2), (s) => JSON.stringify(JSON.stringify(s)).slice(1, -1)]
+  const shapes = [
+    (p, c) => ({ Code: 'Success', AccessKeyId: 'STS.p', AccessKeySecret: c.secret, SecurityToken: c.token, Expiration: pick([p, 'bad', utc(3600_000), '']) }),
+    (p, c) => JSON.stringify({ Credentials: { AccessKeySecret: c.secret, SecurityToken: c.token, AccessKeyId: p } }),
+    (p) => ({ Code: pick([p, 'Err']), Message: `echo ${p}`, RequestId: p }),
+    (p, c) => ({ Credentials: { AccessKeyId: 1, AccessKeySecret: c.secret, SecurityToken: [p], Expiration: p } }),
+    (p) => `plain text ${p}`,
+    (p, c) => [p, c.secret],
+    (p) => ({ error: 'invalid_grant', error_description: p, Message: p }),
+  ]
+  try {
+    for (let i = 0; i < 60; i++) {
+      const query = secret('query')
+      const token = secret('sts-token')
+      const akSecret = secret('ak-secret')
+      const c = { secret: secret('resp-secret'), token: secret('resp-token') }
+      const planted = pick(encodings)(pick([query, token, akSecret]))
+      const shape = pick(shapes)(planted, c)
+      const body = typeof shape === 'string' ? shape : JSON.stringify(shape)
+      answer = { status: pick([200, 200, 400, 403, 404, 500, 503]), body: pick([body, JSON.stringify(body)]) }
+      const credential = i % 2
+        ? new Credential({ type: 'credentials_uri', credentialsURI: `${server.base}/creds?token=${encodeURIComponent(query)}&i=${i}` })
+        : new Credential({ type: 'ram_role_arn', accessKeyId: `STS.p${i}`, accessKeySecret: akSecret, securityToken: token, roleArn: 'acs:ram::1:role/r', stsEndpoint: server.base })
+      const known = i % 2 ? [query, c.secret, c.token] : [token, akSecret, c.secret, c.token]
+      try {
+        await credential.getCredential()
+      } catch (e) {
+        assertNoSecret(`${e.message} ${e.code}`, known)
+        continue
+      }
+      assert.equal(answer.status, 200, 'only a 200 can succeed')
+    }
+  } finally {
+    await server.close()
   }
 })
