@@ -201,6 +201,13 @@ fn node_code(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
         if text.contains("dns error") || text.contains("failed to lookup address") {
             return Some("ENOTFOUND");
         }
+        // hyper's words for a peer that hung up (Node: "socket hang up", ECONNRESET).
+        if text.contains("connection closed before message completed")
+            || text.contains("end of file before message length reached")
+            || text.contains("connection reset")
+        {
+            return Some("ECONNRESET");
+        }
         source = s.source();
     }
     None
@@ -243,15 +250,32 @@ fn classify(req: &Request, e: &reqwest::Error) -> Error {
     }
     let code = node_code(e);
     let error = match code {
+        // Node's own words first (the official's message starts with them), then ours.
         Some("ECONNREFUSED") => Error::new(
             ErrorKind::Http,
-            format!("{what} failed: connect ECONNREFUSED {}", peer(req)),
+            format!("connect ECONNREFUSED {} ({what} failed)", peer(req)),
         ),
         Some("ENOTFOUND") => Error::new(
             ErrorKind::Http,
-            format!("{what} failed: getaddrinfo ENOTFOUND {}", peer(req)),
+            format!(
+                "getaddrinfo ENOTFOUND {} ({what} failed)",
+                reqwest::Url::parse(&req.url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
         ),
-        Some(c) => Error::new(ErrorKind::Http, format!("{what} failed: {c}: {detail}")),
+        Some("ECONNRESET") if detail.contains("connection closed before message completed") => {
+            Error::new(ErrorKind::Http, format!("socket hang up ({what} failed)"))
+        }
+        Some("ECONNRESET") => Error::new(
+            ErrorKind::Http,
+            format!("read ECONNRESET ({what} failed: {detail})"),
+        ),
+        Some(c) => Error::new(
+            ErrorKind::Http,
+            format!("connect {c} {} ({what} failed: {detail})", peer(req)),
+        ),
         None if e.is_connect() => Error::new(
             ErrorKind::Http,
             format!("{what} failed: connection error: {detail}"),
