@@ -246,14 +246,16 @@ test('property: 60 random hostile answers from a credentials URI and STS never r
       const token = secret('sts-token')
       const akSecret = secret('ak-secret')
       const c = { secret: secret('resp-secret'), token: secret('resp-token') }
-      const planted = pick(encodings)(pick([query, token, akSecret]))
+      // Planted: a secret this credential was configured with (one it cannot know is just text).
+      const configured = i % 2 ? [query] : [token, akSecret]
+      const planted = pick(encodings)(pick(configured))
       const shape = pick(shapes)(planted, c)
       const body = typeof shape === 'string' ? shape : JSON.stringify(shape)
       answer = { status: pick([200, 200, 400, 403, 404, 500, 503]), body: pick([body, JSON.stringify(body)]) }
       const credential = i % 2
         ? new Credential({ type: 'credentials_uri', credentialsURI: `${server.base}/creds?token=${encodeURIComponent(query)}&i=${i}` })
         : new Credential({ type: 'ram_role_arn', accessKeyId: `STS.p${i}`, accessKeySecret: akSecret, securityToken: token, roleArn: 'acs:ram::1:role/r', stsEndpoint: server.base })
-      const known = i % 2 ? [query, c.secret, c.token] : [token, akSecret, c.secret, c.token]
+      const known = [...configured, c.secret, c.token]
       try {
         await credential.getCredential()
       } catch (e) {
