@@ -38,6 +38,24 @@ function hmacSha1(secret, text) {
   return crypto.createHmac('sha1', `${secret}&`).update(text).digest('base64')
 }
 
+/**
+ * A random secret with characters every encoding changes (`+`, `/`, space, quote, backslash, `&`,
+ * `=`, `é`). Under the secrets audit (`ACN_AUDIT_SECRETS` names a directory) it is recorded there,
+ * so the audit looks for it, in every form, in everything the suite prints.
+ */
+function randomSecret(tag = 'secret') {
+  const value = `${tag}-${crypto.randomBytes(12).toString('base64')}+/ "\\&=é${crypto.randomBytes(6).toString('hex')}`
+  const dir = process.env.ACN_AUDIT_SECRETS
+  if (dir) fs.appendFileSync(path.join(dir, `secrets-${process.pid}.txt`), `${JSON.stringify(value)}\n`)
+  return value
+}
+
+/** Every form a secret can take in a text: raw, JSON-escaped (once, twice, `\/`), percent- and form-encoded. */
+function secretForms(value) {
+  const once = JSON.stringify(value).slice(1, -1)
+  return [value, once, JSON.stringify(once).slice(1, -1), once.replace(/\//g, '\\/'), pct(value), encodeURIComponent(value), new URLSearchParams({ x: value }).toString().slice(2)]
+}
+
 /** The `n`th credentials the mock STS issues, as `getCredential()` returns them. */
 function issued(n) {
   return { accessKeyId: `STS.issued-${n}`, accessKeySecret: `issued-secret-${n}`, securityToken: `issued-token-${n}` }
@@ -312,4 +330,4 @@ async function startSignIn({ accessToken = 'sso-access-token', refreshToken = 'o
   return { state, port, url: `https://127.0.0.1:${port}`, close }
 }
 
-module.exports = { TEST_CA, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }
+module.exports = { TEST_CA, tlsOptions, randomSecret, secretForms, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }

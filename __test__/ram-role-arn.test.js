@@ -139,7 +139,7 @@ test('other STS errors carry the STS Code and Message', async () => {
 
 test('a non-JSON answer is an error that says so', async () => {
   sts.set({ garbage: true })
-  await assert.rejects(new Credential(akConfig()).getCredential(), /refresh session token failed: the response is not JSON/)
+  await assert.rejects(new Credential(akConfig()).getCredential(), /refresh RoleArn sts token err, unmarshal fail: not valid JSON/)
 })
 
 test('100 concurrent cold callers make exactly one AssumeRole request', async () => {

@@ -9,12 +9,15 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { execFile } = require('node:child_process')
-const { ROOT } = require('./helpers')
+const { ROOT, tempDir } = require('./helpers')
+const { secretForms } = require('./mocks')
 
 // The packaging tests install real packages and print nothing of ours: left out to save a minute.
 const SKIP = new Set(['zz-secrets-audit.test.js', 'packaging.test.js'])
 
-// Every secret value the suite uses: those the mocks issue, and the fixed ones of the test files.
+// Every secret value the suite uses: the random ones (recorded by `randomSecret()` in the
+// directory named by ACN_AUDIT_SECRETS, by every process of the run), those the mocks issue, and
+// the fixed ones of the test files.
 const ISSUED = /\b(issued|ecs|uri|signin)-(secret|token)-\d+\b|\bmetadata-token-\d+\b|\boauth-(access|refresh)-\d+\b/
 const FIXED = [
   'source-secret', 'sts-source-secret', 'sts-source-token', 'cli-secret', 'cli-token', 'prov-secret', 'js-secret',
@@ -29,7 +32,8 @@ const FIXED = [
 
 test('no secret in anything the suite prints with debug logging on; IDs in logs are masked', { skip: Boolean(process.env.ACN_AUDIT), timeout: 600000 }, async () => {
   const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js') && !SKIP.has(f)).map((f) => path.join(__dirname, f))
-  const env = { ...process.env, DEBUG: 'alicloud-credentials*', ACN_AUDIT: '1' }
+  const recorded = tempDir('acn-audit-')
+  const env = { ...process.env, DEBUG: 'alicloud-credentials*', ACN_AUDIT: '1', ACN_AUDIT_SECRETS: recorded }
   delete env.NODE_TEST_CONTEXT // a nested runner, not a child of this one
   const { status, output } = await new Promise((resolve) => {
     execFile(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=tap', ...files], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 590000 }, (error, stdout, stderr) => {
@@ -41,7 +45,15 @@ test('no secret in anything the suite prints with debug logging on; IDs in logs 
   for (const topic of ['session', 'http', 'chain', 'error', 'profile']) {
     assert.ok(logLines.some((l) => l.includes(`alicloud-credentials:${topic} `)), `some ${topic} lines were logged`)
   }
-  const leaks = output.split('\n').filter((l) => ISSUED.test(l) || FIXED.some((s) => l.includes(s)))
+  const random = fs
+    .readdirSync(recorded)
+    .flatMap((f) => fs.readFileSync(path.join(recorded, f), 'utf8').split('\n'))
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+  fs.rmSync(recorded, { recursive: true, force: true })
+  assert.ok(random.length >= 10, `the suite used random secrets (${random.length} recorded)`)
+  const randomForms = random.flatMap(secretForms)
+  const leaks = output.split('\n').filter((l) => ISSUED.test(l) || FIXED.some((s) => l.includes(s)) || randomForms.some((f) => l.includes(f)))
   assert.deepEqual(leaks, [], 'no secret in the output')
   const unmasked = logLines.filter((l) => /\bSTS\.(issued|ecs|uri|signin)-\d+\b|LTAI-[\w-]+/.test(l) && l.includes('alicloud-credentials:session'))
   assert.deepEqual(unmasked, [], 'AccessKey IDs are masked in log lines')

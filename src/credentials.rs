@@ -64,20 +64,21 @@ pub struct SessionFields {
 }
 
 impl SessionFields {
-    /// Credentials named `provider_name`, or a [`ErrorKind::Response`] error with `missing` when a
-    /// field is absent or empty.
+    /// Credentials named `provider_name`, or a [`ErrorKind::Response`] error with `missing` when
+    /// the id, the secret or the token is absent or empty. An absent or bad `Expiration` fails
+    /// with the official time-parsing words (`invalid UTC format time string`, ...), as the
+    /// official session does when it reads it.
     pub fn into_credentials(self, provider_name: &str, missing: &str) -> Result<Credentials> {
         let present = |v: Option<String>| v.filter(|s| !s.is_empty());
         match (
             present(self.access_key_id),
             present(self.access_key_secret),
             present(self.security_token),
-            present(self.expiration),
         ) {
-            (Some(id), Some(secret), Some(token), Some(expiration)) => {
+            (Some(id), Some(secret), Some(token)) => {
                 let mut c = Credentials::access_key(id, Secret::new(secret), provider_name);
                 c.security_token = Some(Secret::new(token));
-                c.expiration = Some(parse_expiration(&expiration)?);
+                c.expiration = Some(parse_expiration(self.expiration.as_deref().unwrap_or(""))?);
                 Ok(c)
             }
             _ => Err(Error::new(ErrorKind::Response, missing)),

@@ -1,6 +1,8 @@
 //! The one error type of the core. Every failure a user can see is an [`Error`] with a stable
-//! [`ErrorKind`] (exposed to JavaScript as the `code` property) and a message that never contains a
-//! secret: messages are built from option names, provider names, URLs and server error codes only.
+//! [`ErrorKind`] (exposed to JavaScript as the `code` property, or Node's code for a network
+//! failure) and a message that never contains a secret: messages are built from option names,
+//! provider names, URLs and server error fields, and whatever came from a server passes through
+//! the one scrubber (`secret::scrub`, applied by `http::fetch`).
 
 use std::fmt;
 
@@ -61,6 +63,8 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    /// Node's `code` for a network failure (`ECONNREFUSED`, `ETIMEDOUT`, ...).
+    node_code: Option<&'static str>,
 }
 
 impl Error {
@@ -69,7 +73,32 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            node_code: None,
         }
+    }
+
+    /// The same error carrying Node's `code` for a network failure (`ECONNREFUSED`, `ETIMEDOUT`,
+    /// `ENOTFOUND`, `ECONNRESET`), as Node's own errors do.
+    pub fn with_node_code(mut self, code: &'static str) -> Self {
+        self.node_code = Some(code);
+        self
+    }
+
+    /// The `code` JavaScript sees: Node's code for a network failure, else the stable kind code.
+    pub fn code(&self) -> &'static str {
+        self.node_code.unwrap_or_else(|| self.kind.code())
+    }
+
+    /// The same error with its message passed through the scrubber with `secrets`.
+    pub fn scrubbed(mut self, secrets: &[&str]) -> Self {
+        self.message = crate::secret::scrub(&self.message, secrets);
+        self
+    }
+
+    /// The same error with `prefix` before its message.
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        self.message = format!("{prefix}{}", self.message);
+        self
     }
 
     /// Shorthand for [`ErrorKind::InvalidConfig`].
@@ -97,29 +126,63 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// A JSON decoding error described for users: what was wrong and where, without the names of
-/// our Rust types (serde says "expected struct UriCredentials") and never any of the input.
+/// our Rust types (serde says "expected struct UriCredentials") and never any of the input (serde
+/// quotes the unexpected value: `invalid type: string "{\"AccessKeySecret\":...`).
 pub fn describe_json(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let place = format!("line {} column {}", e.line(), e.column());
+    let text = e.to_string();
+    let what = text.split(" at line ").next().unwrap_or("");
     match e.classify() {
         Category::Io => format!("read error at {place}"),
         Category::Eof => format!("the JSON ends early at {place}"),
-        Category::Syntax => {
-            let text = e.to_string();
-            let what = text.split(" at line ").next().unwrap_or("syntax error");
-            format!("not valid JSON ({what}) at {place}")
+        // serde_json's syntax messages are fixed texts ("expected value", "key must be a string").
+        Category::Syntax => format!("not valid JSON ({what}) at {place}"),
+        Category::Data => format!("unexpected JSON ({}) at {place}", describe_data(what)),
+    }
+}
+
+/// serde's data error `what` reduced to the kind of value found and what was expected.
+fn describe_data(what: &str) -> String {
+    let expected = |rest: &str| {
+        // The expectation is written by our types and comes last; the found value (which may be
+        // any input) comes before it.
+        match rest.rfind(", expected ") {
+            Some(i) if rest[i..].starts_with(", expected struct ") => ", expected a JSON object",
+            Some(i) => &rest[i..],
+            None => "",
         }
-        Category::Data => {
-            let text = e.to_string();
-            let what = text.split(" at line ").next().unwrap_or("unexpected value");
-            // "expected struct Foo" / "expected a map" name internals or nothing useful.
-            let what = match what.find(", expected struct ") {
-                Some(i) => format!("{}, expected a JSON object", &what[..i]),
-                None => what.to_owned(),
-            };
-            format!("unexpected JSON ({what}) at {place}")
+        .to_owned()
+    };
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = what.strip_prefix(prefix) {
+            let kind = [
+                "string",
+                "integer",
+                "floating point",
+                "boolean",
+                "null",
+                "sequence",
+                "map",
+                "unit",
+                "char",
+                "byte array",
+            ]
+            .into_iter()
+            .find(|k| rest.starts_with(k))
+            .unwrap_or("value");
+            let tail = expected(rest);
+            // Only serde's own expectation texts, never a value.
+            let tail = if tail.contains(['"', '`']) { "" } else { &tail };
+            return format!("{prefix}{kind}{tail}");
         }
     }
+    for prefix in ["missing field ", "duplicate field ", "invalid length "] {
+        if what.starts_with(prefix) && what.len() < 80 && !what.contains('"') {
+            return what.to_owned();
+        }
+    }
+    "unexpected value".to_owned()
 }
 
 /// Result alias of the core.
@@ -142,11 +205,19 @@ mod tests {
     #[test]
     fn json_errors_name_no_internal_type_and_echo_no_input() {
         let m = describe::<InternalName>("true");
-        assert_eq!(m, "unexpected JSON (invalid type: boolean `true`, expected a JSON object) at line 1 column 4");
+        assert_eq!(
+            m,
+            "unexpected JSON (invalid type: boolean, expected a JSON object) at line 1 column 4"
+        );
         let m = describe::<InternalName>(r#"{"field": 12345678}"#);
         assert!(
-            m.contains("invalid type: integer `12345678`, expected a string"),
+            m.contains("invalid type: integer, expected a string"),
             "{m}"
+        );
+        let m = describe::<InternalName>(r#""{\"AccessKeySecret\":\"hunter2-secret\"}""#);
+        assert_eq!(
+            m,
+            "unexpected JSON (invalid type: string, expected a JSON object) at line 1 column 42"
         );
         assert_eq!(
             describe::<InternalName>(r#"{"field": "#),

@@ -182,8 +182,53 @@ fn client(connect_timeout: Duration, use_proxy: bool) -> Result<reqwest::Client>
     Ok(built)
 }
 
+/// Node's `code` for the I/O failure at the root of `e`, if it is one Node names.
+fn node_code(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            match io.kind() {
+                K::ConnectionRefused => return Some("ECONNREFUSED"),
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                    return Some("ECONNRESET")
+                }
+                K::TimedOut => return Some("ETIMEDOUT"),
+                _ => {}
+            }
+        }
+        let text = s.to_string();
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            return Some("ENOTFOUND");
+        }
+        // hyper's words for a peer that hung up (Node: "socket hang up", ECONNRESET).
+        if text.contains("connection closed before message completed")
+            || text.contains("end of file before message length reached")
+            || text.contains("connection reset")
+        {
+            return Some("ECONNRESET");
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// `host:port` of the request's URL, as Node names the peer in `connect ECONNREFUSED 127.0.0.1:80`.
+fn peer(req: &Request) -> String {
+    match reqwest::Url::parse(&req.url) {
+        Ok(u) => format!(
+            "{}:{}",
+            u.host_str().unwrap_or(""),
+            u.port_or_known_default().unwrap_or(0)
+        ),
+        Err(_) => String::new(),
+    }
+}
+
 fn classify(req: &Request, e: &reqwest::Error) -> Error {
     let what = req.describe();
+    // Our own timeouts keep ERR_CREDENTIALS_TIMEOUT (the official's are `RequestTimeoutError`s
+    // without a Node code); ETIMEDOUT is for the operating system's.
     if e.is_timeout() {
         let ms = (req.connect_timeout + req.read_timeout).as_millis();
         return Error::new(
@@ -191,9 +236,10 @@ fn classify(req: &Request, e: &reqwest::Error) -> Error {
             format!("{what} failed: timeout after {ms} ms"),
         );
     }
-    // Walk the source chain for the TLS and connection causes; their texts carry no secrets.
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    let mut detail = String::new();
+    // Walk the causes for TLS and connection details. The first level is skipped: reqwest's own
+    // text quotes the whole URL, query (an STS SecurityToken) included.
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut detail = String::from("request failed");
     while let Some(s) = source {
         let text = s.to_string();
         if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
@@ -202,13 +248,111 @@ fn classify(req: &Request, e: &reqwest::Error) -> Error {
         detail = text;
         source = s.source();
     }
-    if e.is_connect() {
-        return Error::new(
+    let code = node_code(e);
+    let error = match code {
+        // Node's own words first (the official's message starts with them), then ours.
+        Some("ECONNREFUSED") => Error::new(
+            ErrorKind::Http,
+            format!("connect ECONNREFUSED {} ({what} failed)", peer(req)),
+        ),
+        Some("ENOTFOUND") => Error::new(
+            ErrorKind::Http,
+            format!(
+                "getaddrinfo ENOTFOUND {} ({what} failed)",
+                reqwest::Url::parse(&req.url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
+        ),
+        Some("ECONNRESET") if detail.contains("connection closed before message completed") => {
+            Error::new(ErrorKind::Http, format!("socket hang up ({what} failed)"))
+        }
+        Some("ECONNRESET") => Error::new(
+            ErrorKind::Http,
+            format!("read ECONNRESET ({what} failed: {detail})"),
+        ),
+        Some(c) => Error::new(
+            ErrorKind::Http,
+            format!("connect {c} {} ({what} failed: {detail})", peer(req)),
+        ),
+        None if e.is_connect() => Error::new(
             ErrorKind::Http,
             format!("{what} failed: connection error: {detail}"),
-        );
+        ),
+        None => Error::new(ErrorKind::Http, format!("{what} failed: {detail}")),
+    };
+    match code {
+        Some(c) => error.with_node_code(c),
+        None => error,
     }
-    Error::new(ErrorKind::Http, format!("{what} failed: {detail}"))
+}
+
+/// The one way to get JSON from a credentials server: sends `request` (timeouts, body cap, no
+/// redirects), hands the whole response to `parse` (a pure function of the response that handles
+/// the status and decodes the body into its typed struct), and passes any error through the
+/// scrubber with `secrets` (what the request carried) and the secrets found in the response.
+pub async fn fetch<T>(
+    request: Request,
+    secrets: &[&str],
+    parse: impl FnOnce(&Response) -> Result<T>,
+) -> Result<T> {
+    match send(request).await {
+        Ok(response) => finish(&response, secrets, parse),
+        Err(e) => Err(e.scrubbed(secrets)),
+    }
+}
+
+/// The part of [`fetch`] after the exchange, a pure function (the fuzz targets call it):
+/// `parse(response)`, its error scrubbed of `secrets` and of the secrets the response holds.
+pub fn finish<T>(
+    response: &Response,
+    secrets: &[&str],
+    parse: impl FnOnce(&Response) -> Result<T>,
+) -> Result<T> {
+    parse(response).map_err(|e| {
+        let found = crate::secret::secrets_in(&response.body);
+        let mut all: Vec<&str> = secrets.to_vec();
+        all.extend(found.iter().map(String::as_str));
+        e.scrubbed(&all)
+    })
+}
+
+/// `{prefix}{error fields} (HTTP {status})`, or `{prefix}HTTP {status}` for a body without
+/// error fields: a non-200 answer described without quoting its body.
+pub fn status_error(kind: ErrorKind, prefix: &str, response: &Response) -> Error {
+    let summary = error_summary(&response.body);
+    let message = if summary.is_empty() {
+        format!("{prefix}HTTP {}", response.status)
+    } else {
+        format!("{prefix}{summary} (HTTP {})", response.status)
+    };
+    Error::new(kind, message)
+}
+
+/// The error fields of a server's JSON error body (`Code`/`Message`/`RequestId` of Alibaba Cloud
+/// APIs, `error`/`error_description` of OAuth), shortened; empty when the body has none. Never
+/// anything else of the body, which may hold credentials.
+pub fn error_summary(body: &[u8]) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    for (key, label, max) in [
+        ("Code", "Code", 64),
+        ("code", "Code", 64),
+        ("error", "error", 64),
+        ("Message", "Message", 300),
+        ("message", "Message", 300),
+        ("error_description", "error_description", 300),
+        ("RequestId", "RequestId", 64),
+    ] {
+        if let Some(v) = map.get(key).and_then(|v| v.as_str()) {
+            parts.push(format!("{label}: {}", crate::time::truncate(v, max)));
+        }
+    }
+    parts.join(", ")
 }
 
 /// Sends `req` and reads the whole (capped) response.
@@ -302,5 +446,61 @@ mod tests {
         assert!(ua.starts_with("alicloud-credentials-native/"));
         assert!(ua.contains(std::env::consts::OS));
         assert!(ua.ends_with("Node.js/v20.0.0"));
+    }
+
+    #[test]
+    fn error_bodies_are_summarised_never_quoted() {
+        let body = br#"{"Code":"Throttling","Message":"slow down","RequestId":"R","AccessKeySecret":"s3cr3t"}"#;
+        assert_eq!(
+            error_summary(body),
+            "Code: Throttling, Message: slow down, RequestId: R"
+        );
+        assert_eq!(error_summary(b"<html>s3cr3t</html>"), "");
+        let response = |status, body: &[u8]| Response {
+            status,
+            content_type: None,
+            body: body.to_vec(),
+        };
+        let e = status_error(ErrorKind::Http, "p: ", &response(400, body));
+        assert_eq!(
+            e.message(),
+            "p: Code: Throttling, Message: slow down, RequestId: R (HTTP 400)"
+        );
+        let e = status_error(ErrorKind::Http, "p: ", &response(502, b"s3cr3t"));
+        assert_eq!(e.message(), "p: HTTP 502");
+        // finish() scrubs what the request carried and what the response holds.
+        let echo = br#"{"Code":"E","Message":"tok%2Fen and s3cr3t","AccessKeySecret":"s3cr3t"}"#;
+        let e = finish(&response(400, echo), &["tok/en"], |r| {
+            Err::<(), _>(status_error(ErrorKind::Http, "p: ", r))
+        })
+        .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "p: Code: E, Message: <redacted> and <redacted> (HTTP 400)"
+        );
+    }
+
+    #[test]
+    fn node_codes_of_io_failures() {
+        use std::io::{Error as Io, ErrorKind as K};
+        assert_eq!(
+            node_code(&Io::from(K::ConnectionRefused)),
+            Some("ECONNREFUSED")
+        );
+        assert_eq!(node_code(&Io::from(K::ConnectionReset)), Some("ECONNRESET"));
+        assert_eq!(node_code(&Io::from(K::TimedOut)), Some("ETIMEDOUT"));
+        assert_eq!(
+            node_code(&Io::other(
+                "dns error: failed to lookup address information"
+            )),
+            Some("ENOTFOUND")
+        );
+        assert_eq!(node_code(&Io::from(K::PermissionDenied)), None);
+        let e = Error::new(ErrorKind::Http, "x").with_node_code("ECONNREFUSED");
+        assert_eq!(e.code(), "ECONNREFUSED");
+        assert_eq!(
+            Error::new(ErrorKind::Http, "x").code(),
+            "ERR_CREDENTIALS_HTTP"
+        );
     }
 }

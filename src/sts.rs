@@ -11,7 +11,7 @@ use sha1::Sha1;
 use crate::credentials::{Credentials, SessionFields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::time::{truncate, utc_timestamp};
+use crate::time::utc_timestamp;
 
 /// Default STS read timeout (ms) of the official package.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_millis(10_000);
@@ -151,35 +151,49 @@ struct StsSuccess {
 struct StsFailure {
     code: Option<String>,
     message: Option<String>,
-    request_id: Option<String>,
 }
 
 const SERVER_STRING_TO_SIGN_PREFIX: &str =
     "Specified signature is not matched with our calculation. server string to sign is:";
 
-/// Removes every occurrence of the given secrets from an untrusted text before it goes into a message.
-fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s, "<redacted>");
-    }
-    out
+/// The official package's words for one STS exchange.
+#[derive(Clone, Copy, Debug)]
+pub struct Words {
+    /// Before the description of a non-200 answer (`refresh session token failed: `).
+    pub failed: &'static str,
+    /// Before the description of a body that is not JSON.
+    pub unmarshal: &'static str,
+    /// A 200 answer without usable credentials.
+    pub no_credentials: &'static str,
 }
 
-/// Parses an STS response into credentials named `provider_name`. `failure_prefix` is the official
-/// message prefix; `our_string_to_sign` detects a wrong secret; `secrets` are scrubbed from echoes.
+/// AssumeRole (`ram_role_arn` and the CLI's role modes).
+pub const ASSUME_ROLE: Words = Words {
+    failed: "refresh session token failed: ",
+    unmarshal: "refresh RoleArn sts token err, unmarshal fail: ",
+    no_credentials: "refresh RoleArn sts token err, fail to get credentials",
+};
+
+/// AssumeRoleWithOIDC (`oidc_role_arn`).
+pub const ASSUME_ROLE_WITH_OIDC: Words = Words {
+    failed: "get sts token failed with OIDC: ",
+    unmarshal: "get sts token failed with OIDC, unmarshal fail: ",
+    no_credentials: "get sts token failed with OIDC",
+};
+
+/// Parses an STS response into credentials named `provider_name`, in the official `words`;
+/// `our_string_to_sign` detects a wrong secret. A pure function of the response: it quotes no
+/// body, only the `Code`, `Message` and `RequestId` of an error, which [`http::finish`] scrubs.
 pub fn parse_response(
     response: &http::Response,
-    failure_prefix: &str,
+    words: &Words,
     our_string_to_sign: Option<&str>,
-    secrets: &[&str],
     provider_name: &str,
 ) -> Result<Credentials> {
     if response.status != 200 {
         let failure: StsFailure = serde_json::from_slice(&response.body).unwrap_or_default();
-        let code = failure.code.unwrap_or_default();
-        let message = failure.message.unwrap_or_default();
-        if code == "SignatureDoesNotMatch" {
+        if failure.code.as_deref() == Some("SignatureDoesNotMatch") {
+            let message = failure.message.unwrap_or_default();
             if let (Some(ours), Some(theirs)) = (
                 our_string_to_sign,
                 message.strip_prefix(SERVER_STRING_TO_SIGN_PREFIX),
@@ -194,50 +208,30 @@ pub fn parse_response(
             // The server's string to sign carries the security token: never echo it.
             return Err(Error::new(
                 ErrorKind::Sts,
-                format!("{failure_prefix}HTTP {}, Code: SignatureDoesNotMatch, the signature does not match the server's calculation", response.status),
+                format!("{}HTTP {}, Code: SignatureDoesNotMatch, the signature does not match the server's calculation", words.failed, response.status),
             ));
         }
-        let detail = if code.is_empty() {
-            format!(
-                "HTTP {}, body: {}",
-                response.status,
-                truncate(&scrub(&response.text(), secrets), 300)
-            )
+        let summary = http::error_summary(&response.body);
+        let detail = if summary.is_empty() {
+            format!("HTTP {}", response.status)
         } else {
-            let mut d = format!(
-                "HTTP {}, Code: {code}, Message: {}",
-                response.status,
-                truncate(&scrub(&message, secrets), 300)
-            );
-            if let Some(id) = failure.request_id {
-                d.push_str(&format!(", RequestId: {}", truncate(&id, 64)));
-            }
-            d
+            format!("HTTP {}, {summary}", response.status)
         };
         return Err(Error::new(
             ErrorKind::Sts,
-            format!("{failure_prefix}{detail}"),
+            format!("{}{detail}", words.failed),
         ));
     }
-    let parsed: StsSuccess = serde_json::from_slice(&response.body).map_err(|e| {
+    let parsed: Option<StsSuccess> = serde_json::from_slice(&response.body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
-            format!(
-                "{failure_prefix}the response is not JSON: {}",
-                crate::error::describe_json(&e)
-            ),
+            format!("{}{}", words.unmarshal, crate::error::describe_json(&e)),
         )
     })?;
-    let c = parsed.credentials.ok_or_else(|| {
-        Error::new(
-            ErrorKind::Response,
-            format!("{failure_prefix}the response has no Credentials"),
-        )
-    })?;
-    c.into_credentials(
-        provider_name,
-        &format!("{failure_prefix}the Credentials lack AccessKeyId, AccessKeySecret, SecurityToken or Expiration"),
-    )
+    parsed
+        .and_then(|p| p.credentials)
+        .ok_or_else(|| Error::new(ErrorKind::Response, words.no_credentials))?
+        .into_credentials(provider_name, words.no_credentials)
 }
 
 /// AssumeRole signed with `source`; the credentials are named `provider_name`.
@@ -285,19 +279,17 @@ pub async fn assume_role(
     .header("Content-Type", "application/x-www-form-urlencoded")
     .header("x-acs-credentials-provider", source.provider_name.clone());
     request.body = Some(form(&body).into_bytes());
-    let response = http::send(request).await?;
     let token = source
         .security_token
         .as_ref()
         .map(|t| t.expose())
         .unwrap_or("");
-    parse_response(
-        &response,
-        "refresh session token failed: ",
-        Some(&to_sign),
+    http::fetch(
+        request,
         &[source.access_key_secret.expose(), token],
-        provider_name,
+        |response| parse_response(response, &ASSUME_ROLE, Some(&to_sign), provider_name),
     )
+    .await
 }
 
 /// AssumeRoleWithOIDC (unsigned) with `oidc_token`.
@@ -331,14 +323,10 @@ pub async fn assume_role_with_oidc(
     )
     .header("Content-Type", "application/x-www-form-urlencoded");
     request.body = Some(form(&body).into_bytes());
-    let response = http::send(request).await?;
-    parse_response(
-        &response,
-        "get sts token failed with OIDC: ",
-        None,
-        &[oidc_token],
-        provider_name,
-    )
+    http::fetch(request, &[oidc_token], |response| {
+        parse_response(response, &ASSUME_ROLE_WITH_OIDC, None, provider_name)
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -427,24 +415,11 @@ mod tests {
         let body = format!(
             r#"{{"Code":"SignatureDoesNotMatch","Message":"{SERVER_STRING_TO_SIGN_PREFIX}{ours}"}}"#
         );
-        let e = parse_response(
-            &response(400, &body),
-            "refresh session token failed: ",
-            Some(ours),
-            &[],
-            "x",
-        )
-        .unwrap_err();
+        let e = parse_response(&response(400, &body), &ASSUME_ROLE, Some(ours), "x").unwrap_err();
         assert_eq!(e.message(), "the access key secret is invalid");
         assert_eq!(e.kind(), ErrorKind::InvalidSecret);
-        let e = parse_response(
-            &response(400, &body),
-            "refresh session token failed: ",
-            Some("other"),
-            &[],
-            "x",
-        )
-        .unwrap_err();
+        let e =
+            parse_response(&response(400, &body), &ASSUME_ROLE, Some("other"), "x").unwrap_err();
         assert!(!e.message().contains("secret-token-value"), "{e}");
     }
 
@@ -452,29 +427,41 @@ mod tests {
     fn errors_carry_code_and_message_and_scrub_secrets() {
         let body =
             r#"{"Code":"NoPermission","Message":"denied for my-secret-key","RequestId":"R1"}"#;
-        let e = parse_response(
-            &response(403, body),
-            "refresh session token failed: ",
-            None,
-            &["my-secret-key"],
-            "x",
-        )
+        let e = http::finish(&response(403, body), &["my-secret-key"], |r| {
+            parse_response(r, &ASSUME_ROLE, None, "x")
+        })
         .unwrap_err();
         assert_eq!(e.message(), "refresh session token failed: HTTP 403, Code: NoPermission, Message: denied for <redacted>, RequestId: R1");
-        let e = parse_response(&response(200, "not json"), "p: ", None, &[], "x").unwrap_err();
-        assert!(e.message().starts_with("p: the response is not JSON"));
         let e = parse_response(
-            &response(200, r#"{"Credentials":{"AccessKeyId":"a"}}"#),
-            "p: ",
+            &response(502, "<html>token</html>"),
+            &ASSUME_ROLE,
             None,
-            &[],
             "x",
         )
         .unwrap_err();
-        assert!(e.message().contains("lack"));
+        assert_eq!(e.message(), "refresh session token failed: HTTP 502");
+        let e = parse_response(&response(200, "not json"), &ASSUME_ROLE, None, "x").unwrap_err();
+        assert!(e
+            .message()
+            .starts_with("refresh RoleArn sts token err, unmarshal fail: not valid JSON"));
+        for body in [
+            "null",
+            "{}",
+            r#"{"Credentials":{}}"#,
+            r#"{"Credentials":{"AccessKeyId":"a"}}"#,
+        ] {
+            let e = parse_response(&response(200, body), &ASSUME_ROLE, None, "x").unwrap_err();
+            assert_eq!(
+                e.message(),
+                "refresh RoleArn sts token err, fail to get credentials"
+            );
+            let e = parse_response(&response(200, body), &ASSUME_ROLE_WITH_OIDC, None, "x")
+                .unwrap_err();
+            assert_eq!(e.message(), "get sts token failed with OIDC");
+        }
         let ok = parse_response(
             &response(200, r#"{"Credentials":{"AccessKeyId":"a","AccessKeySecret":"b","SecurityToken":"c","Expiration":"2030-01-01T00:00:00Z"}}"#),
-            "p: ", None, &[], "ram_role_arn/static_ak",
+            &ASSUME_ROLE, None, "ram_role_arn/static_ak",
         ).unwrap();
         assert_eq!(ok.provider_name, "ram_role_arn/static_ak");
         assert!(ok.expiration.is_some());

@@ -7,24 +7,135 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Parses an `Expiration`: `YYYY-MM-DDThh:mm:ssZ`, optionally with fractional seconds, or any
-/// RFC 3339 time with an offset.
+/// RFC 3339 time with an offset. A value that does not parse fails with the official package's
+/// message for it (`invalid UTC format time string`, `invalid month value`, ...); the value itself
+/// is never quoted.
 pub fn parse_expiration(value: &str) -> Result<SystemTime> {
-    let value = value.trim();
-    let parsed = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%SZ")
-        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.fZ"))
+    let trimmed = value.trim();
+    let parsed = NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%SZ")
+        .or_else(|_| NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.fZ"))
         .map(|naive| naive.and_utc())
-        .or_else(|_| DateTime::parse_from_rfc3339(value).map(|d| d.with_timezone(&Utc)));
+        .or_else(|_| DateTime::parse_from_rfc3339(trimmed).map(|d| d.with_timezone(&Utc)));
     let datetime = parsed.map_err(|_| {
-        Error::new(
-            ErrorKind::Response,
-            format!("invalid UTC format time string: {:?}", truncate(value, 40)),
-        )
+        let message = official_time_error(value).unwrap_or("invalid UTC format time string");
+        Error::new(ErrorKind::Response, message)
     })?;
     let millis = datetime.timestamp_millis();
     if millis < 0 {
         return Err(Error::new(ErrorKind::Response, "expiration is before 1970"));
     }
     Ok(UNIX_EPOCH + Duration::from_millis(millis as u64))
+}
+
+/// JavaScript's `Number.parseInt(text, 10)`: leading blanks, a sign, then at least one digit.
+fn js_parse_int(text: &str) -> Option<i64> {
+    let t = text.trim_start();
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let n: i64 = digits[..end].parse().ok()?;
+    Some(if negative { -n } else { n })
+}
+
+/// The message the official `parseUTC` throws for `value`, or `None` where it accepts it (it
+/// accepts impossible dates such as February 31, which JavaScript's `Date.UTC` rolls over).
+fn official_time_error(value: &str) -> Option<&'static str> {
+    let b = value.as_bytes();
+    let at = |i: usize| b.get(i).copied();
+    if value.is_empty() {
+        return Some("invalid UTC format time string");
+    }
+    // The official counts UTF-16 units; only ASCII can be well formed, so bytes do here.
+    match (value.chars().count(), b.len()) {
+        (20, 20) => {
+            if at(4) != Some(b'-')
+                || at(7) != Some(b'-')
+                || at(10) != Some(b'T')
+                || at(13) != Some(b':')
+                || at(16) != Some(b':')
+                || at(19) != Some(b'Z')
+            {
+                return Some("invalid UTC format date string");
+            }
+        }
+        (24, 24) => {
+            if at(4) != Some(b'-')
+                || at(7) != Some(b'-')
+                || at(10) != Some(b'T')
+                || at(13) != Some(b':')
+                || at(16) != Some(b':')
+                || at(19) != Some(b'.')
+                || at(23) != Some(b'Z')
+            {
+                return Some("invalid UTC format date string");
+            }
+        }
+        (20, _) | (24, _) => return Some("invalid UTC format date string"),
+        _ => return Some("invalid UTC format time string"),
+    }
+    let field = |from: usize, to: usize| js_parse_int(&value[from..to]);
+    // (from, to, not a number, out of range, min, max)
+    type Check = (usize, usize, &'static str, Option<&'static str>, i64, i64);
+    let checks: [Check; 6] = [
+        (0, 4, "invalid year string", None, i64::MIN, i64::MAX),
+        (
+            5,
+            7,
+            "invalid month string",
+            Some("invalid month value"),
+            1,
+            12,
+        ),
+        (
+            8,
+            10,
+            "invalid date string",
+            Some("invalid date value"),
+            1,
+            31,
+        ),
+        (
+            11,
+            13,
+            "invalid hours string",
+            Some("invalid hours value"),
+            0,
+            24,
+        ),
+        (
+            14,
+            16,
+            "invalid minutes string",
+            Some("invalid minutes value"),
+            0,
+            60,
+        ),
+        (
+            17,
+            19,
+            "invalid seconds string",
+            Some("invalid seconds value"),
+            0,
+            60,
+        ),
+    ];
+    for (from, to, not_a_number, out_of_range, min, max) in checks {
+        match field(from, to) {
+            None => return Some(not_a_number),
+            Some(n) if n < min || n > max => return out_of_range,
+            Some(_) => {}
+        }
+    }
+    if b.len() == 24 && field(20, 23).is_none() {
+        return Some("invalid ms string");
+    }
+    None
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` of now, the STS `Timestamp`.
@@ -78,6 +189,39 @@ mod tests {
         ] {
             assert!(parse_expiration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_are_the_official_words() {
+        let message = |v: &str| parse_expiration(v).unwrap_err().message().to_owned();
+        assert_eq!(message(""), "invalid UTC format time string");
+        assert_eq!(message("tomorrow"), "invalid UTC format time string");
+        assert_eq!(
+            message("2024/08/30T07:03:06Z"),
+            "invalid UTC format date string"
+        );
+        assert_eq!(
+            message("2024-08-30T07:03:06,117Z"),
+            "invalid UTC format date string"
+        );
+        assert_eq!(message("abcd-08-30T07:03:06Z"), "invalid year string");
+        assert_eq!(message("2024-xx-30T07:03:06Z"), "invalid month string");
+        assert_eq!(message("2024-13-30T07:03:06Z"), "invalid month value");
+        assert_eq!(message("2024-08-xxT07:03:06Z"), "invalid date string");
+        assert_eq!(message("2024-08-32T07:03:06Z"), "invalid date value");
+        assert_eq!(message("2024-08-30Txx:03:06Z"), "invalid hours string");
+        assert_eq!(message("2024-08-30T25:03:06Z"), "invalid hours value");
+        assert_eq!(message("2024-08-30T07:xx:06Z"), "invalid minutes string");
+        assert_eq!(message("2024-08-30T07:61:06Z"), "invalid minutes value");
+        assert_eq!(message("2024-08-30T07:03:xxZ"), "invalid seconds string");
+        assert_eq!(message("2024-08-30T07:03:61Z"), "invalid seconds value");
+        assert_eq!(message("2024-08-30T07:03:06.xxxZ"), "invalid ms string");
+        // Accepted by the official (rolled over by Date.UTC), refused here: its generic words.
+        assert_eq!(
+            message("2024-02-31T07:03:06Z"),
+            "invalid UTC format time string"
+        );
+        assert!(!message("2024-13-30T07:03:06Z-secret-value").contains("secret"));
     }
 
     #[test]

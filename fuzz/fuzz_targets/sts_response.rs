@@ -1,7 +1,7 @@
 //! STS answers: any status, any body, with and without our string to sign.
 #![no_main]
-use alicloud_credentials_native::http::Response;
-use alicloud_credentials_native::sts::parse_response;
+use alicloud_credentials_native::http::{finish, Response};
+use alicloud_credentials_native::sts::{parse_response, ASSUME_ROLE, ASSUME_ROLE_WITH_OIDC};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -10,6 +10,6 @@ fuzz_target!(|data: &[u8]| {
         None => (200, data),
     };
     let response = Response { status, content_type: Some("application/json".into()), body: body.to_vec() };
-    let _ = parse_response(&response, "refresh session token failed: ", Some("POST&%2F&x"), &["secret"], "ram_role_arn/static_ak");
-    let _ = parse_response(&response, "get sts token failed with OIDC: ", None, &[], "oidc_role_arn");
+    let _ = finish(&response, &["secret"], |r| parse_response(r, &ASSUME_ROLE, Some("POST&%2F&x"), "ram_role_arn/static_ak"));
+    let _ = parse_response(&response, &ASSUME_ROLE_WITH_OIDC, None, "oidc_role_arn");
 });

@@ -23,7 +23,7 @@ pub struct NativeFailure {
 impl From<CoreError> for NativeFailure {
     fn from(e: CoreError) -> Self {
         NativeFailure {
-            code: e.kind().code().to_owned(),
+            code: e.code().to_owned(),
             message: e.message().to_owned(),
         }
     }
@@ -53,8 +53,8 @@ impl From<CoreResult<Credentials>> for NativeOutcome {
 
 /// Throws `e` as a JavaScript `Error` with its `code`, for synchronous calls.
 pub(super) fn throw(env: &Env, e: CoreError) -> napi::Error {
-    crate::log::debug("error", || format!("{}: {}", e.kind().code(), e.message()));
-    match env.throw_error(e.message(), Some(e.kind().code())) {
+    crate::log::debug("error", || format!("{}: {}", e.code(), e.message()));
+    match env.throw_error(e.message(), Some(e.code())) {
         Ok(()) => napi::Error::from_status(Status::PendingException),
         Err(err) => err,
     }

@@ -12,7 +12,6 @@ use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::time::truncate;
 
 /// Provider name of CloudSSO credentials.
 pub const NAME: &str = "cloud_sso";
@@ -57,23 +56,7 @@ impl Refresher for CloudSsoRefresher {
                 format!("Bearer {}", self.access_token.expose()),
             );
             request.body = Some(body.to_string().into_bytes());
-            let response = http::send(request).await?;
-            if response.status != 200 {
-                return Err(Error::new(
-                    ErrorKind::Http,
-                    format!(
-                        "get session token from CloudSSO failed: HTTP {}, {}",
-                        response.status,
-                        truncate(
-                            &response
-                                .text()
-                                .replace(self.access_token.expose(), "<redacted>"),
-                            200
-                        )
-                    ),
-                ));
-            }
-            parse_credentials(&response.body)
+            http::fetch(request, &[self.access_token.expose()], parse_response).await
         })
     }
 
@@ -86,10 +69,22 @@ impl Refresher for CloudSsoRefresher {
     }
 }
 
+/// Reads the portal's answer: the status, then the document. Never quotes the body.
+pub fn parse_response(response: &http::Response) -> Result<Credentials> {
+    if response.status != 200 {
+        return Err(http::status_error(
+            ErrorKind::Http,
+            "get session token from CloudSSO failed: ",
+            response,
+        ));
+    }
+    parse_credentials(&response.body)
+}
+
 /// Parses the portal's answer, `{"CloudCredential": {...}}`.
 pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
     const FAILED: &str = "get session token from CloudSSO failed, fail to get credentials";
-    let parsed: CloudSsoResponse = serde_json::from_slice(body).map_err(|e| {
+    let parsed: Option<CloudSsoResponse> = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
             format!(
@@ -99,7 +94,7 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
         )
     })?;
     parsed
-        .cloud_credential
+        .and_then(|p| p.cloud_credential)
         .ok_or_else(|| Error::new(ErrorKind::Response, FAILED))?
         .into_credentials(NAME, FAILED)
 }

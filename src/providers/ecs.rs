@@ -14,7 +14,6 @@ use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::time::truncate;
 
 /// Provider name of ECS instance credentials.
 pub const NAME: &str = "ecs_ram_role";
@@ -74,14 +73,13 @@ impl EcsRefresher {
                 "X-aliyun-ecs-metadata-token-ttl-seconds",
                 TOKEN_TTL_SECONDS.to_string(),
             );
-        let what = request.describe();
         let outcome = match http::send(request).await {
             Ok(r) if r.status == 200 && !r.body.is_empty() => {
                 Ok(Secret::new(r.text().trim().to_owned()))
             }
             Ok(r) => Err(Error::new(
                 ErrorKind::Http,
-                format!("get metadata token failed with {}: {what}", r.status),
+                format!("get metadata token failed with {}", r.status),
             )),
             Err(e) => Err(Error::new(
                 e.kind(),
@@ -104,7 +102,9 @@ impl EcsRefresher {
         if let Some(t) = token {
             request = request.header("X-aliyun-ecs-metadata-token", t.expose().to_owned());
         }
-        http::send(request).await
+        http::send(request)
+            .await
+            .map_err(|e| e.scrubbed(&[token.map_or("", |t| t.expose())]))
     }
 
     /// GET `path` with the token, retried without it when IMDSv1 is allowed (the official fallback).
@@ -156,17 +156,9 @@ impl Refresher for EcsRefresher {
             let role = self.role_name().await?;
             let path = format!("{CREDENTIALS_PATH}{}", crate::sts::percent_encode(&role));
             let response = self.get_with_fallback(&path).await?;
-            if response.status != 200 {
-                return Err(Error::new(
-                    ErrorKind::Http,
-                    format!(
-                        "get sts token failed, httpStatus: {}, message = {}",
-                        response.status,
-                        truncate(&response.text(), 200)
-                    ),
-                ));
-            }
-            parse_credentials(&response.body)
+            let token = self.token.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let token = token.as_ref().map_or("", |(t, _)| t.expose());
+            http::finish(&response, &[token], parse_response)
         })
     }
 
@@ -211,9 +203,27 @@ pub fn provider(spec: &EcsSpec) -> SessionProvider {
     )
 }
 
-/// Parses the metadata service's credentials document (`Code`, `AccessKeyId`, ...).
+/// Reads the metadata service's answer for the role: the status, then the document. Never
+/// quotes the body.
+pub fn parse_response(response: &http::Response) -> Result<Credentials> {
+    if response.status != 200 {
+        let summary = http::error_summary(&response.body);
+        return Err(Error::new(
+            ErrorKind::Http,
+            format!(
+                "get sts token failed, httpStatus: {}, message = {summary}",
+                response.status
+            ),
+        ));
+    }
+    parse_credentials(&response.body)
+}
+
+/// Parses the metadata service's credentials document (`Code`, `AccessKeyId`, ...), with the
+/// official's checks in its order: the JSON, then the three fields, then `Code`.
 pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
-    let data: MetadataCredentials = serde_json::from_slice(body).map_err(|e| {
+    const FAILED: &str = "get sts token failed";
+    let data: Option<MetadataCredentials> = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
             format!(
@@ -222,11 +232,17 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
             ),
         )
     })?;
+    let data = data.ok_or_else(|| Error::new(ErrorKind::Response, FAILED))?;
+    let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+    let f = &data.fields;
+    if !(present(&f.access_key_id) && present(&f.access_key_secret) && present(&f.security_token)) {
+        return Err(Error::new(ErrorKind::Response, FAILED));
+    }
     if data.code.as_deref() != Some("Success") {
         return Err(Error::new(
             ErrorKind::Response,
             "refresh Ecs sts token err, Code is not Success",
         ));
     }
-    data.fields.into_credentials(NAME, "get sts token failed: the response lacks AccessKeyId, AccessKeySecret, SecurityToken or Expiration")
+    data.fields.into_credentials(NAME, FAILED)
 }

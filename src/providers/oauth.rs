@@ -15,7 +15,7 @@ use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::sts::percent_encode;
-use crate::time::{truncate, utc_timestamp};
+use crate::time::utc_timestamp;
 
 /// Provider name of OAuth credentials.
 pub const NAME: &str = "oauth";
@@ -47,6 +47,12 @@ fn now_seconds() -> i64 {
 }
 
 impl OAuthRefresher {
+    /// The tokens this provider holds, for the scrubber.
+    fn known_secrets(&self) -> [Secret; 2] {
+        let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        [t.access_token.clone(), t.refresh_token.clone()]
+    }
+
     fn timeouts() -> (Duration, Duration) {
         (Duration::from_millis(5000), Duration::from_millis(10_000))
     }
@@ -77,17 +83,10 @@ impl OAuthRefresher {
         )
         .header("Content-Type", "application/x-www-form-urlencoded");
         request.body = Some(form.into_bytes());
-        let response = http::send(request).await?;
-        if response.status != 200 {
-            return Err(Error::new(
-                ErrorKind::Http,
-                format!(
-                    "failed to refresh OAuth token, status code: {}",
-                    response.status
-                ),
-            ));
-        }
-        let (access, refresh, expires_in) = parse_token(&response.body)?;
+        let known = self.known_secrets();
+        let known: Vec<&str> = known.iter().map(|s| s.expose()).collect();
+        let (access, refresh, expires_in) =
+            http::fetch(request, &known, parse_token_response).await?;
         let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         t.access_token = Secret::new(access);
         t.refresh_token = Secret::new(refresh);
@@ -197,18 +196,9 @@ impl Refresher for OAuthRefresher {
             )
             .header("Content-Type", "application/json")
             .header("Authorization", format!("Bearer {}", access.expose()));
-            let response = http::send(request).await?;
-            if response.status != 200 {
-                return Err(Error::new(
-                    ErrorKind::Http,
-                    format!(
-                        "get session token from OAuth failed: HTTP {}, {}",
-                        response.status,
-                        truncate(&response.text().replace(access.expose(), "<redacted>"), 200)
-                    ),
-                ));
-            }
-            let credentials = parse_exchange(&response.body)?;
+            let known = self.known_secrets();
+            let known: Vec<&str> = known.iter().map(|s| s.expose()).collect();
+            let credentials = http::fetch(request, &known, parse_exchange_response).await?;
             self.write_back(&credentials, locked).await;
             Ok(credentials)
         })
@@ -223,9 +213,36 @@ impl Refresher for OAuthRefresher {
     }
 }
 
+/// Reads a `/v1/token` answer: the status (never the body), then [`parse_token`].
+pub fn parse_token_response(response: &http::Response) -> Result<(String, String, i64)> {
+    if response.status != 200 {
+        return Err(Error::new(
+            ErrorKind::Http,
+            format!(
+                "failed to refresh OAuth token, status code: {}",
+                response.status
+            ),
+        ));
+    }
+    parse_token(&response.body)
+}
+
+/// Reads a `/v1/exchange` answer: the status (with the error fields only), then
+/// [`parse_exchange`].
+pub fn parse_exchange_response(response: &http::Response) -> Result<Credentials> {
+    if response.status != 200 {
+        return Err(http::status_error(
+            ErrorKind::Http,
+            "get session token from OAuth failed: ",
+            response,
+        ));
+    }
+    parse_exchange(&response.body)
+}
+
 /// Parses a `/v1/token` answer into (access token, refresh token, lifetime in seconds).
 pub fn parse_token(body: &[u8]) -> Result<(String, String, i64)> {
-    let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
+    let parsed: Option<TokenResponse> = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
             format!(
@@ -234,6 +251,11 @@ pub fn parse_token(body: &[u8]) -> Result<(String, String, i64)> {
             ),
         )
     })?;
+    let parsed = parsed.unwrap_or(TokenResponse {
+        access_token: None,
+        refresh_token: None,
+        expires_in: None,
+    });
     match (parsed.access_token, parsed.refresh_token) {
         (Some(access), Some(refresh)) if !access.is_empty() && !refresh.is_empty() => {
             let lifetime = parsed
@@ -251,7 +273,7 @@ pub fn parse_token(body: &[u8]) -> Result<(String, String, i64)> {
 
 /// Parses a `/v1/exchange` answer (camelCase credential fields).
 pub fn parse_exchange(body: &[u8]) -> Result<Credentials> {
-    let data: SessionFields = serde_json::from_slice(body).map_err(|e| {
+    let data: Option<SessionFields> = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
             format!(
@@ -260,7 +282,7 @@ pub fn parse_exchange(body: &[u8]) -> Result<Credentials> {
             ),
         )
     })?;
-    data.into_credentials(
+    data.unwrap_or_default().into_credentials(
         NAME,
         "refresh session token from OAuth failed, fail to get credentials",
     )

@@ -11,7 +11,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::time::truncate;
 
 /// Provider name of URI credentials (the official spelling).
 pub const NAME: &str = "credential_uri";
@@ -39,19 +38,12 @@ impl Refresher for UriRefresher {
                 self.connect_timeout,
                 self.read_timeout,
             );
-            let response = http::send(request).await?;
-            if response.status != 200 {
-                return Err(Error::new(
-                    ErrorKind::Http,
-                    format!(
-                        "get sts token failed, httpStatus: {}, message = {}.",
-                        response.status,
-                        truncate(&response.text(), 200)
-                    ),
-                ));
-            }
-            // The body is never echoed from here on: it may hold the credentials themselves.
-            parse_credentials(&response.body)
+            // The URI's query often carries a token of its own.
+            let query: Vec<String> = reqwest::Url::parse(&self.uri)
+                .map(|u| u.query_pairs().map(|(_, v)| v.into_owned()).collect())
+                .unwrap_or_default();
+            let secrets: Vec<&str> = query.iter().map(String::as_str).collect();
+            http::fetch(request, &secrets, parse_response).await
         })
     }
 
@@ -76,9 +68,24 @@ pub fn provider(spec: &UriSpec) -> SessionProvider {
     )
 }
 
-/// Parses a credentials-URI answer. The body is never echoed: it may hold the credentials.
+/// Reads a credentials-URI answer: the status, then the document. Never quotes the body.
+pub fn parse_response(response: &http::Response) -> Result<Credentials> {
+    if response.status != 200 {
+        let summary = http::error_summary(&response.body);
+        return Err(Error::new(
+            ErrorKind::Http,
+            format!(
+                "get sts token failed, httpStatus: {}, message = {summary}.",
+                response.status
+            ),
+        ));
+    }
+    parse_credentials(&response.body)
+}
+
+/// Parses a credentials-URI document. The body is never echoed: it may hold the credentials.
 pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
-    let data: UriCredentials = serde_json::from_slice(body).map_err(|e| {
+    let data: Option<UriCredentials> = serde_json::from_slice(body).map_err(|e| {
         Error::new(
             ErrorKind::Response,
             format!(
@@ -87,11 +94,14 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
             ),
         )
     })?;
-    if let Some(code) = data.code.as_deref().filter(|c| *c != "Success") {
+    const REQUIRED: &str = "error retrieving credentials from credentialsURI result: AccessKeyId, AccessKeySecret and SecurityToken are required";
+    let data = data.ok_or_else(|| Error::new(ErrorKind::Response, REQUIRED))?;
+    // The value of `Code` is not quoted: it is the server's text, like the rest of the body.
+    if data.code.as_deref().is_some_and(|c| c != "Success") {
         return Err(Error::new(
             ErrorKind::Response,
-            format!("error retrieving credentials from credentialsURI result: Code is {:?}, not \"Success\"", truncate(code, 40)),
+            "error retrieving credentials from credentialsURI result: Code is not \"Success\"",
         ));
     }
-    data.fields.into_credentials(NAME, "error retrieving credentials from credentialsURI result: AccessKeyId, AccessKeySecret, SecurityToken and Expiration are required")
+    data.fields.into_credentials(NAME, REQUIRED)
 }
