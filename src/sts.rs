@@ -13,7 +13,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::time::utc_timestamp;
 
-
 /// RFC 3986 percent-encoding: unreserved characters stay, everything else is `%XX` (upper case).
 pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len() * 3);
