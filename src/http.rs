@@ -335,6 +335,19 @@ pub fn status_error(kind: ErrorKind, prefix: &str, response: &Response) -> Error
     Error::new(kind, message)
 }
 
+/// The official words for a credentials server that refused (ECS metadata, credentials URI):
+/// `get sts token failed, httpStatus: <status>, message = <summary><end>`; never quotes the body.
+pub fn refused(response: &Response, end: &str) -> Error {
+    Error::new(
+        ErrorKind::Http,
+        format!(
+            "get sts token failed, httpStatus: {}, message = {}{end}",
+            response.status,
+            error_summary(&response.body)
+        ),
+    )
+}
+
 /// The error fields of a server's JSON error body (`Code`/`Message`/`RequestId` of Alibaba Cloud
 /// APIs, `error`/`error_description` of OAuth), shortened; empty when the body has none. Never
 /// anything else of the body, which may hold credentials.

@@ -207,14 +207,7 @@ pub fn provider(spec: &EcsSpec) -> SessionProvider {
 /// quotes the body.
 pub fn parse_response(response: &http::Response) -> Result<Credentials> {
     if response.status != 200 {
-        let summary = http::error_summary(&response.body);
-        return Err(Error::new(
-            ErrorKind::Http,
-            format!(
-                "get sts token failed, httpStatus: {}, message = {summary}",
-                response.status
-            ),
-        ));
+        return Err(http::refused(response, ""));
     }
     parse_credentials(&response.body)
 }
