@@ -148,7 +148,13 @@ function requestsTo(type, mocks) {
 async function requestsForNewObjects(name, mocks, n) {
   const config = configOf('ram_role_arn', mocks, true)
   mocks.sts.reset()
-  for (let i = 0; i < n; i++) await credentialFor(name, config).getCredential()
+  for (let i = 0; i < n; i++) {
+    // The official package's HTTP client may reuse a keep-alive socket the mock server has closed
+    // while the benchmark was busy elsewhere: that first request is retried.
+    await credentialFor(name, config)
+      .getCredential()
+      .catch((e) => (e.code === 'ECONNRESET' ? credentialFor(name, config).getCredential() : Promise.reject(e)))
+  }
   return mocks.sts.state.requests.length
 }
 
@@ -197,15 +203,30 @@ async function main() {
       add(`${type}: first credential in a fresh process (ms)`, await firstCredentialMs(type, mocks, runs), 'native <= 0.5x official')
     }
 
-    for (const type of ['access_key', ...SESSION_TYPES]) {
-      const fns = {}
+    // Every type's credentials are built and warmed before any is timed, and the rounds go over all
+    // of them in turn, so no type is timed while its call sites still see one shape only.
+    const cachedTypes = ['access_key', ...SESSION_TYPES]
+    const fns = {}
+    for (const type of cachedTypes) {
+      fns[type] = {}
       for (const name of Object.keys(PACKAGES)) {
         if (name === 'official' && !officialRuns(type)) continue
         const c = credentialFor(name, configOf(type, mocks))
         await c.getCredential()
-        fns[name] = () => c.getCredential()
+        fns[type][name] = () => c.getCredential()
       }
-      add(`${type}: cached getCredential() (calls/s)`, await compareRates(fns, 1, ms, rounds), type === 'access_key' ? 'native >= 3x official' : 'native within 10% of access_key')
+    }
+    const cached = Object.fromEntries(cachedTypes.map((t) => [t, {}]))
+    // Round 0 is not counted: it lets every call site see every type before anything is timed.
+    for (let r = 0; r <= rounds; r++) {
+      for (const type of cachedTypes) {
+        const best = await compareRates(fns[type], 1, ms, 1)
+        if (r === 0) continue
+        for (const [name, v] of Object.entries(best)) cached[type][name] = Math.max(cached[type][name] || 0, v)
+      }
+    }
+    for (const type of cachedTypes) {
+      add(`${type}: cached getCredential() (calls/s)`, cached[type], type === 'access_key' ? 'native >= 3x official' : 'native within 10% of access_key')
     }
 
     const n = 200

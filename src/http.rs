@@ -130,9 +130,12 @@ pub fn user_agent() -> String {
     )
 }
 
-// Clients are costly to build (the OS trust store is read each time): one per (connect timeout,
-// proxy) pair, shared by every credential.
-static CLIENTS: OnceLock<Mutex<HashMap<(u128, bool), reqwest::Client>>> = OnceLock::new();
+// Clients are costly to build (an HTTPS client reads the OS trust store): one per (connect timeout,
+// proxy, TLS) triple, shared by every credential.
+static CLIENTS: OnceLock<Mutex<HashMap<ClientKey, reqwest::Client>>> = OnceLock::new();
+
+/// Connect timeout in ms, through a proxy, over TLS.
+type ClientKey = (u128, bool, bool);
 
 /// The most `NODE_EXTRA_CA_CERTS` may hold.
 const EXTRA_ROOTS_LIMIT: u64 = 8 * 1024 * 1024;
@@ -152,8 +155,8 @@ fn extra_roots() -> &'static [reqwest::Certificate] {
     })
 }
 
-fn client(connect_timeout: Duration, use_proxy: bool) -> Result<reqwest::Client> {
-    let key = (connect_timeout.as_millis(), use_proxy);
+fn client(connect_timeout: Duration, use_proxy: bool, tls: bool) -> Result<reqwest::Client> {
+    let key = (connect_timeout.as_millis(), use_proxy, tls);
     let clients = CLIENTS.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(c) = clients.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(c.clone());
@@ -168,8 +171,14 @@ fn client(connect_timeout: Duration, use_proxy: bool) -> Result<reqwest::Client>
         .redirect(reqwest::redirect::Policy::none())
         .use_rustls_tls()
         .https_only(false);
-    for cert in extra_roots() {
-        builder = builder.add_root_certificate(cert.clone());
+    if tls {
+        for cert in extra_roots() {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+    } else {
+        // A client for plain-HTTP servers (the metadata service, most credentials URIs) never
+        // verifies a certificate: loading the trust stores would only slow the first request.
+        builder = builder.tls_built_in_root_certs(false);
     }
     if !use_proxy {
         builder = builder.no_proxy();
@@ -396,7 +405,8 @@ pub async fn send(req: Request) -> Result<Response> {
 }
 
 async fn send_inner(req: &Request) -> Result<Response> {
-    let client = client(req.connect_timeout, req.use_proxy)?;
+    let tls = !req.url.starts_with("http://");
+    let client = client(req.connect_timeout, req.use_proxy, tls)?;
     let mut builder = client
         .request(req.method.clone(), &req.url)
         .timeout(req.connect_timeout + req.read_timeout);
