@@ -165,9 +165,130 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
             out = out.replace(f.as_str(), REDACTED);
         }
     }
-    if all.iter().any(|f| out.contains(f.as_str())) {
+    // Echoes re-encoded by encoders of their own (mixed-case hex, `encodeURI`, Python's `quote`,
+    // Java's `URLEncoder`, our encoded query encoded again): found in the decoded text and
+    // redacted where they came from.
+    let raw: Vec<&[u8]> = secrets
+        .iter()
+        .filter(|s| s.len() >= MIN_SECRET)
+        .map(|s| s.as_bytes())
+        .collect();
+    for plus in [false, true] {
+        out = redact_decoded(&out, &raw, plus);
+    }
+    // A message part shortened by a length limit may end with the first characters of a secret.
+    out = out
+        .split(CUT)
+        .map(|part| redact_cut_tail(part, &all))
+        .collect::<Vec<_>>()
+        .join(CUT);
+    let hidden = [false, true]
+        .iter()
+        .any(|plus| !decoded_matches(&out, &raw, *plus).is_empty());
+    if hidden || all.iter().any(|f| out.contains(f.as_str())) {
         return "<text withheld: it held a secret>".to_owned();
     }
+    out
+}
+
+/// What [`crate::time::truncate`] puts where it cuts.
+const CUT: &str = "...";
+
+/// `part` with a trailing beginning of any of `forms` (at least [`MIN_SECRET`] bytes) redacted.
+fn redact_cut_tail(part: &str, forms: &[String]) -> String {
+    let longest = forms
+        .iter()
+        .filter_map(|f| {
+            (MIN_SECRET..f.len().min(part.len() + 1))
+                .rev()
+                .find(|&k| f.is_char_boundary(k) && part.ends_with(&f[..k]))
+        })
+        .max();
+    match longest {
+        Some(k) => format!("{}{REDACTED}", &part[..part.len() - k]),
+        None => part.to_owned(),
+    }
+}
+
+/// `text` percent-decoded (`+` as a space when `plus`), with the byte range of `text` each
+/// decoded byte came from.
+fn decode_mapped(text: &[u8], plus: bool) -> (Vec<u8>, Vec<(usize, usize)>) {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'%' && i + 2 < text.len() {
+            if let (Some(h), Some(l)) = (hex(text[i + 1]), hex(text[i + 2])) {
+                out.push(h * 16 + l);
+                map.push((i, i + 3));
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if plus && text[i] == b'+' {
+            b' '
+        } else {
+            text[i]
+        });
+        map.push((i, i + 1));
+        i += 1;
+    }
+    (out, map)
+}
+
+/// The byte ranges of `text` that decode (once or twice) to one of `secrets`.
+fn decoded_matches(text: &str, secrets: &[&[u8]], plus: bool) -> Vec<(usize, usize)> {
+    let (once, map1) = decode_mapped(text.as_bytes(), plus);
+    let (twice, map2) = decode_mapped(&once, plus);
+    let mut found = Vec::new();
+    for s in secrets {
+        for (start, end) in occurrences(&once, s) {
+            found.push((map1[start].0, map1[end - 1].1));
+        }
+        for (start, end) in occurrences(&twice, s) {
+            found.push((map1[map2[start].0].0, map1[map2[end - 1].1 - 1].1));
+        }
+    }
+    found
+}
+
+fn occurrences(haystack: &[u8], needle: &[u8]) -> Vec<(usize, usize)> {
+    if needle.is_empty() || haystack.len() < needle.len() {
+        return Vec::new();
+    }
+    haystack
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| (i, i + needle.len()))
+        .collect()
+}
+
+fn redact_decoded(text: &str, secrets: &[&[u8]], plus: bool) -> String {
+    let mut ranges = decoded_matches(text, secrets, plus);
+    if ranges.is_empty() {
+        return text.to_owned();
+    }
+    ranges.sort();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in ranges {
+        let start = start.max(at);
+        if start >= end {
+            continue;
+        }
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            // Cannot happen for UTF-8 secrets; the caller withholds the text if a secret is left.
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(REDACTED);
+        at = end;
+    }
+    out.push_str(&text[at..]);
     out
 }
 
@@ -275,5 +396,88 @@ mod tests {
         found.sort();
         assert_eq!(found, ["s-1", "t-1"]);
         assert!(secrets_in(b"not json").is_empty());
+    }
+
+    /// A random secret shaped like an STS token (base64: `+`, `/`, `=` included).
+    fn random_token() -> String {
+        use base64::Engine;
+        let mut bytes = [0u8; 45];
+        getrandom::getrandom(&mut bytes).unwrap();
+        // Make sure the characters that encoders disagree on are there.
+        format!(
+            "CAIS/{}+x=",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
+    }
+
+    fn error_of(status: u16, body: &str, secrets: &[&str]) -> String {
+        let response = crate::http::Response {
+            status,
+            content_type: None,
+            body: body.as_bytes().to_vec(),
+        };
+        crate::http::finish(&response, secrets, |r| {
+            Err::<(), _>(crate::http::status_error(
+                crate::error::ErrorKind::Http,
+                "p: ",
+                r,
+            ))
+        })
+        .unwrap_err()
+        .message()
+        .to_owned()
+    }
+
+    // The Message field is shortened before the scrubber sees it: a secret cut by the limit must
+    // not leave its first characters behind.
+    #[test]
+    fn a_secret_cut_short_by_a_length_limit_leaves_no_prefix() {
+        for pad in [250usize, 270, 290, 299] {
+            let token = random_token();
+            let echo =
+                serde_json::json!({"Code": "E", "Message": format!("{}{token}", "x".repeat(pad))});
+            let m = error_of(400, &echo.to_string(), &[&token]);
+            assert!(!m.contains(&token[..6]), "pad {pad}: {m}");
+            let secret_in_body = serde_json::json!({
+                "Message": format!("{}{token}", "y".repeat(pad)),
+                "AccessKeySecret": token,
+            });
+            let m = error_of(500, &secret_in_body.to_string(), &[]);
+            assert!(!m.contains(&token[..6]), "pad {pad}: {m}");
+        }
+    }
+
+    // Gateways re-encode what they echo with encoders of their own: mixed-case hex, `encodeURI`
+    // (keeps `/+=`), Python's `quote` (keeps `/`), Java's `URLEncoder` (`~` as `%7E`).
+    #[test]
+    fn partly_or_differently_percent_encoded_echoes_are_caught() {
+        fn pct(s: &str, keep: &str, lower_every_other: bool) -> String {
+            let mut out = String::new();
+            for (i, b) in s.bytes().enumerate() {
+                if b.is_ascii_alphanumeric() || keep.as_bytes().contains(&b) {
+                    out.push(b as char);
+                } else if lower_every_other && i % 2 == 0 {
+                    out.push_str(&format!("%{b:02x}"));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out
+        }
+        let token = random_token();
+        let with_tilde = format!("{}~end", token);
+        for (secret, echoed) in [
+            (&token, pct(&token, "-_.~", true)),
+            (&token, pct(&token, "-_.~/+=", false)),
+            (&token, pct(&token, "-_.~/", false)),
+            (&with_tilde, pct(&with_tilde, "-_.*", false)),
+            // Our own query (already encoded) encoded again by the one that echoes it.
+            (&token, pct(&pct(&token, "-_.~", false), "-_.~", false)),
+        ] {
+            let echo = serde_json::json!({"Code": "E", "Message": format!("you sent {echoed}")});
+            let m = error_of(400, &echo.to_string(), &[secret]);
+            assert!(!m.contains(&echoed), "{m}");
+            assert!(!m.contains(secret.as_str()), "{m}");
+        }
     }
 }
