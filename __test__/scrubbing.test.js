@@ -12,7 +12,7 @@ const path = require('node:path')
 const http = require('node:http')
 const https = require('node:https')
 const { clearAlibabaEnv, isolatedEnv, runNodeAsync, tempDir } = require('./helpers')
-const { TEST_CA, listen, readBody, utc, tlsOptions, randomSecret, secretForms } = require('./mocks')
+const { TEST_CA, listen, readBody, utc, tlsOptions, randomSecret, secretForms, pct } = require('./mocks')
 
 clearAlibabaEnv()
 
@@ -118,6 +118,48 @@ test('STS echoing the request (token percent-encoded, form-encoded, JSON-escaped
       assert.match(r.message, new RegExp(`^refresh session token failed: HTTP ${status}, Code: Gateway\\.Echo`))
       assert.equal(r.code, 'ERR_CREDENTIALS_STS')
       assertNoSecret(r.all, [token, akSecret])
+    } finally {
+      await server.close()
+    }
+  }
+})
+
+test('STS echoing the token re-encoded by another encoder, or cut by the message length limit: no part of it shows', async () => {
+  const token = secret('src-token')
+  const akSecret = secret('src-secret')
+  // Lower-case hex on every other escape: what a gateway's own encoder may write.
+  const mixedCase = (s) => {
+    let n = 0
+    return pct(s).replace(/%[0-9A-F]{2}/g, (e) => (n++ % 2 ? e : e.toLowerCase()))
+  }
+  const variants = [
+    ['encodeURI', (url) => encodeURI(token)],
+    ['mixed-case hex', (url) => mixedCase(token)],
+    ['our query encoded again', (url) => encodeURIComponent(url)],
+    ['cut by the length limit', (url) => `${'x'.repeat(280)}${token}`],
+  ]
+  for (const [name, echo] of variants) {
+    let shown = ''
+    const server = await serve(async (req, res) => {
+      await readBody(req)
+      shown = echo(req.url)
+      send(res, 400, JSON.stringify({ RequestId: 'r-2', Code: 'Gateway.Echo', Message: shown }))
+    })
+    try {
+      const r = await failure(
+        `new Credential({ type: 'ram_role_arn', accessKeyId: 'STS.scrub', accessKeySecret: ${JSON.stringify(akSecret)}, securityToken: ${JSON.stringify(token)}, roleArn: 'acs:ram::1:role/r', stsEndpoint: '${server.base}' })`,
+      )
+      assert.match(r.message, /^refresh session token failed: /, name)
+      assertNoSecret(r.all, [token, akSecret])
+      if (name.startsWith('cut')) {
+        // The first characters of the random part (after the tag) must not survive the cut.
+        assert.ok(!r.all.includes(token.slice(0, 'src-token-'.length + 8)), `${name}: ${r.message}`)
+      } else if (name.startsWith('our query')) {
+        assert.ok(shown.includes(encodeURIComponent(pct(token))), 'the echo holds the token')
+        assert.ok(!r.all.includes(encodeURIComponent(pct(token))), `${name}: ${r.message}`)
+      } else {
+        assert.ok(!r.all.includes(shown), `${name}: ${r.message}`)
+      }
     } finally {
       await server.close()
     }
