@@ -166,6 +166,27 @@ test('STS echoing the token re-encoded by another encoder, or cut by the message
   }
 })
 
+test('credentials URI with a password in it: the server echoing it (raw, decoded, in its Basic header) shows none of it', async () => {
+  // Base64 and hex only: a URL's userinfo has its own escaping rules, not under test here.
+  const password = `pw-${crypto.randomBytes(18).toString('hex')}`
+  const query = secret('query')
+  const server = await serve((req, res) => {
+    const auth = req.headers.authorization || ''
+    const basic = auth.replace(/^Basic /, '')
+    const decoded = Buffer.from(basic, 'base64').toString('utf8')
+    send(res, 401, JSON.stringify({ Code: 'Unauthorized', Message: `got ${auth} (${decoded}) for ${req.url}` }))
+  })
+  try {
+    const uri = `http://agent:${password}@127.0.0.1:${server.port}/creds?token=${encodeURIComponent(query)}`
+    const r = await failure(`new Credential({ type: 'credentials_uri', credentialsURI: ${JSON.stringify(uri)} })`)
+    assert.match(r.message, /^get sts token failed, httpStatus: 401, message = Code: Unauthorized/)
+    const basic = Buffer.from(`agent:${password}`).toString('base64')
+    assertNoSecret(r.all, [password, query, basic])
+  } finally {
+    await server.close()
+  }
+})
+
 test('OIDC: STS echoing the form: the OIDC token never shows', async () => {
   const dir = tempDir('acn-scrub-')
   const oidc = secret('oidc')

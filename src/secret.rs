@@ -210,6 +210,11 @@ fn redact_cut_tail(part: &str, forms: &[String]) -> String {
     }
 }
 
+/// `text` with its `%XX` escapes decoded (`+` stays), lossy for bytes that are not UTF-8.
+pub(crate) fn percent_decode(text: &str) -> String {
+    String::from_utf8_lossy(&decode_mapped(text.as_bytes(), false).0).into_owned()
+}
+
 /// `text` percent-decoded (`+` as a space when `plus`), with the byte range of `text` each
 /// decoded byte came from.
 fn decode_mapped(text: &[u8], plus: bool) -> (Vec<u8>, Vec<(usize, usize)>) {
