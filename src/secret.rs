@@ -119,6 +119,27 @@ fn json_escaped(value: &str) -> String {
     quoted[1..quoted.len() - 1].to_owned()
 }
 
+/// [`json_escaped`] with every non-ASCII character as `\uXXXX` (UTF-16 units), as Python's
+/// `json.dumps` and other encoders with ASCII output write it.
+fn json_escaped_ascii(value: &str, upper: bool) -> String {
+    let mut out = String::new();
+    for c in json_escaped(value).chars() {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            if upper {
+                out.push_str(&format!("\\u{unit:04X}"));
+            } else {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
 /// Every form `secret` can take in a text built from a request or a response: raw, JSON-escaped
 /// (once, twice, with `\/`), percent-encoded (both cases, `encodeURIComponent`'s set, form
 /// encoding with `+`).
@@ -141,6 +162,13 @@ fn forms(secret: &str) -> Vec<String> {
             .replace("%2A", "*"),
         json,
     ];
+    if !secret.is_ascii() {
+        for upper in [false, true] {
+            let ascii = json_escaped_ascii(secret, upper);
+            all.push(json_escaped(&ascii));
+            all.push(ascii);
+        }
+    }
     all.sort_by_key(|f| std::cmp::Reverse(f.len()));
     all.dedup();
     all
@@ -483,6 +511,38 @@ mod tests {
             let m = error_of(400, &echo.to_string(), &[secret]);
             assert!(!m.contains(&echoed), "{m}");
             assert!(!m.contains(secret.as_str()), "{m}");
+        }
+    }
+
+    // Python's `json.dumps` (and Java's and Go's encoders with ASCII output) write every non-ASCII
+    // character as `\uXXXX`: a gateway echoing our token that way must not show it.
+    #[test]
+    fn ascii_only_json_escaping_is_caught() {
+        let token = format!("{}é\u{1F511}\u{7f}", random_token());
+        let ascii = |s: &str, upper: bool| -> String {
+            let json = serde_json::Value::String(s.to_owned()).to_string();
+            let mut out = String::new();
+            for unit in json[1..json.len() - 1].encode_utf16() {
+                match char::from_u32(unit as u32) {
+                    Some(c) if c.is_ascii() => out.push(c),
+                    _ if upper => out.push_str(&format!("\\u{unit:04X}")),
+                    _ => out.push_str(&format!("\\u{unit:04x}")),
+                }
+            }
+            out
+        };
+        for echoed in [
+            ascii(&token, false),
+            ascii(&token, true),
+            ascii(&ascii(&token, false), false),
+        ] {
+            let echo = serde_json::json!({"Code": "E", "Message": format!("sent {echoed}")});
+            let m = error_of(400, &echo.to_string(), &[&token]);
+            assert!(!m.contains(&echoed), "{m}");
+            let body =
+                serde_json::json!({"Message": format!("sent {echoed}"), "SecurityToken": token});
+            let m = error_of(500, &body.to_string(), &[]);
+            assert!(!m.contains(&echoed), "{m}");
         }
     }
 }
