@@ -196,18 +196,20 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
     // Echoes re-encoded by encoders of their own (mixed-case hex, `encodeURI`, Python's `quote`,
     // Java's `URLEncoder`, our encoded query encoded again): found in the decoded text and
     // redacted where they came from.
-    let raw: Vec<&[u8]> = secrets
+    let mut raw: Vec<&[u8]> = secrets
         .iter()
         .filter(|s| s.len() >= MIN_SECRET)
         .map(|s| s.as_bytes())
         .collect();
+    raw.sort_unstable();
+    raw.dedup();
     for plus in [false, true] {
         out = redact_decoded(&out, &raw, plus);
     }
     // A message part shortened by a length limit may end with the first characters of a secret.
     out = out
         .split(CUT)
-        .map(|part| redact_cut_tail(part, &all))
+        .map(|part| redact_cut_tail(part, &all, &raw))
         .collect::<Vec<_>>()
         .join(CUT);
     let hidden = [false, true]
@@ -222,20 +224,61 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
 /// What [`crate::time::truncate`] puts where it cuts.
 const CUT: &str = "...";
 
-/// `part` with a trailing beginning of any of `forms` (at least [`MIN_SECRET`] bytes) redacted.
-fn redact_cut_tail(part: &str, forms: &[String]) -> String {
-    let longest = forms
+/// `part` with a trailing beginning of a secret (at least [`MIN_SECRET`] bytes) redacted: the
+/// beginning of one of its `forms`, or text that percent-decodes (once or twice, in any case, a
+/// cut escape at its end dropped) to the beginning of one of `secrets`.
+fn redact_cut_tail(part: &str, forms: &[String], secrets: &[&[u8]]) -> String {
+    let by_form = forms
         .iter()
         .filter_map(|f| {
             (MIN_SECRET..f.len().min(part.len() + 1))
                 .rev()
                 .find(|&k| f.is_char_boundary(k) && part.ends_with(&f[..k]))
         })
-        .max();
-    match longest {
-        Some(k) => format!("{}{REDACTED}", &part[..part.len() - k]),
+        .max()
+        .map(|k| part.len() - k);
+    // An encoded beginning is at most 9 bytes (`%25XX` twice) a byte of the secret.
+    let longest = secrets.iter().map(|s| s.len()).max().unwrap_or(0);
+    let from = part.len().saturating_sub(9 * longest + 9);
+    // The first bytes of every secret, to try only the tails that can begin one.
+    let heads: std::collections::HashSet<&[u8]> =
+        secrets.iter().map(|s| &s[..MIN_SECRET]).collect();
+    let by_decoding = (from..part.len().saturating_sub(MIN_SECRET - 1))
+        .filter(|&j| part.is_char_boundary(j))
+        .find(|&j| {
+            decoded_tails(&part[j..]).iter().any(|t| {
+                t.len() >= MIN_SECRET
+                    && heads.contains(&t[..MIN_SECRET])
+                    && secrets.iter().any(|s| s.starts_with(t))
+            })
+        });
+    match [by_form, by_decoding].into_iter().flatten().min() {
+        Some(j) => format!("{}{REDACTED}", &part[..j]),
         None => part.to_owned(),
     }
+}
+
+/// `tail` as it is and percent-decoded once and twice (`+` kept or read as a space), a cut escape
+/// at its end dropped before each decoding.
+fn decoded_tails(tail: &str) -> Vec<Vec<u8>> {
+    fn cut_escape(mut bytes: Vec<u8>) -> Vec<u8> {
+        let n = bytes.len();
+        if n >= 1 && bytes[n - 1] == b'%' {
+            bytes.truncate(n - 1);
+        } else if n >= 2 && bytes[n - 2] == b'%' && bytes[n - 1].is_ascii_hexdigit() {
+            bytes.truncate(n - 2);
+        }
+        bytes
+    }
+    let mut all = vec![tail.as_bytes().to_vec()];
+    for plus in [false, true] {
+        let mut bytes = tail.as_bytes().to_vec();
+        for _ in 0..2 {
+            bytes = decode_mapped(&cut_escape(bytes), plus).0;
+            all.push(bytes.clone());
+        }
+    }
+    all
 }
 
 /// `text` with its `%XX` escapes decoded (`+` stays), lossy for bytes that are not UTF-8.
@@ -477,6 +520,14 @@ mod tests {
             });
             let m = error_of(500, &secret_in_body.to_string(), &[]);
             assert!(!m.contains(&token[..6]), "pad {pad}: {m}");
+            // Cut inside an echo encoded twice, or with lower-case hex.
+            let twice = encode(&encode(&token, false, false), false, false);
+            let lower = encode(&token, true, false);
+            for echoed in [twice, lower] {
+                let echo = serde_json::json!({"Code": "E", "Message": format!("{}{echoed}", "z".repeat(pad))});
+                let m = error_of(400, &echo.to_string(), &[&token]);
+                assert!(!m.contains(&echoed[..8]), "pad {pad}: {m}");
+            }
         }
     }
 
