@@ -74,10 +74,15 @@ async function main() {
     process.env.ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT = metadata.url
     show('ecs_ram_role', await new Credential({ type: 'ecs_ram_role' }).getCredential())
     show('credentials_uri', await new Credential({ type: 'credentials_uri', credentialsURI: uri.url }).getCredential())
-    const cold = new Credential({ type: 'ram_role_arn', accessKeyId: 'LTAI5tDemoSourceKey05', accessKeySecret: 'demo-source-secret', roleArn: 'acs:ram::1:role/demo', stsEndpoint: sts.endpoint })
-    const before = sts.state.requests.length
-    await Promise.all(Array.from({ length: 100 }, () => cold.getCredential()))
+    // A session name of its own: the same config as above would share that credential's cache.
+    const cold = { type: 'ram_role_arn', accessKeyId: 'LTAI5tDemoSourceKey05', accessKeySecret: 'demo-source-secret', roleArn: 'acs:ram::1:role/demo', roleSessionName: 'demo-cold', stsEndpoint: sts.endpoint }
+    let before = sts.state.requests.length
+    const one = new Credential(cold)
+    await Promise.all(Array.from({ length: 100 }, () => one.getCredential()))
     console.log(`${'100 concurrent cold calls'.padEnd(28)} ${sts.state.requests.length - before} AssumeRole request(s)`)
+    before = sts.state.requests.length
+    for (let i = 0; i < 200; i++) await new Credential(cold).getCredential()
+    console.log(`${'200 more new Credentials'.padEnd(28)} ${sts.state.requests.length - before} AssumeRole request(s): one session per identity`)
   } finally {
     process.env.ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT = 'http://127.0.0.1:9'
     fs.rmSync(path.dirname(tokenFile), { recursive: true, force: true })

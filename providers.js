@@ -31,6 +31,14 @@ function clonerOf(model) {
   return () => ({ ...model })
 }
 
+// A snapshot far from its expiry is served without reading the clock (a clock read costs as much
+// as the rest of a cached call): a timer drops it when it may no longer be reused, and every
+// 1024th call reads the clock anyway, since a loop of awaits starves timers. A snapshot within
+// CLOCK_MARGIN_MS of its expiry reads the clock at every call.
+const CLOCK_MARGIN_MS = 5 * 60_000
+const CLOCK_EVERY = 1024
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
  * The last snapshot of a native credential or provider, in the shape `shape(snapshot)` gives it,
  * served without a native call until the `reuseUntil` the native side set (`Infinity` for static
@@ -43,6 +51,9 @@ class SnapshotCache {
   #clone = null
   #reuseUntil = 0
   #expiresAt = 0
+  #readClock = true
+  #calls = 0
+  #timer = null
   #pending = null
 
   constructor(native, shape) {
@@ -53,8 +64,10 @@ class SnapshotCache {
   /** Resolves to a fresh copy of the current snapshot. */
   get() {
     const clone = this.#clone
-    if (clone !== null && (this.#reuseUntil === Infinity || Date.now() < this.#reuseUntil)) {
-      return Promise.resolve(clone())
+    if (clone !== null) {
+      if (!this.#readClock && (++this.#calls & (CLOCK_EVERY - 1)) !== 0) return Promise.resolve(clone())
+      if (Date.now() < this.#reuseUntil) return Promise.resolve(clone())
+      this.#clone = null
     }
     return this.#refresh().then((fresh) => fresh())
   }
@@ -62,6 +75,27 @@ class SnapshotCache {
   /** Milliseconds since the epoch when the last snapshot expires; `Infinity` when it does not. */
   get expiresAt() {
     return this.#expiresAt
+  }
+
+  #keep(clone, reuseUntil, expiresAt) {
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    this.#reuseUntil = reuseUntil
+    this.#expiresAt = expiresAt
+    const now = Date.now()
+    if (reuseUntil <= now) {
+      this.#clone = null
+      return
+    }
+    this.#clone = clone
+    this.#readClock = expiresAt - reuseUntil < CLOCK_MARGIN_MS
+    if (reuseUntil !== Infinity) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null
+        if (this.#clone === clone) this.#clone = null
+      }, Math.min(reuseUntil - now, MAX_TIMER_MS))
+      if (typeof this.#timer.unref === 'function') this.#timer.unref()
+    }
   }
 
   #refresh() {
@@ -72,9 +106,7 @@ class SnapshotCache {
           if (outcome.error) throw nativeError(outcome.error)
           const snapshot = outcome.value
           const clone = clonerOf(this.#shape(snapshot))
-          this.#clone = clone
-          this.#reuseUntil = snapshot.reuseUntil
-          this.#expiresAt = snapshot.expiration ?? Infinity
+          this.#keep(clone, snapshot.reuseUntil, snapshot.expiration ?? Infinity)
           return clone
         },
         (error) => {

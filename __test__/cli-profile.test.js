@@ -80,7 +80,7 @@ test('RamRoleArn: AssumeRole signed with the profile keys, with its STS options'
   )
 })
 
-test('ChainableRamRoleArn: any source profile, to any depth', async () => {
+test('ChainableRamRoleArn: any source profile, two deep (the depth limit: profile-chains.test.js)', async () => {
   sts.reset()
   const config = {
     current: 'top',
@@ -228,7 +228,7 @@ test('External: failures are clear', async () => {
   await assert.rejects(resolve(one(`"${process.execPath}" ${bad}`)), /failed to parse external command output/)
   await assert.rejects(resolve(one(`"${process.execPath}" ${fails}`)), /failed to execute external command: it exited with exit status: 3/)
   await assert.rejects(resolve(one('/nonexistent/tool --x')), /failed to execute external command/)
-  await assert.rejects(resolve(one('tool "unterminated')), /process_command has an unterminated quote/)
+  await assert.rejects(resolve(one('tool "unterminated')), /invalid process_command: unclosed quote/)
 })
 
 test('a Windows-style path in config.json is read as written', async () => {

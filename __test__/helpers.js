@@ -40,13 +40,15 @@ function isolatingVars() {
 }
 
 // This process's environment without any ALIBABA_CLOUD_* variable, isolated as above, with a
-// HOME of its own, and `extra` on top: for child processes.
+// home directory of its own, and `extra` on top: for child processes.
 function isolatedEnv(extra = {}) {
   const env = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('ALIBABA_CLOUD_')) env[k] = v
   }
-  return { ...env, ...isolatingVars(), HOME: childHome(), ...extra }
+  // USERPROFILE too: the home directory on Windows.
+  const home = childHome()
+  return { ...env, ...isolatingVars(), HOME: home, USERPROFILE: home, ...extra }
 }
 
 // Under the secrets audit (ACN_AUDIT set), what child processes wrote to stderr is passed on, so
@@ -101,4 +103,10 @@ function clearAlibabaEnv() {
   Object.assign(process.env, isolatingVars())
 }
 
-module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv }
+// An AccessKey pair of random values, so no test secret is a fixed string an audit could miss.
+function randomKey() {
+  const crypto = require('node:crypto')
+  return { id: `LTAI${crypto.randomBytes(8).toString('hex')}`, secret: crypto.randomBytes(18).toString('base64') }
+}
+
+module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv, randomKey }

@@ -60,8 +60,11 @@ test('works in several worker threads at once, and they exit cleanly', async () 
 
 test('a worker terminated while a refresh is in flight does not crash the process', async () => {
   sts.set({ delayMs: 300 })
+  const before = sts.state.requests.length
   const w = new Worker(WORKER, { eval: true, workerData: { root: path.join(__dirname, '..'), sts: sts.endpoint, n: 9 } })
-  await new Promise((r) => setTimeout(r, 100))
+  // Terminate only once the AssumeRole request is at the server, unanswered: a refresh in flight.
+  for (let i = 0; i < 250 && sts.state.requests.length === before; i++) await new Promise((r) => setTimeout(r, 20))
+  assert.equal(sts.state.requests.length, before + 1, 'the refresh was in flight')
   await w.terminate()
   sts.set({ delayMs: 0 })
   const after = await runWorker(10)

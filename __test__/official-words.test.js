@@ -38,7 +38,7 @@ test.after(() => Promise.all([server.close(), tlsServer.close()]))
 // Runs `expr` (a credential built from `C`, the package's default export, `Config` and
 // `CLIProfileCredentialsProvider`) with the official
 // package and with ours, one after the other, in a child process; returns both outcomes.
-async function both(expr, env = {}) {
+async function both(expr, env = {}, { official = true } = {}) {
   const code = `
 const run = async (mod) => {
   const C = mod.default || mod
@@ -52,7 +52,7 @@ const run = async (mod) => {
   }
 }
 ;(async () => {
-  const official = await run(require('@alicloud/credentials'))
+  const official = ${official} ? await run(require('@alicloud/credentials')) : null
   const ours = await run(require('alicloud-credentials-native'))
   console.log(JSON.stringify({ official, ours }))
 })()`
@@ -233,4 +233,22 @@ test('ECS metadata and OAuth: the words of the official source', async () => {
   } finally {
     await mdServer.close()
   }
+})
+
+test('OAuth 4xx: `get session token from OAuth failed: <message>` and `failed to refresh OAuth token, status code: <n>`', async () => {
+  // Ours only: the official reaches OAuth at its fixed sign-in site (checked against its source above).
+  const home = tempDir('acn-words-home-')
+  const file = path.join(home, 'config.json')
+  const far = Math.floor(Date.now() / 1000) + 3600
+  const profiles = [
+    { name: 'exchange', mode: 'OAuth', oauth_site_type: 'CN', oauth_refresh_token: randomSecret('r'), oauth_access_token: randomSecret('a'), oauth_access_token_expire: far },
+    { name: 'refresh', mode: 'OAuth', oauth_site_type: 'CN', oauth_refresh_token: randomSecret('r'), oauth_access_token: randomSecret('a'), oauth_access_token_expire: far - 3500 },
+  ]
+  fs.writeFileSync(file, JSON.stringify({ current: 'exchange', profiles }), { mode: 0o600 })
+  const env = { ALIBABA_CLOUD_CONFIG_FILE: file, ALIBABA_CLOUD_OAUTH_SIGN_IN_URL: `https://127.0.0.1:${tlsServer.port}` }
+  answer = { status: 401, body: { error: 'invalid_token', error_description: 'the token expired' } }
+  const exchange = await both(`CLIProfileCredentialsProvider.builder().withProfileName('exchange').build()`, env, { official: false })
+  assert.equal(exchange.ours.message, 'get session token from OAuth failed: error: invalid_token, error_description: the token expired (HTTP 401)')
+  const refresh = await both(`CLIProfileCredentialsProvider.builder().withProfileName('refresh').build()`, env, { official: false })
+  assert.equal(refresh.ours.message, 'failed to refresh OAuth token, status code: 401')
 })

@@ -10,7 +10,7 @@ const path = require('node:path')
 const { execFile } = require('node:child_process')
 const yaml = require('js-yaml')
 const { ROOT, tempDir, isolatedEnv } = require('./helpers')
-const { stage, PLATFORM_OF_TARGET } = require('../scripts/stage-packages')
+const { stage, stagePlatform, PLATFORM_OF_TARGET } = require('../scripts/stage-packages')
 const { startOpenApi } = require('./client-mocks')
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
@@ -37,12 +37,34 @@ test('the workflow parses and builds every napi target, with scripts that exist'
     for (const [, script] of r.matchAll(/npm run ([\w:-]+)/g)) assert.ok(pkg.scripts[script], `npm run ${script} exists`)
   }
   assert.ok(runs.some((r) => r.includes('npm ci')))
+  // The same scripts as here: the portable suite on every build runner, the matrix on Linux x64.
+  assert.ok(workflow.jobs.build.steps.some((s) => s.run === 'node __test__/portable/smoke.mjs' && !s.if), 'portable suite on every build runner')
+  assert.ok(workflow.jobs.matrix.steps.some((s) => s.run === 'npm run matrix'), 'npm run matrix in CI')
+  assert.ok([].concat(workflow.jobs.publish.needs).includes('matrix'), 'no release unless the matrix is green')
   assert.ok(runs.some((r) => r.includes('napi artifacts')))
   assert.ok(runs.some((r) => r.includes('napi prepublish')))
   assert.equal(workflow.jobs.publish.if, "startsWith(github.ref, 'refs/tags/v')")
   assert.deepEqual(workflow.on.push.tags, ['v*'])
   const uploads = workflow.jobs.build.steps.find((s) => s.uses && s.uses.startsWith('actions/upload-artifact'))
   assert.equal(uploads.with.path, '*.node')
+})
+
+test('the matrix musl check refuses a glibc binary (this machine\'s own build)', { skip: process.platform !== 'linux' || !fs.existsSync('/usr/bin/readelf') }, () => {
+  const { glibcSymbols } = require('../scripts/matrix')
+  const binary = path.join(ROOT, `${pkg.napi.binaryName}.linux-${process.arch}-gnu.node`)
+  const r = glibcSymbols(binary)
+  assert.equal(r.ok, false)
+  assert.match(r.why, /GLIBC_2\.\d+/)
+})
+
+test('the matrix gives every target a C compiler, and npm run matrix exists', () => {
+  const { crossEnv, RUNTIME_PACKAGES } = require('../scripts/matrix')
+  assert.equal(pkg.scripts.matrix, 'node scripts/matrix.js')
+  for (const target of pkg.napi.targets.filter((t) => t !== 'x86_64-unknown-linux-gnu')) {
+    assert.ok(crossEnv(target)[`CC_${target.replace(/-/g, '_')}`], target)
+  }
+  // Runtimes come from the npm registry only.
+  assert.deepEqual(Object.keys(RUNTIME_PACKAGES).sort(), ['bun', 'deno', 'node18', 'node22', 'node22-arm64', 'node24'])
 })
 
 test('targets: linux x64/arm64 (gnu and musl), macOS x64/arm64, Windows x64/arm64', () => {
@@ -62,6 +84,8 @@ test('one npm/<platform> package per target, named, versioned and constrained ri
     assert.deepEqual(p.os, [os])
     assert.deepEqual(p.cpu, [cpu])
     if (os === 'linux') assert.deepEqual(p.libc, [abi === 'gnu' ? 'glibc' : 'musl'])
+    else assert.equal(p.libc, undefined, `${platform}: libc only where npm can tell it apart`)
+    assert.equal(p.scripts, undefined, `${platform}: no install scripts`)
   }
   const dirs = fs.readdirSync(path.join(ROOT, 'npm')).sort()
   assert.deepEqual(dirs, pkg.napi.targets.map((t) => PLATFORM_OF_TARGET[t]).sort())
@@ -71,6 +95,34 @@ let packed
 const work = tempDir('acn-pack-')
 test.before(() => {
   packed = stage(path.join(work, 'packages'))
+})
+
+test('every platform package, staged with its binary, packs exactly the binary, package.json and README', () => {
+  const staging = path.join(work, 'platforms')
+  for (const target of pkg.napi.targets) {
+    const platform = PLATFORM_OF_TARGET[target]
+    const name = `${pkg.napi.binaryName}.${platform}.node`
+    // The binary built here where there is one, a stand-in of the same name for the others.
+    let binary = path.join(ROOT, name)
+    if (!fs.existsSync(binary)) {
+      binary = path.join(work, name)
+      fs.writeFileSync(binary, 'stand-in')
+    }
+    const packedFiles = stagePlatform(platform, staging, binary, { dryRun: true }).files
+    assert.deepEqual(packedFiles, ['README.md', name, 'package.json'].sort(), platform)
+    assert.equal(fs.readdirSync(staging).filter((f) => f.endsWith('.tgz')).length, 0, 'a dry run writes no tarball')
+  }
+})
+
+test('the main package names all eight platform packages, at its own version, as optional', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(work, 'packages', 'main', 'package.json'), 'utf8'))
+  const expected = Object.fromEntries(Object.values(PLATFORM_OF_TARGET).map((p) => [`${pkg.name}-${p}`, pkg.version]))
+  assert.equal(Object.keys(expected).length, 8)
+  assert.deepEqual(manifest.optionalDependencies, expected)
+  assert.equal(manifest.dependencies, undefined, 'nothing else is installed with it')
+  for (const name of Object.keys(expected)) {
+    assert.equal(JSON.parse(fs.readFileSync(path.join(ROOT, 'npm', name.slice(pkg.name.length + 1), 'package.json'), 'utf8')).version, pkg.version, name)
+  }
 })
 
 test('the main package holds the entry, the loader and the types, nothing else', () => {

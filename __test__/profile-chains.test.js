@@ -5,16 +5,14 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
-const { isolatedEnv, runNodeAsync, tempDir } = require('./helpers')
+const { isolatedEnv, runNodeAsync, tempDir, randomKey } = require('./helpers')
 const { TEST_CA, startSts } = require('./mocks')
 
 const MAX_ROLE_CHAIN = 32
 const dir = tempDir('acn-chains-')
-const keyId = `LTAI${crypto.randomBytes(8).toString('hex')}`
-const keySecret = crypto.randomBytes(18).toString('base64')
+const { id: keyId, secret: keySecret } = randomKey()
 
 let sts
 test.before(async () => {

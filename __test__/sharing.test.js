@@ -5,9 +5,8 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const crypto = require('node:crypto')
 const { Worker } = require('node:worker_threads')
-const { ROOT, clearAlibabaEnv } = require('./helpers')
+const { ROOT, clearAlibabaEnv, randomKey } = require('./helpers')
 const { TEST_CA, startSts, startMetadata } = require('./mocks')
 
 clearAlibabaEnv()
@@ -15,9 +14,7 @@ process.env.NODE_EXTRA_CA_CERTS = TEST_CA
 const Credential = require('alicloud-credentials-native')
 const { ECSRAMRoleCredentialsProvider } = Credential
 
-const id = () => `LTAI${crypto.randomBytes(8).toString('hex')}`
-const secret = () => crypto.randomBytes(18).toString('base64')
-const keys = { a: { id: id(), secret: secret() }, b: { id: id(), secret: secret() } }
+const keys = { a: randomKey(), b: randomKey() }
 
 let sts
 test.before(async () => {

@@ -5,16 +5,14 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const crypto = require('node:crypto')
-const { clearAlibabaEnv } = require('./helpers')
+const { clearAlibabaEnv, randomKey } = require('./helpers')
 const { TEST_CA, startSts, startUri } = require('./mocks')
 
 clearAlibabaEnv()
 process.env.NODE_EXTRA_CA_CERTS = TEST_CA
 const Credential = require('alicloud-credentials-native')
 
-const keyId = `LTAI${crypto.randomBytes(8).toString('hex')}`
-const keySecret = crypto.randomBytes(18).toString('base64')
+const { id: keyId, secret: keySecret } = randomKey()
 let sts
 test.before(async () => {
   sts = await startSts({ keys: { [keyId]: { secret: keySecret } } })

@@ -5,13 +5,11 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const crypto = require('node:crypto')
-const { ROOT, isolatedEnv, runNodeAsync } = require('./helpers')
+const { ROOT, isolatedEnv, runNodeAsync, randomKey } = require('./helpers')
 const { TEST_CA } = require('./mocks')
 
 test('workers terminated mid-call, 30 times, with debug logging on: the process lives', async () => {
-  const keyId = `LTAI${crypto.randomBytes(8).toString('hex')}`
-  const keySecret = crypto.randomBytes(18).toString('base64')
+  const { id: keyId, secret: keySecret } = randomKey()
   const code = `
 const { Worker } = require('node:worker_threads')
 const { startSts } = require(${JSON.stringify(`${ROOT}/__test__/mocks`)})

@@ -1,7 +1,8 @@
 'use strict'
 // Stages and packs what a release publishes, as the CI publish job would: the main package with
 // the optionalDependencies `napi prepublish` adds, and the platform package of this machine with
-// its binary. Used by the packaging tests and `npm run size`.
+// its binary. Used by the packaging tests, `npm run size` and `npm run matrix` (which stages every
+// binary it builds with stagePlatform).
 //   node scripts/stage-packages.js <out-dir>   → prints { main, platform, platformName } as JSON
 
 const { execFileSync } = require('node:child_process')
@@ -27,10 +28,24 @@ function hostPlatform() {
   return `${process.platform}-${process.arch}${libc}`
 }
 
-function npmPack(dir, out) {
-  const json = execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+function npmPack(dir, out, { dryRun = false } = {}) {
+  const json = execFileSync('npm', ['pack', '--json', ...(dryRun ? ['--dry-run'] : []), '--pack-destination', out], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
   const [info] = JSON.parse(json)
-  return { file: path.join(out, info.filename), size: info.size, unpackedSize: info.unpackedSize, files: info.files.map((f) => f.path) }
+  return { file: path.join(out, info.filename), size: info.size, unpackedSize: info.unpackedSize, files: info.files.map((f) => f.path).sort() }
+}
+
+/**
+ * Stages npm/<platform> into `out`/<platform> with `binary` copied in under the name napi-rs gives
+ * it (as `napi artifacts` would), then packs it (`dryRun`: lists what would be packed).
+ */
+function stagePlatform(platform, out, binary, { dryRun = false } = {}) {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+  const dir = path.join(out, platform)
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.mkdirSync(out, { recursive: true })
+  fs.cpSync(path.join(ROOT, 'npm', platform), dir, { recursive: true })
+  fs.copyFileSync(binary, path.join(dir, `${pkg.napi.binaryName}.${platform}.node`))
+  return npmPack(dir, out, { dryRun })
 }
 
 function stage(out) {
@@ -52,15 +67,10 @@ function stage(out) {
   fs.writeFileSync(path.join(mainDir, 'package.json'), JSON.stringify(published, null, 2))
 
   // This machine's platform package, with the binary `napi artifacts` would move into it.
-  const platformDir = path.join(out, platform)
-  fs.rmSync(platformDir, { recursive: true, force: true })
-  fs.cpSync(path.join(ROOT, 'npm', platform), platformDir, { recursive: true })
-  fs.copyFileSync(path.join(ROOT, binary), path.join(platformDir, binary))
-
-  return { main: npmPack(mainDir, out), platform: npmPack(platformDir, out), platformName: `${pkg.name}-${platform}` }
+  return { main: npmPack(mainDir, out), platform: stagePlatform(platform, out, path.join(ROOT, binary)), platformName: `${pkg.name}-${platform}` }
 }
 
-module.exports = { stage, PLATFORM_OF_TARGET, hostPlatform }
+module.exports = { stage, stagePlatform, PLATFORM_OF_TARGET, hostPlatform }
 
 if (require.main === module) {
   console.log(JSON.stringify(stage(path.resolve(process.argv[2] || path.join(ROOT, 'target', 'packages'))), null, 2))

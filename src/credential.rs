@@ -68,20 +68,17 @@ impl Credential {
 mod tests {
     use super::*;
 
-    fn cfg(t: &str) -> Config {
-        Config {
-            r#type: Some(t.into()),
-            ..Config::default()
-        }
-    }
-
     #[tokio::test]
-    async fn access_key_and_default() {
+    async fn type_and_bearer_token_follow_the_config() {
         let env = Env::from_pairs([
             ("ALIBABA_CLOUD_ACCESS_KEY_ID", "i"),
             ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s"),
         ]);
-        let c = Credential::from_config(Some(&cfg("access_key")), &env).unwrap();
+        let config = Config {
+            r#type: Some("access_key".into()),
+            ..Config::default()
+        };
+        let c = Credential::from_config(Some(&config), &env).unwrap();
         assert_eq!(c.type_name(), "access_key");
         assert_eq!(
             c.provider().get_credentials().await.unwrap().provider_name,

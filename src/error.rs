@@ -1,6 +1,8 @@
 //! The one error type of the core. Every failure a user can see is an [`Error`] with a stable
-//! [`ErrorKind`] (exposed to JavaScript as the `code` property) and a message that never contains a
-//! secret: messages are built from option names, provider names, URLs and server error codes only.
+//! [`ErrorKind`] (exposed to JavaScript as the `code` property, or Node's code for a network
+//! failure) and a message that never contains a secret: messages are built from option names,
+//! provider names, URLs and server error fields, and whatever came from a server passes through
+//! the one scrubber (`secret::scrub`, applied by `http::fetch`).
 
 use std::fmt;
 

@@ -447,4 +447,60 @@ mod tests {
         assert!(ua.contains(std::env::consts::OS));
         assert!(ua.ends_with("Node.js/v20.0.0"));
     }
+
+    #[test]
+    fn error_bodies_are_summarised_never_quoted() {
+        let body = br#"{"Code":"Throttling","Message":"slow down","RequestId":"R","AccessKeySecret":"s3cr3t"}"#;
+        assert_eq!(
+            error_summary(body),
+            "Code: Throttling, Message: slow down, RequestId: R"
+        );
+        assert_eq!(error_summary(b"<html>s3cr3t</html>"), "");
+        let response = |status, body: &[u8]| Response {
+            status,
+            content_type: None,
+            body: body.to_vec(),
+        };
+        let e = status_error(ErrorKind::Http, "p: ", &response(400, body));
+        assert_eq!(
+            e.message(),
+            "p: Code: Throttling, Message: slow down, RequestId: R (HTTP 400)"
+        );
+        let e = status_error(ErrorKind::Http, "p: ", &response(502, b"s3cr3t"));
+        assert_eq!(e.message(), "p: HTTP 502");
+        // finish() scrubs what the request carried and what the response holds.
+        let echo = br#"{"Code":"E","Message":"tok%2Fen and s3cr3t","AccessKeySecret":"s3cr3t"}"#;
+        let e = finish(&response(400, echo), &["tok/en"], |r| {
+            Err::<(), _>(status_error(ErrorKind::Http, "p: ", r))
+        })
+        .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "p: Code: E, Message: <redacted> and <redacted> (HTTP 400)"
+        );
+    }
+
+    #[test]
+    fn node_codes_of_io_failures() {
+        use std::io::{Error as Io, ErrorKind as K};
+        assert_eq!(
+            node_code(&Io::from(K::ConnectionRefused)),
+            Some("ECONNREFUSED")
+        );
+        assert_eq!(node_code(&Io::from(K::ConnectionReset)), Some("ECONNRESET"));
+        assert_eq!(node_code(&Io::from(K::TimedOut)), Some("ETIMEDOUT"));
+        assert_eq!(
+            node_code(&Io::other(
+                "dns error: failed to lookup address information"
+            )),
+            Some("ENOTFOUND")
+        );
+        assert_eq!(node_code(&Io::from(K::PermissionDenied)), None);
+        let e = Error::new(ErrorKind::Http, "x").with_node_code("ECONNREFUSED");
+        assert_eq!(e.code(), "ECONNREFUSED");
+        assert_eq!(
+            Error::new(ErrorKind::Http, "x").code(),
+            "ERR_CREDENTIALS_HTTP"
+        );
+    }
 }

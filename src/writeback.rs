@@ -1,11 +1,16 @@
 //! Writing new tokens back into the CLI's `config.json`, safely:
 //!
-//! - atomic: a temporary file in the same directory, flushed to disk, then renamed over the
-//!   original, so a reader (or a crash) sees the old file or the new one, never a torn one;
-//! - the file's permission bits are kept (config.json holds secrets and is usually 0600);
-//! - an advisory lock on `config.json.lock` serialises read-modify-write cycles, so two processes
-//!   updating different profiles never lose each other's update;
-//! - every other profile and every field we do not know is kept as it was, in its order.
+//! - symlinks are followed: when config.json is a link (dotfiles kept in a repository, a mounted
+//!   secret), the file it points to is updated and the link stays a link;
+//! - atomic: a temporary file in the target's directory, flushed to disk, then renamed over the
+//!   target, so a reader (or a crash) sees the old file or the new one, never a torn one;
+//! - the target's permission bits are kept (config.json holds secrets and is usually 0600);
+//! - an advisory lock on `<target>.lock` serialises read-modify-write cycles, so two processes
+//!   updating different profiles never lose each other's update; [`WriteBack::lock`] holds it
+//!   across a longer cycle (OAuth: re-read, refresh, write);
+//! - every other profile and every field we do not know is kept as it was, in its order;
+//! - a failure is logged (`DEBUG=alicloud-credentials:profile`, the path and the cause, never a
+//!   token) and never raised: the fresh credentials are still returned.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -24,6 +29,29 @@ pub struct WriteBack {
     pub profile: String,
 }
 
+/// The fields written for credentials `c`: the `extra` ones, then `access_key_id`,
+/// `access_key_secret`, `sts_token` and `sts_expiration`.
+fn credential_fields(
+    c: &Credentials,
+    sts_expiration: u64,
+    extra: Vec<(&'static str, Value)>,
+) -> Vec<(&'static str, Value)> {
+    let mut fields = extra;
+    fields.push(("access_key_id", c.access_key_id.clone().into()));
+    fields.push((
+        "access_key_secret",
+        c.access_key_secret.expose().to_owned().into(),
+    ));
+    let token = c
+        .security_token
+        .as_ref()
+        .map(|t| t.expose().to_owned())
+        .unwrap_or_default();
+    fields.push(("sts_token", token.into()));
+    fields.push(("sts_expiration", sts_expiration.into()));
+    fields
+}
+
 impl WriteBack {
     /// Writes `c` (as `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration`) and the
     /// `extra` fields to the profile of `mode`. A failure is logged, never raised: the credentials
@@ -35,22 +63,99 @@ impl WriteBack {
         sts_expiration: u64,
         extra: Vec<(&'static str, Value)>,
     ) {
-        let mut fields = extra;
-        fields.push(("access_key_id", c.access_key_id.clone().into()));
-        fields.push((
-            "access_key_secret",
-            c.access_key_secret.expose().to_owned().into(),
-        ));
-        let token = c
-            .security_token
-            .as_ref()
-            .map(|t| t.expose().to_owned())
-            .unwrap_or_default();
-        fields.push(("sts_token", token.into()));
-        fields.push(("sts_expiration", sts_expiration.into()));
+        let fields = credential_fields(c, sts_expiration, extra);
         let target = self.clone();
         let _ = tokio::task::spawn_blocking(move || {
             update_profile(&target.path, &target.profile, mode, fields)
+        })
+        .await;
+    }
+
+    /// Takes the file lock and holds it until the returned guard is saved or dropped: a
+    /// read-refresh-write cycle under it is never interleaved with another process's cycle on the
+    /// same file. A failure to lock is logged and returned.
+    pub async fn lock(&self) -> Result<LockedProfile> {
+        let target = self.clone();
+        let locked = tokio::task::spawn_blocking(move || {
+            let real = target_of(&target.path)?;
+            let lock = FileLock::acquire(&real)?;
+            Ok(LockedProfile {
+                real,
+                profile: target.profile,
+                lock,
+            })
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(Error::new(
+                ErrorKind::Profile,
+                format!("cannot update '{}': {e}", self.path.display()),
+            ))
+        });
+        if let Err(e) = &locked {
+            log_failure(&self.path, "lock", e);
+        }
+        locked
+    }
+}
+
+/// A profile of config.json with the file lock held (released on drop).
+pub struct LockedProfile {
+    real: PathBuf,
+    profile: String,
+    lock: FileLock,
+}
+
+impl LockedProfile {
+    /// The current fields of the profile of `mode` reachable from the profile, read from the file
+    /// now (under the lock: what another process wrote before it released the lock is seen).
+    pub fn read(&self, mode: &str) -> Result<Map<String, Value>> {
+        let config = read_config(&self.real)?;
+        let profiles = config
+            .get("profiles")
+            .and_then(Value::as_array)
+            .ok_or_else(|| profile_error(&self.real, "no profiles".into()))?;
+        let index = find(profiles, &self.profile, mode, 0).ok_or_else(|| {
+            profile_error(
+                &self.real,
+                format!("no {mode} profile reachable from '{}'", self.profile),
+            )
+        })?;
+        Ok(profiles[index].as_object().cloned().unwrap_or_default())
+    }
+
+    /// Sets `fields` on the profile of `mode` and keeps the lock (`None` if the blocking task
+    /// could not run, the lock then released). A failure to write is logged, never raised.
+    pub async fn write(
+        self,
+        mode: &'static str,
+        fields: Vec<(&'static str, Value)>,
+    ) -> Option<Self> {
+        let this = self;
+        tokio::task::spawn_blocking(move || {
+            let result = update_locked(&this.real, &this.profile, mode, fields);
+            log_outcome(&this.real, &this.profile, mode, &result);
+            this
+        })
+        .await
+        .ok()
+    }
+
+    /// Writes like [`WriteBack::save`], still under the lock, then releases it. A failure is
+    /// logged, never raised.
+    pub async fn save(
+        self,
+        mode: &'static str,
+        c: &Credentials,
+        sts_expiration: u64,
+        extra: Vec<(&'static str, Value)>,
+    ) {
+        let fields = credential_fields(c, sts_expiration, extra);
+        let _ = tokio::task::spawn_blocking(move || {
+            let result = update_locked(&self.real, &self.profile, mode, fields);
+            log_outcome(&self.real, &self.profile, mode, &result);
+            drop(self.lock);
+            result
         })
         .await;
     }
@@ -81,38 +186,116 @@ fn lock_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// The file `path` names, symlinks followed: the one to update in place of the link.
+fn target_of(path: &Path) -> Result<PathBuf> {
+    fs::canonicalize(path).map_err(|e| profile_error(path, e.to_string()))
+}
+
+/// Longest wait for the lock held by another writer; then the write-back is given up (and logged).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// An advisory lock on `<file>.lock`, released when dropped (closing the file releases it too).
+struct FileLock(File);
+
+impl FileLock {
+    fn acquire(real: &Path) -> Result<Self> {
+        Self::acquire_within(real, LOCK_WAIT)
+    }
+
+    fn acquire_within(real: &Path, wait: std::time::Duration) -> Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path(real))
+            .map_err(|e| profile_error(real, format!("cannot open the lock file: {e}")))?;
+        // Polled with a deadline rather than a blocking lock: a hung process holding the lock
+        // must not hang every refresh of ours with it.
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(FileLock(file)),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(profile_error(
+                        real,
+                        format!(
+                            "cannot lock: still held by another writer after {} ms",
+                            wait.as_millis()
+                        ),
+                    ))
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(profile_error(real, format!("cannot lock: {e}")))
+                }
+            }
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+// Error messages here hold paths and I/O or JSON-syntax causes only, never a field's value.
+fn log_failure(path: &Path, step: &str, e: &Error) {
+    crate::log::debug("profile", || {
+        format!(
+            "write-back to {} failed ({step}): {}",
+            path.display(),
+            e.message()
+        )
+    });
+}
+
+fn log_outcome(path: &Path, profile: &str, mode: &str, result: &Result<()>) {
+    match result {
+        Ok(()) => crate::log::debug("profile", || {
+            format!(
+                "wrote {mode} tokens of profile '{profile}' back to {}",
+                path.display()
+            )
+        }),
+        Err(e) => log_failure(path, "write", e),
+    }
+}
+
 /// Sets `fields` on the profile named `profile`, following `source_profile` links until a profile
-/// of `mode`; the whole cycle runs under the advisory lock.
+/// of `mode`; the whole cycle runs under the advisory lock, on the file `path` links to. The
+/// outcome is logged.
 pub fn update_profile(
     path: &Path,
     profile: &str,
     mode: &str,
     fields: Vec<(&str, Value)>,
 ) -> Result<()> {
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(lock_path(path))
-        .map_err(|e| profile_error(path, format!("cannot open the lock file: {e}")))?;
-    lock.lock()
-        .map_err(|e| profile_error(path, format!("cannot lock: {e}")))?;
-    let result = update_locked(path, profile, mode, fields);
-    let _ = lock.unlock();
-    crate::log::debug("profile", || match &result {
-        Ok(()) => format!(
-            "wrote {mode} tokens of profile '{profile}' back to {}",
-            path.display()
-        ),
-        Err(e) => e.message().to_owned(),
+    let result = target_of(path).and_then(|real| {
+        let lock = FileLock::acquire(&real)?;
+        let result = update_locked(&real, profile, mode, fields);
+        drop(lock);
+        result
     });
+    log_outcome(path, profile, mode, &result);
     result
 }
 
+fn read_config(path: &Path) -> Result<Value> {
+    let text = crate::fsio::read_text(path, crate::fsio::PROFILE_FILE_LIMIT)
+        .map_err(|e| profile_error(path, e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        profile_error(
+            path,
+            format!("not JSON: {}", crate::error::describe_json(&e)),
+        )
+    })
+}
+
 fn update_locked(path: &Path, profile: &str, mode: &str, fields: Vec<(&str, Value)>) -> Result<()> {
-    let text = fs::read_to_string(path).map_err(|e| profile_error(path, e.to_string()))?;
-    let mut config: Value =
-        serde_json::from_str(&text).map_err(|e| profile_error(path, format!("not JSON: {e}")))?;
+    let mut config = read_config(path)?;
     let profiles = config
         .get_mut("profiles")
         .and_then(Value::as_array_mut)
@@ -154,8 +337,11 @@ fn find(profiles: &[Value], name: &str, mode: &str, depth: usize) -> Option<usiz
     find(profiles, source, mode, depth + 1)
 }
 
-/// Replaces `path` with `bytes` atomically, keeping its permission bits.
+/// Replaces the file `path` names (symlinks followed: a link stays a link) with `bytes`
+/// atomically, keeping its permission bits.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let real = fs::canonicalize(path).ok();
+    let path = real.as_deref().unwrap_or(path);
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -169,16 +355,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::process::id(),
         crate::sts::nonce()
     ));
+    #[cfg(unix)]
     let permissions = fs::metadata(path).map(|m| m.permissions()).ok();
     let written = (|| {
         let mut file = File::create(&tmp)?;
+        #[cfg(unix)]
         if let Some(p) = &permissions {
             fs::set_permissions(&tmp, p.clone())?;
         }
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
+        #[cfg(not(windows))]
         fs::rename(&tmp, path)?;
+        #[cfg(windows)]
+        windows::replace(&tmp, path)?;
         #[cfg(unix)]
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
@@ -189,6 +380,42 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     written
+}
+
+/// Windows: permission bits do not exist (a new file takes the ACL of its directory, the user's
+/// profile, which is what 0600 means on Unix), so none are copied; the file lock above is
+/// `LockFileEx` through std. What differs is the replace.
+#[cfg(windows)]
+mod windows {
+    use std::io;
+    use std::path::Path;
+    use std::time::Duration;
+
+    /// `ERROR_SHARING_VIOLATION`: another process has the file open without `FILE_SHARE_DELETE`.
+    const SHARING_VIOLATION: i32 = 32;
+
+    /// Renames `from` over `to`. std's rename replaces atomically (POSIX semantics where the
+    /// file system has them, `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` otherwise), but fails while
+    /// another process (a reader, an antivirus or indexing service) holds `to` open without
+    /// sharing delete; those holds are short, so it retries for about a second before giving up.
+    pub(super) fn replace(from: &Path, to: &Path) -> io::Result<()> {
+        let mut delay = Duration::from_millis(10);
+        let mut attempt = 0;
+        loop {
+            match std::fs::rename(from, to) {
+                Err(e) if attempt < 7 && is_transient(&e) => {
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn is_transient(e: &io::Error) -> bool {
+        e.kind() == io::ErrorKind::PermissionDenied || e.raw_os_error() == Some(SHARING_VIOLATION)
+    }
 }
 
 #[cfg(test)]
@@ -255,6 +482,106 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_config_updates_its_target_and_stays_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = TempDir::new("store-link");
+        fs::create_dir(dir.path().join("dotfiles")).unwrap();
+        let real = dir.path().join("dotfiles").join("config.json");
+        fs::write(&real, CONFIG).unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("config.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        update_profile(
+            &link,
+            "ext",
+            "External",
+            vec![("access_key_id", Value::from("via-link"))],
+        )
+        .unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let v: Value = serde_json::from_str(&fs::read_to_string(&real).unwrap()).unwrap();
+        assert_eq!(v["profiles"][1]["access_key_id"], "via-link");
+        assert_eq!(
+            fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // The lock sits next to the target, so writers through the link and direct ones share it.
+        assert!(dir
+            .path()
+            .join("dotfiles")
+            .join("config.json.lock")
+            .exists());
+    }
+
+    #[test]
+    fn a_lock_that_cannot_be_taken_is_an_error() {
+        let dir = TempDir::new("store-nolock");
+        let path = dir.path().join("config.json");
+        fs::write(&path, CONFIG).unwrap();
+        fs::create_dir(dir.path().join("config.json.lock")).unwrap();
+        let e = update_profile(&path, "ext", "External", vec![]).unwrap_err();
+        assert!(
+            e.message().contains("cannot open the lock file"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_held_lock_makes_other_writers_wait() {
+        let dir = TempDir::new("store-held");
+        let path = dir.path().join("config.json");
+        fs::write(&path, CONFIG).unwrap();
+        let wb = WriteBack {
+            path: path.clone(),
+            profile: "ext".into(),
+        };
+        let locked = wb.lock().await.unwrap();
+        assert_eq!(locked.read("External").unwrap()["process_command"], "tool");
+        let other = path.clone();
+        let writer = std::thread::spawn(move || {
+            update_profile(&other, "ext", "External", vec![("round", Value::from(2))])
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(!writer.is_finished(), "the other writer waits for the lock");
+        let c = Credentials::access_key("id".into(), "s".to_owned().into(), "t");
+        locked
+            .save("External", &c, 0, vec![("round", Value::from(1))])
+            .await;
+        writer.join().unwrap().unwrap();
+        let v: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            v["profiles"][1]["round"], 2,
+            "the waiting writer wrote last"
+        );
+        assert_eq!(
+            v["profiles"][1]["access_key_id"], "id",
+            "and kept the first write"
+        );
+    }
+
+    #[test]
+    fn a_lock_held_too_long_is_given_up() {
+        let dir = TempDir::new("store-stuck");
+        let path = dir.path().join("config.json");
+        fs::write(&path, CONFIG).unwrap();
+        let _held = FileLock::acquire(&path).unwrap();
+        let e = FileLock::acquire_within(&path, std::time::Duration::from_millis(100))
+            .err()
+            .unwrap();
+        assert!(
+            e.message()
+                .ends_with("cannot lock: still held by another writer after 100 ms"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

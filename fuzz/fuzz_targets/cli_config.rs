@@ -30,6 +30,7 @@ fn ready<F: Future>(future: F) -> F::Output {
 
 fn check(spec: &ProviderSpec, env: &Env) {
     let provider = build(spec, env);
+    assert_eq!(provider.provider_name(), spec.provider_name());
     let (id, secret, token) = match spec {
         ProviderSpec::StaticAk(k) => (&k.id, k.secret.expose(), None),
         ProviderSpec::StaticSts(k, t) => (&k.id, k.secret.expose(), Some(t.expose())),

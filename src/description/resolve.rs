@@ -329,13 +329,6 @@ pub fn oauth(
     })
 }
 
-/// The home directory: `HOME`, or `USERPROFILE` on Windows.
-pub fn home_dir(env: &Env) -> Option<PathBuf> {
-    env.get("HOME")
-        .or_else(|| env.get("USERPROFILE"))
-        .map(PathBuf::from)
-}
-
 /// The CLI profile: `ALIBABA_CLOUD_CONFIG_FILE` or `~/.aliyun/config.json`; the profile named, else
 /// `ALIBABA_CLOUD_PROFILE`, else the file's `current`. Refused when
 /// `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`.
@@ -350,7 +343,7 @@ pub fn cli_profile(profile: Option<String>, env: &Env) -> Result<ProfileFile> {
         path: env
             .get(vars::CONFIG_FILE)
             .map(PathBuf::from)
-            .or_else(|| home_dir(env).map(|h| h.join(".aliyun").join("config.json"))),
+            .or_else(|| crate::paths::home_dir(env).map(|h| h.join(".aliyun").join("config.json"))),
         profile: given(profile).or_else(|| env.get(vars::PROFILE)),
     })
 }
@@ -362,7 +355,9 @@ pub fn ini_profile(section: Option<String>, env: &Env) -> ProfileFile {
         path: env
             .get(vars::CREDENTIALS_FILE)
             .map(PathBuf::from)
-            .or_else(|| home_dir(env).map(|h| h.join(".alibabacloud").join("credentials"))),
+            .or_else(|| {
+                crate::paths::home_dir(env).map(|h| h.join(".alibabacloud").join("credentials"))
+            }),
         profile: Some(
             given(section)
                 .or_else(|| env.get(vars::PROFILE))

@@ -31,7 +31,7 @@ fn profile_error(path: &Path, what: String) -> Error {
 
 /// Reads and checks config.json.
 pub fn load(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::fsio::read_text(path, crate::fsio::PROFILE_FILE_LIMIT).map_err(|e| {
         Error::new(
             ErrorKind::Profile,
             format!(
@@ -272,7 +272,8 @@ impl Profiles<'_> {
                 .map_err(|e| profile_error(self.path, e.message().to_owned()))?,
             ),
             "External" => {
-                let command = self.require(p, name, "process_command")?;
+                // Empty or missing is the splitter's `process_command is empty`, as the official says.
+                let command = text(p, "process_command").unwrap_or_default();
                 let argv = super::command::split(&command, cfg!(windows))
                     .map_err(|e| Error::new(ErrorKind::Profile, e))?;
                 ProviderSpec::External(ExternalSpec {

@@ -1,10 +1,17 @@
 //! Splitting `process_command` into argv without a shell: POSIX shell quoting rules, or the
 //! Windows variant where `\` is a path separator.
 
-/// Splits `command` into arguments. Errors name the problem, never the command (it may hold a
-/// secret).
+/// JavaScript's whitespace (`\s`, `trim()`), which the official splitter uses: Unicode White_Space
+/// without U+0085, plus the byte-order mark U+FEFF.
+fn js_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
+/// Splits `command` into arguments. Errors are the official messages (`process_command is empty`,
+/// `invalid process_command: unclosed quote`, `invalid process_command: trailing backslash`); they
+/// never quote the command (it may hold a secret).
 pub fn split(command: &str, windows: bool) -> Result<Vec<String>, String> {
-    let input = command.trim();
+    let input = command.trim_matches(js_space);
     if input.is_empty() {
         return Err("process_command is empty".to_owned());
     }
@@ -43,7 +50,7 @@ pub fn split(command: &str, windows: bool) -> Result<Vec<String>, String> {
             } else {
                 current.push(c);
             }
-        } else if c.is_whitespace() {
+        } else if js_space(c) {
             if started {
                 args.push(std::mem::take(&mut current));
                 started = false;
@@ -56,15 +63,15 @@ pub fn split(command: &str, windows: bool) -> Result<Vec<String>, String> {
             started = true;
         } else if c == '\\' && !windows {
             // Backslash-newline is a line continuation: both vanish and no argument starts.
-            if i + 1 < chars.len() {
-                if chars[i + 1] != '\n' {
-                    current.push(chars[i + 1]);
-                    started = true;
-                }
-                i += 1;
-            } else {
+            // A lone backslash at the end escapes nothing: refused, as the official does.
+            let Some(&next) = chars.get(i + 1) else {
+                return Err("invalid process_command: trailing backslash".to_owned());
+            };
+            if next != '\n' {
+                current.push(next);
                 started = true;
             }
+            i += 1;
         } else {
             current.push(c);
             started = true;
@@ -72,13 +79,13 @@ pub fn split(command: &str, windows: bool) -> Result<Vec<String>, String> {
         i += 1;
     }
     if single || double {
-        return Err("process_command has an unterminated quote".to_owned());
+        return Err("invalid process_command: unclosed quote".to_owned());
     }
     if started {
         args.push(current);
     }
     if args.is_empty() || args[0].is_empty() {
-        return Err("process_command has no program".to_owned());
+        return Err("process_command is empty".to_owned());
     }
     Ok(args)
 }
@@ -109,10 +116,34 @@ mod tests {
             split("tool \\\n next", false).unwrap(),
             s(&["tool", "next"])
         );
-        assert!(split("tool 'open", false)
-            .unwrap_err()
-            .contains("unterminated"));
-        assert!(split("   ", false).unwrap_err().contains("empty"));
+        assert_eq!(
+            split("tool 'open", false).unwrap_err(),
+            "invalid process_command: unclosed quote"
+        );
+        assert_eq!(
+            split(r#"tool "open"#, false).unwrap_err(),
+            "invalid process_command: unclosed quote"
+        );
+        assert_eq!(split("   ", false).unwrap_err(), "process_command is empty");
+        assert_eq!(
+            split(r#""" arg"#, false).unwrap_err(),
+            "process_command is empty"
+        );
+        assert_eq!(
+            split(r"tool\", false).unwrap_err(),
+            "invalid process_command: trailing backslash"
+        );
+        assert_eq!(
+            split(r"tool arg \", false).unwrap_err(),
+            "invalid process_command: trailing backslash"
+        );
+        // Whitespace as JavaScript's `\s`: U+FEFF separates, U+0085 does not.
+        assert_eq!(
+            split("\u{feff}tool\u{feff}a\u{85}b", false).unwrap(),
+            s(&["tool", "a\u{85}b"])
+        );
+        // On Windows a backslash is a path separator, at the end too.
+        assert_eq!(split(r"C:\tools\", true).unwrap(), s(&[r"C:\tools\"]));
     }
 
     #[test]

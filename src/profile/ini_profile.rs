@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// Reads the file at `path` and describes its `section`.
 pub fn load(path: &Path, section: &str, env: &Env) -> Result<ProviderSpec> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::fsio::read_text(path, crate::fsio::PROFILE_FILE_LIMIT).map_err(|e| {
         Error::new(
             ErrorKind::Profile,
             format!("reading credentials file '{shown}' failed: {e}"),

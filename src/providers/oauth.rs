@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::credentials::{Credentials, SessionFields};
 use crate::description::OAuthSpec;
@@ -19,7 +20,7 @@ use crate::time::utc_timestamp;
 /// Provider name of OAuth credentials.
 pub const NAME: &str = "oauth";
 
-use crate::writeback::WriteBack;
+use crate::writeback::{LockedProfile, WriteBack};
 
 struct Tokens {
     access_token: Secret,
@@ -93,41 +94,92 @@ impl OAuthRefresher {
         Ok(())
     }
 
-    async fn write_back(&self, c: &Credentials) {
-        let Some(wb) = self.write_back.clone() else {
+    fn needs_refresh(&self) -> bool {
+        let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        !t.refresh_token.is_empty()
+            && (t.access_token.is_empty()
+                || t.access_token_expire.saturating_sub(now_seconds()) <= 1200)
+    }
+
+    /// Takes tokens from the file when they are newer than ours: another process refreshed them
+    /// (and so spent the refresh token we hold) before it released the lock.
+    fn adopt_file_tokens(&self, locked: &LockedProfile) {
+        let Ok(profile) = locked.read("OAuth") else {
             return;
         };
-        let (access, refresh, expire) = {
-            let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-            (
-                t.access_token.expose().to_owned(),
-                t.refresh_token.expose().to_owned(),
-                t.access_token_expire,
-            )
+        let text = |k: &str| {
+            profile
+                .get(k)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let (Some(access), Some(refresh), Some(expire)) = (
+            text("oauth_access_token"),
+            text("oauth_refresh_token"),
+            profile
+                .get("oauth_access_token_expire")
+                .and_then(Value::as_i64),
+        ) else {
+            return;
+        };
+        let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if expire > t.access_token_expire {
+            t.access_token = Secret::new(access.to_owned());
+            t.refresh_token = Secret::new(refresh.to_owned());
+            t.access_token_expire = expire;
+        }
+    }
+
+    /// The OAuth tokens as config.json fields.
+    fn token_fields(&self) -> Vec<(&'static str, Value)> {
+        let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        vec![
+            ("oauth_refresh_token", t.refresh_token.expose().into()),
+            ("oauth_access_token", t.access_token.expose().into()),
+            ("oauth_access_token_expire", t.access_token_expire.into()),
+        ]
+    }
+
+    /// Writes the tokens and `c` back, under `locked` when given (then releases it), else under a
+    /// lock taken for the write alone.
+    async fn write_back(&self, c: &Credentials, locked: Option<LockedProfile>) {
+        let Some(wb) = self.write_back.as_ref() else {
+            return;
         };
         let sts_expire = c
             .expiration
             .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        let tokens = vec![
-            ("oauth_refresh_token", refresh.into()),
-            ("oauth_access_token", access.into()),
-            ("oauth_access_token_expire", expire.into()),
-        ];
-        wb.save("OAuth", c, sts_expire, tokens).await;
+        let tokens = self.token_fields();
+        match locked {
+            Some(l) => l.save("OAuth", c, sts_expire, tokens).await,
+            None => wb.save("OAuth", c, sts_expire, tokens).await,
+        }
     }
 }
 
 impl Refresher for OAuthRefresher {
     fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
-            let needs_refresh = {
-                let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-                !t.refresh_token.is_empty()
-                    && (t.access_token.is_empty() || t.access_token_expire - now_seconds() <= 1200)
+            // A refresh spends the refresh token (the server rotates it). With write-back, the file
+            // lock is held from the re-read of the file, through the refresh and the exchange, to
+            // the write: of processes sharing config.json, one refreshes and the others, once
+            // they get the lock, read its new tokens instead of spending the old refresh token;
+            // and no write is based on a file read before another process's write.
+            let mut locked = match &self.write_back {
+                Some(wb) if self.needs_refresh() => wb.lock().await.ok(),
+                _ => None,
             };
-            if needs_refresh {
+            if let Some(l) = &locked {
+                self.adopt_file_tokens(l);
+            }
+            if self.needs_refresh() {
                 self.refresh_access_token().await?;
+                // The old refresh token is spent: record the new tokens at once, so a failed
+                // exchange does not leave a spent token in the file for the next process.
+                if let Some(l) = locked.take() {
+                    locked = l.write("OAuth", self.token_fields()).await;
+                }
             }
             let access = self
                 .tokens
@@ -147,7 +199,7 @@ impl Refresher for OAuthRefresher {
             let known = self.known_secrets();
             let known: Vec<&str> = known.iter().map(|s| s.expose()).collect();
             let credentials = http::fetch(request, &known, parse_exchange_response).await?;
-            self.write_back(&credentials).await;
+            self.write_back(&credentials, locked).await;
             Ok(credentials)
         })
     }
@@ -251,4 +303,88 @@ pub fn provider(spec: &OAuthSpec) -> SessionProvider {
         }),
         Policy::default(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refresher(access_token_expire: i64) -> OAuthRefresher {
+        OAuthRefresher {
+            base: "https://127.0.0.1:9".into(),
+            client_id: "c".into(),
+            tokens: Mutex::new(Tokens {
+                access_token: Secret::new("a".to_owned()),
+                refresh_token: Secret::new("r".to_owned()),
+                access_token_expire,
+            }),
+            write_back: None,
+        }
+    }
+
+    /// A one-thread HTTP server: `/v1/token` issues new tokens, `/v1/exchange` answers 503.
+    fn token_server_with_failing_exchange() -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(2) {
+                let Ok(mut stream) = stream else { return };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&request);
+                let (status, body) = if text.starts_with("POST /v1/token") {
+                    (
+                        "200 OK",
+                        r#"{"access_token":"new-access","refresh_token":"new-refresh","expires_in":7200}"#,
+                    )
+                } else {
+                    ("503 Service Unavailable", "{}")
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_failed_exchange_still_records_the_rotated_tokens() {
+        let dir = crate::testing::TempDir::new("oauth-rotated");
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"current":"o","profiles":[{"name":"o","mode":"OAuth","oauth_refresh_token":"old-refresh","oauth_access_token":"old-access","oauth_access_token_expire":1}]}"#,
+        )
+        .unwrap();
+        let mut r = refresher(1);
+        r.base = token_server_with_failing_exchange();
+        r.write_back = Some(WriteBack {
+            path: path.clone(),
+            profile: "o".into(),
+        });
+        assert!(r.fetch().await.is_err(), "the exchange fails");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let p = &saved["profiles"][0];
+        assert_eq!(p["oauth_refresh_token"], "new-refresh");
+        assert_eq!(p["oauth_access_token"], "new-access");
+    }
+
+    #[test]
+    fn any_expiry_in_the_file_is_compared_without_overflow() {
+        // config.json may say anything: a huge negative expiry is long past, not an overflow.
+        assert!(refresher(i64::MIN).needs_refresh());
+        assert!(refresher(0).needs_refresh());
+        assert!(!refresher(i64::MAX).needs_refresh());
+        assert!(!refresher(now_seconds() + 7200).needs_refresh());
+    }
 }

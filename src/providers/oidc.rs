@@ -23,12 +23,14 @@ struct OidcRefresher {
 impl Refresher for OidcRefresher {
     fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
-            let token = std::fs::read_to_string(&self.token_file).map_err(|e| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!("cannot read the OIDC token file {}: {e}", self.token_file),
-                )
-            })?;
+            let path = std::path::Path::new(&self.token_file);
+            let token =
+                crate::fsio::read_text(path, crate::fsio::TOKEN_FILE_LIMIT).map_err(|e| {
+                    Error::new(
+                        ErrorKind::NotFound,
+                        format!("cannot read the OIDC token file {}: {e}", self.token_file),
+                    )
+                })?;
             let token = token.trim();
             if token.is_empty() {
                 return Err(Error::new(

@@ -47,10 +47,9 @@ impl std::fmt::Debug for SessionCache {
 }
 
 impl SessionCache {
-    /// A cache over `refresher` reading the time from `clock`; starts the background refresher
-    /// when the policy asks for it.
+    /// A cache over `refresher` reading the time from `clock`.
     pub fn new(refresher: Arc<dyn Refresher>, policy: Policy, clock: Arc<dyn Clock>) -> Arc<Self> {
-        let cache = Arc::new_cyclic(|me| SessionCache {
+        Arc::new_cyclic(|me| SessionCache {
             refresher,
             policy,
             clock,
@@ -58,13 +57,7 @@ impl SessionCache {
             refresh_lock: tokio::sync::Mutex::new(()),
             me: me.clone(),
             stopped: std::sync::atomic::AtomicBool::new(false),
-        });
-        if policy.background {
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(super::background::run(Arc::downgrade(&cache)));
-            }
-        }
-        cache
+        })
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {

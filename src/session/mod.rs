@@ -58,15 +58,20 @@ impl SessionProvider {
         SessionProvider::with_clock(refresher, policy, Arc::new(SystemClock))
     }
 
-    /// A caching provider over `refresher` reading the time from `clock`.
+    /// A caching provider over `refresher` reading the time from `clock`; starts the background
+    /// refresher when the policy asks for it.
     pub fn with_clock(
         refresher: Arc<dyn Refresher>,
         policy: Policy,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        SessionProvider {
-            cache: SessionCache::new(refresher, policy, clock),
+        let cache = SessionCache::new(refresher, policy, clock);
+        if policy.background {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(background::run(Arc::downgrade(&cache)));
+            }
         }
+        SessionProvider { cache }
     }
 }
 
