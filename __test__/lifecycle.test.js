@@ -1,13 +1,15 @@
 'use strict'
-// Lifecycle: the addon in worker_threads (several at once, unloading cleanly), and a process that
-// made credentials of every type with background refresh on exits by itself.
+// Lifecycle: the addon in worker_threads (several at once, unloading cleanly), a process that
+// made credentials of every type with background refresh on exits by itself, and a process whose
+// refresh is still in flight (a server that never answers) when it exits, is closed or runs out
+// of work ends at once, with no unhandled rejection.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { Worker } = require('node:worker_threads')
-const { clearAlibabaEnv, runNodeAsync, isolatedEnv, tempDir } = require('./helpers')
+const { clearAlibabaEnv, runNodeAsync, isolatedEnv, tempDir, randomKey } = require('./helpers')
 const { TEST_CA, startSts, startMetadata, startUri } = require('./mocks')
 
 clearAlibabaEnv()
@@ -102,3 +104,61 @@ Promise.all(all.map((c) => c.getCredential())).then((r) => console.log(r.map((x)
   assert.equal(r.stdout.trim(), 'access_key,sts,bearer,ram_role_arn,oidc_role_arn,ecs_ram_role,credentials_uri,default,cli_profile,ecs_ram_role')
   assert.ok(Date.now() - started < 5000, `exited after ${Date.now() - started} ms`)
 })
+
+// Runs `code` in a child that reports unhandled rejections and how it ended; returns the result
+// and how long it ran.
+async function runTimed(code, env) {
+  const prelude = `
+process.on('unhandledRejection', (e) => { console.error('unhandled rejection: ' + (e && e.message)); process.exitCode = 3 })
+process.on('exit', (code) => console.log('exit ' + code))
+const Credential = require('alicloud-credentials-native')
+`
+  const started = Date.now()
+  const r = await runNodeAsync(prelude + code, { env: isolatedEnv({ NODE_EXTRA_CA_CERTS: TEST_CA, ...env }), timeout: 30000 })
+  return { ...r, ms: Date.now() - started }
+}
+
+// The request timeouts are a minute, so a child that waited for its refresh would run until the
+// runner's 30 s limit: ending well before that means it did not wait.
+function assertEndedAtOnce(r, what) {
+  assert.ok(!r.signal, `${what}: killed by ${r.signal} after ${r.ms} ms (it waited for the refresh)`)
+  assert.equal(r.status, 0, `${what}: ${r.stderr}`)
+  assert.doesNotMatch(r.stderr, /unhandled rejection|panic/i, what)
+  assert.equal(r.stdout.trim().split('\n').at(-1), 'exit 0', what)
+  assert.ok(r.ms < 15000, `${what}: ended after ${r.ms} ms`)
+}
+
+test('process.exit() while a caller awaits a refresh from a server that never answers: the process ends at once', async (t) => {
+  const { id, secret } = randomKey()
+  const slow = await startSts({ keys: { [id]: { secret } } })
+  t.after(() => slow.close())
+  slow.set({ stall: true })
+  const r = await runTimed(
+    `
+const c = new Credential({ type: 'ram_role_arn', accessKeyId: ${JSON.stringify(id)}, accessKeySecret: ${JSON.stringify(secret)},
+  roleArn: 'acs:ram::1:role/in-flight', stsEndpoint: ${JSON.stringify(slow.endpoint)}, timeout: 60000, connectTimeout: 60000 })
+c.getCredential().then(() => console.log('resolved'), (e) => console.log('rejected: ' + e.message))
+setTimeout(() => process.exit(0), 1500)`,
+  )
+  assert.equal(slow.state.requests.length, 1, 'the AssumeRole request was at the server, unanswered')
+  assertEndedAtOnce(r, 'process.exit()')
+  assert.doesNotMatch(r.stdout, /resolved|rejected/)
+})
+
+for (const close of [false, true]) {
+  test(`a background refresh in flight against a server that never answers${close ? ', then close()' : ''}: the process exits by itself at once`, async (t) => {
+    const md = await startMetadata()
+    t.after(() => md.close())
+    md.set({ stall: true })
+    const r = await runTimed(
+      `
+const p = Credential.ECSRAMRoleCredentialsProvider.builder().withRoleName('EcsRamRoleTest').withAsyncCredentialUpdateEnabled(true)
+  .withReadTimeout(60000).withConnectTimeout(60000).build()
+// Stay a moment so the background refresher's request reaches the server, then run out of work.
+setTimeout(() => { ${close ? 'p.close()' : ''} }, 1500)`,
+      { ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: md.url },
+    )
+    assert.ok(md.state.requests.length >= 1, 'the background request was at the server, unanswered')
+    assertEndedAtOnce(r, close ? 'close()' : 'no more work')
+  })
+}

@@ -54,6 +54,40 @@ test('a server handing out expired credentials: 500 calls make a handful of requ
       await assert.rejects(c.getCredential(), /expired/)
     }
     assert.ok(uri.state.requests.length <= 3, `${uri.state.requests.length} requests`)
+    // The server hands out valid credentials again: after the window, a call succeeds.
+    uri.set({ expiresInMs: 3600_000 })
+    let ok = null
+    for (let i = 0; i < 100 && ok === null; i++) {
+      await sleep(100)
+      ok = await c.getCredential().catch(() => null)
+    }
+    assert.ok(ok, 'recovered')
+    assert.match(ok.accessKeyId, /^STS\.uri-\d+$/)
+    assert.ok(uri.state.requests.length <= 10, `${uri.state.requests.length} requests`)
+  } finally {
+    await uri.close()
+  }
+})
+
+test('STS answering 503 to 200 concurrent cold callers: one request, and every caller gets its error', async () => {
+  sts.reset()
+  sts.set({ status: 503, body: { Code: 'ServiceUnavailable', Message: 'try later' } })
+  const c = new Credential({ type: 'ram_role_arn', accessKeyId: keyId, accessKeySecret: keySecret, roleArn: 'acs:ram::1:role/storm', roleSessionName: 'storm-concurrent', stsEndpoint: sts.endpoint })
+  const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => c.getCredential()))
+  assert.ok(outcomes.every((o) => o.status === 'rejected' && /503/.test(o.reason.message)))
+  assert.equal(sts.state.requests.length, 1)
+  sts.reset()
+})
+
+test('credentials that arrive inside the stale window: 500 calls make one request', async () => {
+  // Ten minutes left, under the 15-minute stale window: used for a minute before the next refresh.
+  const uri = await startUri({ expiresInMs: 10 * 60_000 })
+  try {
+    const c = new Credential({ type: 'credentials_uri', credentialsURI: uri.url })
+    for (let i = 0; i < 500; i++) {
+      assert.equal((await c.getCredential()).accessKeyId, 'STS.uri-1')
+    }
+    assert.equal(uri.state.requests.length, 1)
   } finally {
     await uri.close()
   }

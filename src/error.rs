@@ -125,6 +125,17 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// `body` decoded as JSON into `T`; a failure is a [`ErrorKind::Response`] error reading
+/// `<prefix><what was wrong and where>`, which never quotes the input.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], prefix: &str) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Response,
+            format!("{prefix}{}", describe_json(&e)),
+        )
+    })
+}
+
 /// A JSON decoding error described for users: what was wrong and where, without the names of
 /// our Rust types (serde says "expected struct UriCredentials") and never any of the input (serde
 /// quotes the unexpected value: `invalid type: string "{\"AccessKeySecret\":...`).

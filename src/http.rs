@@ -134,14 +134,19 @@ pub fn user_agent() -> String {
 // proxy) pair, shared by every credential.
 static CLIENTS: OnceLock<Mutex<HashMap<(u128, bool), reqwest::Client>>> = OnceLock::new();
 
+/// The most `NODE_EXTRA_CA_CERTS` may hold.
+const EXTRA_ROOTS_LIMIT: u64 = 8 * 1024 * 1024;
+
 fn extra_roots() -> &'static [reqwest::Certificate] {
     static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
     ROOTS.get_or_init(|| {
         let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") else {
             return Vec::new();
         };
-        match std::fs::read(&path) {
-            Ok(pem) => reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default(),
+        // Read as every outside file is: a regular file, capped (a bundle of every public CA is
+        // about 250 KiB).
+        match crate::fsio::read_text(std::path::Path::new(&path), EXTRA_ROOTS_LIMIT) {
+            Ok(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes()).unwrap_or_default(),
             Err(_) => Vec::new(),
         }
     })
@@ -328,6 +333,19 @@ pub fn status_error(kind: ErrorKind, prefix: &str, response: &Response) -> Error
         format!("{prefix}{summary} (HTTP {})", response.status)
     };
     Error::new(kind, message)
+}
+
+/// The official words for a credentials server that refused (ECS metadata, credentials URI):
+/// `get sts token failed, httpStatus: <status>, message = <summary><end>`; never quotes the body.
+pub fn refused(response: &Response, end: &str) -> Error {
+    Error::new(
+        ErrorKind::Http,
+        format!(
+            "get sts token failed, httpStatus: {}, message = {}{end}",
+            response.status,
+            error_summary(&response.body)
+        ),
+    )
 }
 
 /// The error fields of a server's JSON error body (`Code`/`Message`/`RequestId` of Alibaba Cloud

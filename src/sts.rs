@@ -13,11 +13,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::time::utc_timestamp;
 
-/// Default STS read timeout (ms) of the official package.
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_millis(10_000);
-/// Default STS connect timeout (ms) of the official package.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(5_000);
-
 /// RFC 3986 percent-encoding: unreserved characters stay, everything else is `%XX` (upper case).
 pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len() * 3);
@@ -117,18 +112,6 @@ impl RoleOptions {
             body.push(("Policy".to_owned(), p.clone()));
         }
         body
-    }
-}
-
-/// Checks `roleSessionExpiration`: absent or 0 means 3600; below 900 is refused before any request.
-pub fn duration_seconds(value: Option<f64>) -> Result<u64> {
-    match value {
-        None => Ok(3600),
-        Some(0.0) => Ok(3600),
-        Some(v) if !v.is_finite() || v < 900.0 => Err(Error::config(
-            "session duration should be in the range of 900s - max session duration",
-        )),
-        Some(v) => Ok(v as u64),
     }
 }
 
@@ -387,17 +370,6 @@ mod tests {
         assert_eq!(
             Endpoint::resolve(Some("http://127.0.0.1:8080/".into()), None, false).base(),
             "http://127.0.0.1:8080"
-        );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(duration_seconds(None).unwrap(), 3600);
-        assert_eq!(duration_seconds(Some(0.0)).unwrap(), 3600);
-        assert_eq!(duration_seconds(Some(900.0)).unwrap(), 900);
-        assert_eq!(
-            duration_seconds(Some(899.0)).unwrap_err().message(),
-            "session duration should be in the range of 900s - max session duration"
         );
     }
 

@@ -84,15 +84,10 @@ pub fn parse_response(response: &http::Response) -> Result<Credentials> {
 /// Parses the portal's answer, `{"CloudCredential": {...}}`.
 pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
     const FAILED: &str = "get session token from CloudSSO failed, fail to get credentials";
-    let parsed: Option<CloudSsoResponse> = serde_json::from_slice(body).map_err(|e| {
-        Error::new(
-            ErrorKind::Response,
-            format!(
-                "get session token from CloudSSO failed, unmarshal fail: {}",
-                crate::error::describe_json(&e)
-            ),
-        )
-    })?;
+    let parsed: Option<CloudSsoResponse> = crate::error::parse_json(
+        body,
+        "get session token from CloudSSO failed, unmarshal fail: ",
+    )?;
     parsed
         .and_then(|p| p.cloud_credential)
         .ok_or_else(|| Error::new(ErrorKind::Response, FAILED))?

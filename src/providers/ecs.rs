@@ -207,14 +207,7 @@ pub fn provider(spec: &EcsSpec) -> SessionProvider {
 /// quotes the body.
 pub fn parse_response(response: &http::Response) -> Result<Credentials> {
     if response.status != 200 {
-        let summary = http::error_summary(&response.body);
-        return Err(Error::new(
-            ErrorKind::Http,
-            format!(
-                "get sts token failed, httpStatus: {}, message = {summary}",
-                response.status
-            ),
-        ));
+        return Err(http::refused(response, ""));
     }
     parse_credentials(&response.body)
 }
@@ -223,15 +216,8 @@ pub fn parse_response(response: &http::Response) -> Result<Credentials> {
 /// official's checks in its order: the JSON, then the three fields, then `Code`.
 pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
     const FAILED: &str = "get sts token failed";
-    let data: Option<MetadataCredentials> = serde_json::from_slice(body).map_err(|e| {
-        Error::new(
-            ErrorKind::Response,
-            format!(
-                "get sts token failed, json parse failed: {}",
-                crate::error::describe_json(&e)
-            ),
-        )
-    })?;
+    let data: Option<MetadataCredentials> =
+        crate::error::parse_json(body, "get sts token failed, json parse failed: ")?;
     let data = data.ok_or_else(|| Error::new(ErrorKind::Response, FAILED))?;
     let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
     let f = &data.fields;

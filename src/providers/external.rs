@@ -130,15 +130,8 @@ impl ExternalRunner {
     /// one.
     async fn fetch(&self) -> Result<Credentials> {
         let stdout = self.output().await?;
-        let data: Output = serde_json::from_slice(&stdout).map_err(|e| {
-            Error::new(
-                ErrorKind::Response,
-                format!(
-                    "failed to parse external command output: {}",
-                    crate::error::describe_json(&e)
-                ),
-            )
-        })?;
+        let data: Output =
+            crate::error::parse_json(&stdout, "failed to parse external command output: ")?;
         let (Some(id), Some(secret)) = (
             data.access_key_id.filter(|v| !v.is_empty()),
             data.access_key_secret.filter(|v| !v.is_empty()),

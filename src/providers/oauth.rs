@@ -242,15 +242,8 @@ pub fn parse_exchange_response(response: &http::Response) -> Result<Credentials>
 
 /// Parses a `/v1/token` answer into (access token, refresh token, lifetime in seconds).
 pub fn parse_token(body: &[u8]) -> Result<(String, String, i64)> {
-    let parsed: Option<TokenResponse> = serde_json::from_slice(body).map_err(|e| {
-        Error::new(
-            ErrorKind::Response,
-            format!(
-                "failed to refresh OAuth token, unmarshal fail: {}",
-                crate::error::describe_json(&e)
-            ),
-        )
-    })?;
+    let parsed: Option<TokenResponse> =
+        crate::error::parse_json(body, "failed to refresh OAuth token, unmarshal fail: ")?;
     let parsed = parsed.unwrap_or(TokenResponse {
         access_token: None,
         refresh_token: None,
@@ -273,15 +266,10 @@ pub fn parse_token(body: &[u8]) -> Result<(String, String, i64)> {
 
 /// Parses a `/v1/exchange` answer (camelCase credential fields).
 pub fn parse_exchange(body: &[u8]) -> Result<Credentials> {
-    let data: Option<SessionFields> = serde_json::from_slice(body).map_err(|e| {
-        Error::new(
-            ErrorKind::Response,
-            format!(
-                "get session token from OAuth failed, unmarshal fail: {}",
-                crate::error::describe_json(&e)
-            ),
-        )
-    })?;
+    let data: Option<SessionFields> = crate::error::parse_json(
+        body,
+        "get session token from OAuth failed, unmarshal fail: ",
+    )?;
     data.unwrap_or_default().into_credentials(
         NAME,
         "refresh session token from OAuth failed, fail to get credentials",

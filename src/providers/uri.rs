@@ -86,29 +86,15 @@ pub fn provider(spec: &UriSpec) -> SessionProvider {
 /// Reads a credentials-URI answer: the status, then the document. Never quotes the body.
 pub fn parse_response(response: &http::Response) -> Result<Credentials> {
     if response.status != 200 {
-        let summary = http::error_summary(&response.body);
-        return Err(Error::new(
-            ErrorKind::Http,
-            format!(
-                "get sts token failed, httpStatus: {}, message = {summary}.",
-                response.status
-            ),
-        ));
+        return Err(http::refused(response, "."));
     }
     parse_credentials(&response.body)
 }
 
 /// Parses a credentials-URI document. The body is never echoed: it may hold the credentials.
 pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
-    let data: Option<UriCredentials> = serde_json::from_slice(body).map_err(|e| {
-        Error::new(
-            ErrorKind::Response,
-            format!(
-                "get sts token failed, json parse failed: {}",
-                crate::error::describe_json(&e)
-            ),
-        )
-    })?;
+    let data: Option<UriCredentials> =
+        crate::error::parse_json(body, "get sts token failed, json parse failed: ")?;
     const REQUIRED: &str = "error retrieving credentials from credentialsURI result: AccessKeyId, AccessKeySecret and SecurityToken are required";
     let data = data.ok_or_else(|| Error::new(ErrorKind::Response, REQUIRED))?;
     // The value of `Code` is not quoted: it is the server's text, like the rest of the body.

@@ -2,7 +2,8 @@
 //!
 //! - Serve the cached credentials until 15 minutes before they expire (`stale`); optionally
 //!   (ECS) refresh in the background from 60 minutes before (`prefetch`) while callers keep the
-//!   cached ones.
+//!   cached ones. Credentials that arrive already inside that window are served for half their
+//!   remaining life, at most a minute, so that they are not fetched again at every call.
 //! - Single-flight: one upstream request however many callers ask at once; callers that waited
 //!   on an attempt share its outcome instead of starting their own.
 //! - Failure memory: after a failed refresh, no new request before a jittered backoff (1 s,
@@ -10,7 +11,9 @@
 //!   60 s); with none, callers get the same error again without a request (capped at 10 s), so a
 //!   caller looping on a failing source sends a handful of requests, not thousands. The first call
 //!   after the window tries again. A credential that arrives already expired is such a failure.
-//!   Expired credentials are never handed out.
+//!   Expired credentials are never handed out. The shape follows aws-sdk-java's `CachedSupplier`
+//!   and the Alibaba Java/.NET `RefreshCachedSupplier` (stale value kept on failure, jittered
+//!   retry); the constants are in `policy`, and tests move a [`ManualClock`] through them.
 //! - Background work runs on the Tokio runtime and holds only a weak reference to the cache, so
 //!   it never keeps a Node process alive and stops when the credential is dropped.
 //!
@@ -259,6 +262,72 @@ mod tests {
         fake.expired.store(false, Ordering::SeqCst);
         clock.advance(Duration::from_secs(10));
         assert_eq!(cache.get().await.unwrap().access_key_id, "id-2");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_cold_callers_share_one_failed_attempt_and_its_error() {
+        let (_, fake, cache) = setup(HOUR, Policy::default());
+        fake.fail.store(true, Ordering::SeqCst);
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let c = cache.clone();
+                tokio::spawn(async move { c.get().await.unwrap_err().message().to_owned() })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), "upstream down 1");
+        }
+        assert_eq!(fake.calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn credentials_inside_the_stale_window_are_served_for_a_bounded_time() {
+        // Ten-minute credentials under the 15-minute stale window: served for a minute (not
+        // refetched at every call), then refreshed.
+        let (clock, fake, cache) = setup(Duration::from_secs(600), Policy::default());
+        let first = cache.get().await.unwrap();
+        assert_eq!(first.reuse_until.unwrap(), clock.now() + 60 * SECOND);
+        for _ in 0..500 {
+            assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+        }
+        clock.advance(59 * SECOND);
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+        assert_eq!(fake.calls(), 1);
+        clock.advance(SECOND);
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-2");
+        // Four-second credentials: half their life.
+        *fake.lifetime.lock().unwrap() = 4 * SECOND;
+        clock.advance(60 * SECOND);
+        let short = cache.get().await.unwrap();
+        assert_eq!(short.access_key_id, "id-3");
+        assert_eq!(short.reuse_until.unwrap(), clock.now() + 2 * SECOND);
+        for _ in 0..500 {
+            assert_eq!(cache.get().await.unwrap().access_key_id, "id-3");
+        }
+        assert_eq!(fake.calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_failing_refresh_of_a_valid_credential_keeps_serving_it_asking_with_backoff() {
+        let (clock, fake, cache) = setup(HOUR, Policy::default());
+        cache.get().await.unwrap();
+        fake.fail.store(true, Ordering::SeqCst);
+        clock.advance(46 * 60 * SECOND);
+        // Fourteen minutes of a caller looping every 10 ms on a stale, valid credential: it is
+        // served throughout, and the source is asked with a backoff growing to a minute.
+        for _ in 0..(14 * 60 * 100) {
+            assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+            clock.advance(Duration::from_millis(10));
+        }
+        let asked = fake.calls() - 1;
+        // Waits of 1, 2, 4 ... 60 s, each jittered down to half: 20 to 34 requests.
+        assert!((15..=40).contains(&asked), "{asked} requests");
+        fake.fail.store(false, Ordering::SeqCst);
+        clock.advance(60 * SECOND);
+        assert_eq!(
+            cache.get().await.unwrap().access_key_id,
+            format!("id-{}", fake.calls())
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
