@@ -12,7 +12,7 @@ const path = require('node:path')
 const http = require('node:http')
 const https = require('node:https')
 const { clearAlibabaEnv, isolatedEnv, runNodeAsync, tempDir } = require('./helpers')
-const { TEST_CA, listen, readBody, utc, tlsOptions, randomSecret, secretForms } = require('./mocks')
+const { TEST_CA, listen, readBody, utc, tlsOptions, randomSecret, secretForms, pct } = require('./mocks')
 
 clearAlibabaEnv()
 
@@ -124,6 +124,69 @@ test('STS echoing the request (token percent-encoded, form-encoded, JSON-escaped
   }
 })
 
+test('STS echoing the token re-encoded by another encoder, or cut by the message length limit: no part of it shows', async () => {
+  const token = secret('src-token')
+  const akSecret = secret('src-secret')
+  // Lower-case hex on every other escape: what a gateway's own encoder may write.
+  const mixedCase = (s) => {
+    let n = 0
+    return pct(s).replace(/%[0-9A-F]{2}/g, (e) => (n++ % 2 ? e : e.toLowerCase()))
+  }
+  const variants = [
+    ['encodeURI', (url) => encodeURI(token)],
+    ['mixed-case hex', (url) => mixedCase(token)],
+    ['our query encoded again', (url) => encodeURIComponent(url)],
+    ['cut by the length limit', (url) => `${'x'.repeat(280)}${token}`],
+  ]
+  for (const [name, echo] of variants) {
+    let shown = ''
+    const server = await serve(async (req, res) => {
+      await readBody(req)
+      shown = echo(req.url)
+      send(res, 400, JSON.stringify({ RequestId: 'r-2', Code: 'Gateway.Echo', Message: shown }))
+    })
+    try {
+      const r = await failure(
+        `new Credential({ type: 'ram_role_arn', accessKeyId: 'STS.scrub', accessKeySecret: ${JSON.stringify(akSecret)}, securityToken: ${JSON.stringify(token)}, roleArn: 'acs:ram::1:role/r', stsEndpoint: '${server.base}' })`,
+      )
+      assert.match(r.message, /^refresh session token failed: /, name)
+      assertNoSecret(r.all, [token, akSecret])
+      if (name.startsWith('cut')) {
+        // The first characters of the random part (after the tag) must not survive the cut.
+        assert.ok(!r.all.includes(token.slice(0, 'src-token-'.length + 8)), `${name}: ${r.message}`)
+      } else if (name.startsWith('our query')) {
+        assert.ok(shown.includes(encodeURIComponent(pct(token))), 'the echo holds the token')
+        assert.ok(!r.all.includes(encodeURIComponent(pct(token))), `${name}: ${r.message}`)
+      } else {
+        assert.ok(!r.all.includes(shown), `${name}: ${r.message}`)
+      }
+    } finally {
+      await server.close()
+    }
+  }
+})
+
+test('credentials URI with a password in it: the server echoing it (raw, decoded, in its Basic header) shows none of it', async () => {
+  // Base64 and hex only: a URL's userinfo has its own escaping rules, not under test here.
+  const password = `pw-${crypto.randomBytes(18).toString('hex')}`
+  const query = secret('query')
+  const server = await serve((req, res) => {
+    const auth = req.headers.authorization || ''
+    const basic = auth.replace(/^Basic /, '')
+    const decoded = Buffer.from(basic, 'base64').toString('utf8')
+    send(res, 401, JSON.stringify({ Code: 'Unauthorized', Message: `got ${auth} (${decoded}) for ${req.url}` }))
+  })
+  try {
+    const uri = `http://agent:${password}@127.0.0.1:${server.port}/creds?token=${encodeURIComponent(query)}`
+    const r = await failure(`new Credential({ type: 'credentials_uri', credentialsURI: ${JSON.stringify(uri)} })`)
+    assert.match(r.message, /^get sts token failed, httpStatus: 401, message = Code: Unauthorized/)
+    const basic = Buffer.from(`agent:${password}`).toString('base64')
+    assertNoSecret(r.all, [password, query, basic])
+  } finally {
+    await server.close()
+  }
+})
+
 test('OIDC: STS echoing the form: the OIDC token never shows', async () => {
   const dir = tempDir('acn-scrub-')
   const oidc = secret('oidc')
@@ -230,7 +293,22 @@ test('property: 60 random hostile answers from a credentials URI and STS never r
     await readBody(req)
     send(res, answer.status, answer.body)
   })
-  const encodings = [(s) => s, (s) => JSON.stringify(s).slice(1, -1), (s) => encodeURIComponent(s), (s) => new URLSearchParams({ x: s }).toString().slice(2), (s) => JSON.stringify(JSON.stringify(s)).slice(1, -1)]
+  let n = 0
+  const mixedCase = (s) => pct(s).replace(/%[0-9A-F]{2}/g, (e) => (n++ % 2 ? e : e.toLowerCase()))
+  const asciiJson = (s) => JSON.stringify(s).slice(1, -1).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  const encodings = [
+    (s) => s,
+    (s) => JSON.stringify(s).slice(1, -1),
+    (s) => encodeURIComponent(s),
+    (s) => new URLSearchParams({ x: s }).toString().slice(2),
+    (s) => JSON.stringify(JSON.stringify(s)).slice(1, -1),
+    (s) => encodeURI(s),
+    mixedCase,
+    (s) => encodeURIComponent(pct(s)),
+    asciiJson,
+    // long enough that a quoted Message is cut in the middle of it
+    (s) => `${'p'.repeat(crypto.randomInt(240, 300))}${s}`,
+  ]
   const shapes = [
     (p, c) => ({ Code: 'Success', AccessKeyId: 'STS.p', AccessKeySecret: c.secret, SecurityToken: c.token, Expiration: pick([p, 'bad', utc(3600_000), '']) }),
     (p, c) => JSON.stringify({ Credentials: { AccessKeySecret: c.secret, SecurityToken: c.token, AccessKeyId: p } }),
@@ -248,7 +326,8 @@ test('property: 60 random hostile answers from a credentials URI and STS never r
       const c = { secret: secret('resp-secret'), token: secret('resp-token') }
       // Planted: a secret this credential was configured with (one it cannot know is just text).
       const configured = i % 2 ? [query] : [token, akSecret]
-      const planted = pick(encodings)(pick(configured))
+      const plantedSecret = pick(configured)
+      const planted = pick(encodings)(plantedSecret)
       const shape = pick(shapes)(planted, c)
       const body = typeof shape === 'string' ? shape : JSON.stringify(shape)
       answer = { status: pick([200, 200, 400, 403, 404, 500, 503]), body: pick([body, JSON.stringify(body)]) }
@@ -260,6 +339,9 @@ test('property: 60 random hostile answers from a credentials URI and STS never r
         await credential.getCredential()
       } catch (e) {
         assertNoSecret(`${e.message} ${e.code}`, known)
+        // The planted form itself, and (where a limit cut it) its random beginning.
+        assert.ok(!e.message.includes(planted.replace(/^p+/, '')), `planted ${JSON.stringify(planted)} shows in ${e.message}`)
+        assert.ok(!e.message.includes(plantedSecret.slice(0, plantedSecret.lastIndexOf('-') + 9)), `the beginning of a secret shows in ${e.message}`)
         continue
       }
       assert.equal(answer.status, 200, 'only a 200 can succeed')

@@ -1,8 +1,10 @@
 //! No error text from a response parser ever holds a secret planted in the response. The input is
 //! a status selector and a body template whose `@` marks are replaced by a secret, in the form the
-//! selector picks (raw, JSON-escaped, double-escaped, percent-encoded). Answers with status 200
-//! are parsed with no secret known (a parser quotes nothing of a body); other answers as the
-//! providers read them, with the secret known (a server echoing what we sent it).
+//! selector picks (raw, JSON-escaped with or without ASCII output, double-escaped, percent-encoded
+//! in upper, mixed case or twice, form-encoded). No quoted field cut by a length limit ends with the
+//! beginning of a secret. Answers with status 200 are parsed with no secret known (a parser quotes
+//! nothing of a body); other answers as the providers read them, with the secret known (a server
+//! echoing what we sent it).
 #![no_main]
 use alicloud_credentials_native::error::Result;
 use alicloud_credentials_native::http::{finish, Response};
@@ -28,8 +30,45 @@ fn pct(s: &str, plus: bool) -> String {
         .collect()
 }
 
+/// Lower-case hex on every other escape, as some gateways' encoders write.
+fn mixed_pct(s: &str) -> String {
+    let upper = pct(s, false);
+    let mut out = String::new();
+    let mut n = 0;
+    let mut chars = upper.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' {
+            let escape: String = chars.by_ref().take(2).collect();
+            n += 1;
+            out.push_str(&if n % 2 == 0 { escape.to_lowercase() } else { escape });
+        }
+    }
+    out
+}
+
+/// JSON escaping with ASCII output (`\u00e9`), as Python's `json.dumps` writes it.
+fn ascii_json(s: &str) -> String {
+    json(s)
+        .encode_utf16()
+        .map(|u| match char::from_u32(u as u32) {
+            Some(c) if c.is_ascii() => c.to_string(),
+            _ => format!("\\u{u:04x}"),
+        })
+        .collect()
+}
+
 fn forms(s: &str) -> Vec<String> {
-    vec![s.to_owned(), json(s), json(&json(s)), pct(s, false), pct(s, true)]
+    vec![
+        s.to_owned(),
+        json(s),
+        json(&json(s)),
+        pct(s, false),
+        pct(s, true),
+        mixed_pct(s),
+        ascii_json(s),
+        pct(&pct(s, false), false),
+    ]
 }
 
 fn check<T>(name: &str, secret: &str, text: &[u8], outcome: Result<T>) {
@@ -41,6 +80,16 @@ fn check<T>(name: &str, secret: &str, text: &[u8], outcome: Result<T>) {
                 e.message(),
                 String::from_utf8_lossy(text)
             );
+            // Where a length limit cut a quoted field ("..."), no beginning of a secret is left.
+            for k in (4..f.len()).filter(|k| f.is_char_boundary(*k)) {
+                let cut = format!("{}...", &f[..k]);
+                assert!(
+                    !e.message().contains(&cut),
+                    "{name} left {cut:?} in {:?} (body {:?})",
+                    e.message(),
+                    String::from_utf8_lossy(text)
+                );
+            }
         }
     }
 }
@@ -60,11 +109,14 @@ fuzz_target!(|data: &[u8]| {
     };
     let secret = if selector & 0x80 == 0 { PLAIN } else { SPECIAL };
     let planted = match (selector >> 4) & 0x07 {
-        0 | 1 => secret.to_owned(),
-        2 | 3 => json(secret),
+        0 => secret.to_owned(),
+        1 => mixed_pct(secret),
+        2 => json(secret),
+        3 => ascii_json(secret),
         4 => json(&json(secret)),
         5 => pct(secret, false),
-        _ => pct(secret, true),
+        6 => pct(secret, true),
+        _ => pct(&pct(secret, false), false),
     };
     let text = String::from_utf8_lossy(template).replace('@', &planted);
     let response = Response { status, content_type: Some("application/json".into()), body: text.clone().into_bytes() };

@@ -38,11 +38,8 @@ impl Refresher for UriRefresher {
                 self.connect_timeout,
                 self.read_timeout,
             );
-            // The URI's query often carries a token of its own.
-            let query: Vec<String> = reqwest::Url::parse(&self.uri)
-                .map(|u| u.query_pairs().map(|(_, v)| v.into_owned()).collect())
-                .unwrap_or_default();
-            let secrets: Vec<&str> = query.iter().map(String::as_str).collect();
+            let known = uri_secrets(&self.uri);
+            let secrets: Vec<&str> = known.iter().map(String::as_str).collect();
             http::fetch(request, &secrets, parse_response).await
         })
     }
@@ -54,6 +51,24 @@ impl Refresher for UriRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(crate::http::redact_url(&self.uri))
     }
+}
+
+/// What the URI itself carries that is secret: its query's values (often a token) and its
+/// password, as written, decoded, and as the `Authorization: Basic` value sent with it.
+fn uri_secrets(uri: &str) -> Vec<String> {
+    use base64::Engine;
+    let Ok(u) = reqwest::Url::parse(uri) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = u.query_pairs().map(|(_, v)| v.into_owned()).collect();
+    if let Some(password) = u.password() {
+        let decoded = crate::secret::percent_decode(password);
+        let user = crate::secret::percent_decode(u.username());
+        found.push(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{decoded}")));
+        found.push(password.to_owned());
+        found.push(decoded);
+    }
+    found
 }
 
 /// The caching `credentials_uri` provider.
