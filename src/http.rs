@@ -1,7 +1,8 @@
 //! The one HTTP client of the package (reqwest + rustls).
 //!
-//! - TLS is always verified, against the bundled Mozilla roots, the OS store and the PEM file named
-//!   by `NODE_EXTRA_CA_CERTS` (how Node users trust a corporate CA).
+//! - TLS is always verified, against what Node trusts: the bundled Mozilla roots and the PEM file
+//!   named by `NODE_EXTRA_CA_CERTS` (how Node users trust a corporate CA); the OS store only when
+//!   Node is told to use it.
 //! - `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply to STS and credential URIs, never to the
 //!   metadata service.
 //! - Redirects are not followed: credentials never travel to a host we were not configured with.
@@ -9,6 +10,7 @@
 //! - Error messages name the method and the URL without its query (STS queries carry tokens).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -109,6 +111,29 @@ pub fn redact_url(url: &str) -> String {
 }
 
 static RUNTIME: OnceLock<String> = OnceLock::new();
+static NODE_FLAGS_TRUST_OS_STORE: AtomicBool = AtomicBool::new(false);
+
+/// Records the runtime's command-line flags (`process.execArgv`), for [`trusts_os_store`].
+pub fn set_node_flags(exec_argv: &[String]) {
+    if exec_argv.iter().any(|a| is_os_store_flag(a)) {
+        NODE_FLAGS_TRUST_OS_STORE.store(true, Ordering::Relaxed);
+    }
+}
+
+fn is_os_store_flag(arg: &str) -> bool {
+    arg == "--use-openssl-ca" || arg == "--use-system-ca"
+}
+
+/// Whether HTTPS trusts the OS certificate store, as Node does: only when asked by
+/// `--use-openssl-ca` / `--use-system-ca` (command line or `NODE_OPTIONS`) or
+/// `NODE_USE_SYSTEM_CA=1`. Otherwise Node, and so the official package, trusts its bundled Mozilla
+/// roots and `NODE_EXTRA_CA_CERTS` only; so do we (and skip reading the store: about 3 ms).
+fn trusts_os_store() -> bool {
+    NODE_FLAGS_TRUST_OS_STORE.load(Ordering::Relaxed)
+        || std::env::var("NODE_OPTIONS")
+            .is_ok_and(|o| o.split_ascii_whitespace().any(is_os_store_flag))
+        || std::env::var("NODE_USE_SYSTEM_CA").is_ok_and(|v| v == "1")
+}
 
 /// Records the JavaScript runtime (`Node.js/v20.1.0`) for the User-Agent; first call wins.
 pub fn set_runtime(runtime: String) {
@@ -172,6 +197,7 @@ fn client(connect_timeout: Duration, use_proxy: bool, tls: bool) -> Result<reqwe
         .use_rustls_tls()
         .https_only(false);
     if tls {
+        builder = builder.tls_built_in_native_certs(trusts_os_store());
         for cert in extra_roots() {
             builder = builder.add_root_certificate(cert.clone());
         }

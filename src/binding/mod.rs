@@ -32,9 +32,20 @@ pub fn debug_log(topic: String, message: String) {
     });
 }
 
-/// Records the runtime for the User-Agent of every request, whichever entry point is used first.
+/// Records, once per process, the runtime for the User-Agent of every request (whichever entry
+/// point is used first) and whether its command line asks Node to trust the OS certificate store.
 fn record_runtime(env: &napi::Env) {
-    if let Ok(v) = env.get_node_version() {
-        crate::http::set_runtime(format!("Node.js/v{}.{}.{}", v.major, v.minor, v.patch));
-    }
+    static RECORDED: std::sync::Once = std::sync::Once::new();
+    RECORDED.call_once(|| {
+        if let Ok(v) = env.get_node_version() {
+            crate::http::set_runtime(format!("Node.js/v{}.{}.{}", v.major, v.minor, v.patch));
+        }
+        use napi::bindgen_prelude::JsObjectValue;
+        let exec_argv: Vec<String> = env
+            .get_global()
+            .and_then(|g| g.get_named_property::<napi::bindgen_prelude::Object>("process"))
+            .and_then(|p| p.get_named_property::<Vec<String>>("execArgv"))
+            .unwrap_or_default();
+        crate::http::set_node_flags(&exec_argv);
+    });
 }
