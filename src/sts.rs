@@ -254,7 +254,7 @@ pub async fn assume_role(
     ));
 
     let mut request = Request::new(
-        reqwest::Method::POST,
+        crate::http::Method::Post,
         format!("{}/?{}", options.endpoint.base(), form(&query)),
         options.connect_timeout,
         options.read_timeout,
@@ -299,7 +299,7 @@ pub async fn assume_role_with_oidc(
         options.duration_seconds.to_string(),
     ));
     let mut request = Request::new(
-        reqwest::Method::POST,
+        crate::http::Method::Post,
         format!("{}/?{}", options.endpoint.base(), form(&query)),
         options.connect_timeout,
         options.read_timeout,

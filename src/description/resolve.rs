@@ -220,9 +220,8 @@ pub fn uri(
         vars::CREDENTIALS_URI,
         "the credentials URI is empty: set credentialsURI or ALIBABA_CLOUD_CREDENTIALS_URI",
     )?;
-    match reqwest::Url::parse(&uri) {
-        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-        _ => return Err(Error::config("the credentials URI is not an http(s) URL")),
+    if crate::http::Url::parse(&uri).is_err() {
+        return Err(Error::config("the credentials URI is not an http(s) URL"));
     }
     Ok(UriSpec {
         uri,
@@ -233,12 +232,7 @@ pub fn uri(
 
 /// `scheme://host[:port]` of a URL.
 fn origin(url: &str) -> Option<String> {
-    let u = reqwest::Url::parse(url).ok()?;
-    let host = u.host_str()?;
-    Some(match u.port() {
-        Some(p) => format!("{}://{host}:{p}", u.scheme()),
-        None => format!("{}://{host}", u.scheme()),
-    })
+    crate::http::Url::parse(url).ok().map(|u| u.origin())
 }
 
 fn now_seconds() -> i64 {

@@ -44,7 +44,7 @@ impl Refresher for CloudSsoRefresher {
             }
             let body = serde_json::json!({ "AccountId": self.account_id, "AccessConfigurationId": self.access_config });
             let mut request = Request::new(
-                reqwest::Method::POST,
+                crate::http::Method::Post,
                 format!("{}/cloud-credentials", self.base),
                 Duration::from_millis(5000),
                 Duration::from_millis(10_000),

@@ -43,7 +43,7 @@ struct MetadataCredentials {
 }
 
 impl EcsRefresher {
-    fn request(&self, method: reqwest::Method, path: &str) -> Request {
+    fn request(&self, method: crate::http::Method, path: &str) -> Request {
         let mut r = Request::new(
             method,
             format!("{}{path}", self.base),
@@ -68,7 +68,7 @@ impl EcsRefresher {
             }
         }
         let request = self
-            .request(reqwest::Method::PUT, "/latest/api/token")
+            .request(crate::http::Method::Put, "/latest/api/token")
             .header(
                 "X-aliyun-ecs-metadata-token-ttl-seconds",
                 TOKEN_TTL_SECONDS.to_string(),
@@ -98,7 +98,7 @@ impl EcsRefresher {
     }
 
     async fn get(&self, path: &str, token: Option<&Secret>) -> Result<http::Response> {
-        let mut request = self.request(reqwest::Method::GET, path);
+        let mut request = self.request(crate::http::Method::Get, path);
         if let Some(t) = token {
             request = request.header("X-aliyun-ecs-metadata-token", t.expose().to_owned());
         }

@@ -76,7 +76,7 @@ impl OAuthRefresher {
         .join("&");
         let (connect, read) = Self::timeouts();
         let mut request = Request::new(
-            reqwest::Method::POST,
+            crate::http::Method::Post,
             format!("{}/v1/token", self.base),
             connect,
             read,
@@ -189,7 +189,7 @@ impl Refresher for OAuthRefresher {
                 .clone();
             let (connect, read) = Self::timeouts();
             let request = Request::new(
-                reqwest::Method::POST,
+                crate::http::Method::Post,
                 format!("{}/v1/exchange", self.base),
                 connect,
                 read,

@@ -33,7 +33,7 @@ impl Refresher for UriRefresher {
     fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
             let request = Request::new(
-                reqwest::Method::GET,
+                crate::http::Method::Get,
                 self.uri.clone(),
                 self.connect_timeout,
                 self.read_timeout,
@@ -57,13 +57,13 @@ impl Refresher for UriRefresher {
 /// password, as written, decoded, and as the `Authorization: Basic` value sent with it.
 fn uri_secrets(uri: &str) -> Vec<String> {
     use base64::Engine;
-    let Ok(u) = reqwest::Url::parse(uri) else {
+    let Ok(u) = crate::http::Url::parse(uri) else {
         return Vec::new();
     };
-    let mut found: Vec<String> = u.query_pairs().map(|(_, v)| v.into_owned()).collect();
-    if let Some(password) = u.password() {
+    let mut found: Vec<String> = u.query_values();
+    if let Some(password) = u.password.as_deref() {
         let decoded = crate::secret::percent_decode(password);
-        let user = crate::secret::percent_decode(u.username());
+        let user = crate::secret::percent_decode(&u.username);
         found.push(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{decoded}")));
         found.push(password.to_owned());
         found.push(decoded);

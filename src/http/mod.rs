@@ -1,4 +1,5 @@
-//! The one HTTP client of the package (reqwest + rustls).
+//! The one HTTP client of the package: HTTP/1.1 over tokio, TLS by rustls (`wire`, `tls`), URLs
+//! (`url`) and proxies from the environment (`proxy`).
 //!
 //! - TLS is always verified, against what Node trusts: the bundled Mozilla roots and the PEM file
 //!   named by `NODE_EXTRA_CA_CERTS` (how Node users trust a corporate CA); the OS store only when
@@ -9,12 +10,43 @@
 //! - Bodies are capped at [`MAX_BODY`]; the whole exchange is bounded by connect + read timeouts.
 //! - Error messages name the method and the URL without its query (STS queries carry tokens).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+mod proxy;
+mod tls;
+pub mod url;
+mod wire;
+
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+pub use tls::set_node_flags;
+pub use url::Url;
+use wire::Failure;
+
+/// The methods credential sources use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+}
+
+impl Method {
+    /// Whether a request without a body still says `Content-Length: 0`.
+    fn has_body(self) -> bool {
+        matches!(self, Method::Post | Method::Put)
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+        })
+    }
+}
 
 /// Largest response body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -22,7 +54,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// An HTTP request, built by a credential source.
 #[derive(Clone)]
 pub struct Request {
-    pub method: reqwest::Method,
+    pub method: Method,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
@@ -34,12 +66,7 @@ pub struct Request {
 
 impl Request {
     /// A request with no headers or body.
-    pub fn new(
-        method: reqwest::Method,
-        url: impl Into<String>,
-        connect: Duration,
-        read: Duration,
-    ) -> Self {
+    pub fn new(method: Method, url: impl Into<String>, connect: Duration, read: Duration) -> Self {
         Request {
             method,
             url: url.into(),
@@ -97,43 +124,13 @@ impl Response {
 
 /// `scheme://host[:port]/path` of `url`, without userinfo, query or fragment.
 pub fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(u) => {
-            let mut shown = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
-            if let Some(port) = u.port() {
-                shown.push_str(&format!(":{port}"));
-            }
-            shown.push_str(u.path());
-            shown
-        }
+    match Url::parse(url) {
+        Ok(u) => format!("{}{}", u.origin(), u.path()),
         Err(_) => "<invalid url>".to_owned(),
     }
 }
 
 static RUNTIME: OnceLock<String> = OnceLock::new();
-static NODE_FLAGS_TRUST_OS_STORE: AtomicBool = AtomicBool::new(false);
-
-/// Records the runtime's command-line flags (`process.execArgv`), for [`trusts_os_store`].
-pub fn set_node_flags(exec_argv: &[String]) {
-    if exec_argv.iter().any(|a| is_os_store_flag(a)) {
-        NODE_FLAGS_TRUST_OS_STORE.store(true, Ordering::Relaxed);
-    }
-}
-
-fn is_os_store_flag(arg: &str) -> bool {
-    arg == "--use-openssl-ca" || arg == "--use-system-ca"
-}
-
-/// Whether HTTPS trusts the OS certificate store, as Node does: only when asked by
-/// `--use-openssl-ca` / `--use-system-ca` (command line or `NODE_OPTIONS`) or
-/// `NODE_USE_SYSTEM_CA=1`. Otherwise Node, and so the official package, trusts its bundled Mozilla
-/// roots and `NODE_EXTRA_CA_CERTS` only; so do we (and skip reading the store: about 3 ms).
-fn trusts_os_store() -> bool {
-    NODE_FLAGS_TRUST_OS_STORE.load(Ordering::Relaxed)
-        || std::env::var("NODE_OPTIONS")
-            .is_ok_and(|o| o.split_ascii_whitespace().any(is_os_store_flag))
-        || std::env::var("NODE_USE_SYSTEM_CA").is_ok_and(|v| v == "1")
-}
 
 /// Records the JavaScript runtime (`Node.js/v20.1.0`) for the User-Agent; first call wins.
 pub fn set_runtime(runtime: String) {
@@ -155,177 +152,82 @@ pub fn user_agent() -> String {
     )
 }
 
-// Clients are costly to build (an HTTPS client reads the OS trust store): one per (connect timeout,
-// proxy, TLS) triple, shared by every credential.
-static CLIENTS: OnceLock<Mutex<HashMap<ClientKey, reqwest::Client>>> = OnceLock::new();
-
-/// Connect timeout in ms, through a proxy, over TLS.
-type ClientKey = (u128, bool, bool);
-
-/// The most `NODE_EXTRA_CA_CERTS` may hold.
-const EXTRA_ROOTS_LIMIT: u64 = 8 * 1024 * 1024;
-
-fn extra_roots() -> &'static [reqwest::Certificate] {
-    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
-    ROOTS.get_or_init(|| {
-        let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") else {
-            return Vec::new();
-        };
-        // Read as every outside file is: a regular file, capped (a bundle of every public CA is
-        // about 250 KiB).
-        match crate::fsio::read_text(std::path::Path::new(&path), EXTRA_ROOTS_LIMIT) {
-            Ok(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes()).unwrap_or_default(),
-            Err(_) => Vec::new(),
-        }
-    })
-}
-
-fn client(connect_timeout: Duration, use_proxy: bool, tls: bool) -> Result<reqwest::Client> {
-    let key = (connect_timeout.as_millis(), use_proxy, tls);
-    let clients = CLIENTS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(c) = clients.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return Ok(c.clone());
-    }
-    let mut builder = reqwest::Client::builder()
-        .user_agent(user_agent())
-        .connect_timeout(connect_timeout)
-        // Refreshes are minutes apart: keep idle connections only briefly, below the 5 s
-        // keep-alive of common servers (Node's default), so a pooled connection is never reused
-        // just as the server closes it.
-        .pool_idle_timeout(Duration::from_secs(3))
-        .redirect(reqwest::redirect::Policy::none())
-        .use_rustls_tls()
-        .https_only(false);
-    if tls {
-        builder = builder.tls_built_in_native_certs(trusts_os_store());
-        for cert in extra_roots() {
-            builder = builder.add_root_certificate(cert.clone());
-        }
-    } else {
-        // A client for plain-HTTP servers (the metadata service, most credentials URIs) never
-        // verifies a certificate: loading the trust stores would only slow the first request.
-        builder = builder.tls_built_in_root_certs(false);
-    }
-    if !use_proxy {
-        builder = builder.no_proxy();
-    }
-    let built = builder.build().map_err(|e| {
-        Error::new(
-            ErrorKind::Http,
-            format!("cannot create the HTTP client: {e}"),
-        )
-    })?;
-    clients
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, built.clone());
-    Ok(built)
-}
-
 /// Node's `code` for the I/O failure at the root of `e`, if it is one Node names.
-fn node_code(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind as K;
-            match io.kind() {
-                K::ConnectionRefused => return Some("ECONNREFUSED"),
-                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-                    return Some("ECONNRESET")
-                }
-                K::TimedOut => return Some("ETIMEDOUT"),
-                _ => {}
-            }
+fn node_code(e: &std::io::Error) -> Option<&'static str> {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => Some("ECONNREFUSED"),
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+            Some("ECONNRESET")
         }
-        let text = s.to_string();
-        if text.contains("dns error") || text.contains("failed to lookup address") {
-            return Some("ENOTFOUND");
-        }
-        // hyper's words for a peer that hung up (Node: "socket hang up", ECONNRESET).
-        if text.contains("connection closed before message completed")
-            || text.contains("end of file before message length reached")
-            || text.contains("connection reset")
-        {
-            return Some("ECONNRESET");
-        }
-        source = s.source();
-    }
-    None
-}
-
-/// `host:port` of the request's URL, as Node names the peer in `connect ECONNREFUSED 127.0.0.1:80`.
-fn peer(req: &Request) -> String {
-    match reqwest::Url::parse(&req.url) {
-        Ok(u) => format!(
-            "{}:{}",
-            u.host_str().unwrap_or(""),
-            u.port_or_known_default().unwrap_or(0)
-        ),
-        Err(_) => String::new(),
+        K::TimedOut => Some("ETIMEDOUT"),
+        _ => None,
     }
 }
 
-fn classify(req: &Request, e: &reqwest::Error) -> Error {
+/// The package's error for a failed exchange: Node's words first where Node has them (the
+/// official's messages start with them), then the method and the redacted URL.
+fn classify(req: &Request, failure: Failure) -> Error {
     let what = req.describe();
-    // Our own timeouts keep ERR_CREDENTIALS_TIMEOUT (the official's are `RequestTimeoutError`s
-    // without a Node code); ETIMEDOUT is for the operating system's.
-    if e.is_timeout() {
-        let ms = (req.connect_timeout + req.read_timeout).as_millis();
-        return Error::new(
-            ErrorKind::Timeout,
-            format!("{what} failed: timeout after {ms} ms"),
-        );
-    }
-    // Walk the causes for TLS and connection details. The first level is skipped: reqwest's own
-    // text quotes the whole URL, query (an STS SecurityToken) included.
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut detail = String::from("request failed");
-    while let Some(s) = source {
-        let text = s.to_string();
-        if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
-            return Error::new(ErrorKind::Tls, format!("{what} failed: TLS error: {text}"));
+    let error = match failure {
+        // Our own timeouts keep ERR_CREDENTIALS_TIMEOUT (the official's are `RequestTimeoutError`s
+        // without a Node code); ETIMEDOUT is for the operating system's.
+        Failure::Timeout => {
+            let ms = (req.connect_timeout + req.read_timeout).as_millis();
+            return Error::new(
+                ErrorKind::Timeout,
+                format!("{what} failed: timeout after {ms} ms"),
+            );
         }
-        detail = text;
-        source = s.source();
-    }
-    let code = node_code(e);
-    let error = match code {
-        // Node's own words first (the official's message starts with them), then ours.
-        Some("ECONNREFUSED") => Error::new(
+        Failure::Tls(text) => {
+            return Error::new(ErrorKind::Tls, format!("{what} failed: TLS error: {text}"))
+        }
+        Failure::TooLarge => return too_large(req),
+        Failure::NotFound(host) => Error::new(
             ErrorKind::Http,
-            format!("connect ECONNREFUSED {} ({what} failed)", peer(req)),
-        ),
-        Some("ENOTFOUND") => Error::new(
-            ErrorKind::Http,
-            format!(
-                "getaddrinfo ENOTFOUND {} ({what} failed)",
-                reqwest::Url::parse(&req.url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .unwrap_or_default()
+            format!("getaddrinfo ENOTFOUND {host} ({what} failed)"),
+        )
+        .with_node_code("ENOTFOUND"),
+        Failure::Connect { peer, error } => match node_code(&error) {
+            Some("ECONNREFUSED") => Error::new(
+                ErrorKind::Http,
+                format!("connect ECONNREFUSED {peer} ({what} failed)"),
+            )
+            .with_node_code("ECONNREFUSED"),
+            Some(code) => Error::new(
+                ErrorKind::Http,
+                format!("connect {code} {peer} ({what} failed: {error})"),
+            )
+            .with_node_code(code),
+            None => Error::new(
+                ErrorKind::Http,
+                format!("{what} failed: connection error: {error}"),
             ),
-        ),
-        Some("ECONNRESET") if detail.contains("connection closed before message completed") => {
-            Error::new(ErrorKind::Http, format!("socket hang up ({what} failed)"))
+        },
+        Failure::HangUp => Error::new(ErrorKind::Http, format!("socket hang up ({what} failed)"))
+            .with_node_code("ECONNRESET"),
+        Failure::CutShort => Error::new(
+            ErrorKind::Http,
+            format!("read ECONNRESET ({what} failed: connection closed before the whole body)"),
+        )
+        .with_node_code("ECONNRESET"),
+        Failure::Broken(error) => match node_code(&error) {
+            Some(code) => Error::new(
+                ErrorKind::Http,
+                format!("read {code} ({what} failed: {error})"),
+            )
+            .with_node_code(code),
+            None => Error::new(ErrorKind::Http, format!("{what} failed: {error}")),
+        },
+        Failure::Protocol(detail) => {
+            Error::new(ErrorKind::Http, format!("{what} failed: {detail}"))
         }
-        Some("ECONNRESET") => Error::new(
+        Failure::Proxy(status) => Error::new(
             ErrorKind::Http,
-            format!("read ECONNRESET ({what} failed: {detail})"),
+            format!("{what} failed: the proxy refused the tunnel with HTTP {status}"),
         ),
-        Some(c) => Error::new(
-            ErrorKind::Http,
-            format!("connect {c} {} ({what} failed: {detail})", peer(req)),
-        ),
-        None if e.is_connect() => Error::new(
-            ErrorKind::Http,
-            format!("{what} failed: connection error: {detail}"),
-        ),
-        None => Error::new(ErrorKind::Http, format!("{what} failed: {detail}")),
     };
-    match code {
-        Some(c) => error.with_node_code(c),
-        None => error,
-    }
+    error
 }
 
 /// The one way to get JSON from a credentials server: sends `request` (timeouts, body cap, no
@@ -431,42 +333,15 @@ pub async fn send(req: Request) -> Result<Response> {
 }
 
 async fn send_inner(req: &Request) -> Result<Response> {
-    let tls = !req.url.starts_with("http://");
-    let client = client(req.connect_timeout, req.use_proxy, tls)?;
-    let mut builder = client
-        .request(req.method.clone(), &req.url)
-        .timeout(req.connect_timeout + req.read_timeout);
-    for (name, value) in &req.headers {
-        builder = builder.header(name, value);
-    }
-    if let Some(body) = &req.body {
-        builder = builder.body(body.clone());
-    }
-    let mut response = builder.send().await.map_err(|e| classify(req, &e))?;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY as u64)
-    {
-        return Err(too_large(req));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| classify(req, &e))? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large(req));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Response {
-        status,
-        content_type,
-        body,
-    })
+    let url = Url::parse(&req.url).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            format!("{} failed: not a valid http(s) URL", req.describe()),
+        )
+    })?;
+    wire::exchange(req, &url, &user_agent())
+        .await
+        .map_err(|f| classify(req, f))
 }
 
 fn too_large(req: &Request) -> Error {
@@ -543,12 +418,6 @@ mod tests {
         );
         assert_eq!(node_code(&Io::from(K::ConnectionReset)), Some("ECONNRESET"));
         assert_eq!(node_code(&Io::from(K::TimedOut)), Some("ETIMEDOUT"));
-        assert_eq!(
-            node_code(&Io::other(
-                "dns error: failed to lookup address information"
-            )),
-            Some("ENOTFOUND")
-        );
         assert_eq!(node_code(&Io::from(K::PermissionDenied)), None);
         let e = Error::new(ErrorKind::Http, "x").with_node_code("ECONNREFUSED");
         assert_eq!(e.code(), "ECONNREFUSED");

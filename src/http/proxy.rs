@@ -1,0 +1,135 @@
+//! The proxy a request goes through, from the environment as curl and reqwest read it:
+//! `HTTPS_PROXY`/`https_proxy` for https URLs, `HTTP_PROXY`/`http_proxy` for http URLs (the upper-case
+//! one is ignored under CGI, where a client can set it as a header), `ALL_PROXY`/`all_proxy` for
+//! both; `NO_PROXY`/`no_proxy` lists hosts reached directly. Read at every request.
+
+use super::url::Url;
+
+/// Where a request is sent instead of its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proxy {
+    pub url: Url,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The proxy for `url`, if the environment names one and `NO_PROXY` does not exempt its host. A
+/// value that is not a URL is ignored (bare `host:port` means `http://host:port`).
+pub fn for_url(url: &Url) -> Option<Proxy> {
+    let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+    let named = if url.scheme == "https" {
+        var("HTTPS_PROXY").or_else(|| var("https_proxy"))
+    } else if cgi {
+        var("http_proxy")
+    } else {
+        var("HTTP_PROXY").or_else(|| var("http_proxy"))
+    };
+    let value = named.or_else(|| var("ALL_PROXY").or_else(|| var("all_proxy")))?;
+    let no_proxy = var("NO_PROXY")
+        .or_else(|| var("no_proxy"))
+        .unwrap_or_default();
+    if exempt(&no_proxy, url.bare_host()) {
+        return None;
+    }
+    let value = value.trim();
+    let parsed = if value.contains("://") {
+        Url::parse(value)
+    } else {
+        Url::parse(&format!("http://{value}"))
+    };
+    parsed.ok().map(|url| Proxy { url })
+}
+
+/// Whether `host` is listed in `no_proxy`: `*`, an exact name or address, a domain (with or without
+/// a leading `.` or `*.`) covering it, or an IP network in CIDR form. Ports in entries are ignored.
+fn exempt(no_proxy: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let ip: Option<std::net::IpAddr> = host.parse().ok();
+    no_proxy.split(',').map(str::trim).any(|entry| {
+        if entry == "*" {
+            return true;
+        }
+        if let Some((net, bits)) = entry.split_once('/') {
+            return match (ip, net.parse::<std::net::IpAddr>(), bits.parse::<u32>()) {
+                (Some(ip), Ok(net), Ok(bits)) => in_network(ip, net, bits),
+                _ => false,
+            };
+        }
+        let entry = entry.trim_start_matches('[');
+        let entry = match entry.split_once(']') {
+            Some((v6, _)) => v6,
+            None if entry.matches(':').count() == 1 => entry.split(':').next().unwrap_or(""),
+            None => entry,
+        };
+        let entry = entry
+            .trim_start_matches("*.")
+            .trim_start_matches('.')
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        if entry.is_empty() {
+            return false;
+        }
+        if let (Some(ip), Ok(e)) = (ip, entry.parse::<std::net::IpAddr>()) {
+            return ip == e;
+        }
+        host == entry
+            || host
+                .strip_suffix(entry.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
+}
+
+fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u32) -> bool {
+    use std::net::IpAddr::{V4, V6};
+    match (ip, net) {
+        (V4(a), V4(n)) if bits <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (V6(a), V6(n)) if bits <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_proxy_entries() {
+        let list =
+            "localhost, .internal.example, *.corp, 10.0.0.0/8, ::1, 192.168.1.5:8080, [fe80::1]";
+        for host in [
+            "localhost",
+            "a.internal.example",
+            "internal.example",
+            "x.y.corp",
+            "10.2.3.4",
+            "::1",
+            "192.168.1.5",
+            "fe80::1",
+            "LOCALHOST.",
+        ] {
+            assert!(exempt(list, host), "{host}");
+        }
+        for host in [
+            "notlocalhost",
+            "example",
+            "corp.example",
+            "11.0.0.1",
+            "192.168.1.6",
+            "xinternal.example",
+        ] {
+            assert!(!exempt(list, host), "{host}");
+        }
+        assert!(exempt("*", "anything"));
+        assert!(!exempt("", "anything"));
+        assert!(exempt("0.0.0.0/0", "8.8.8.8"));
+        assert!(!exempt("10.0.0.0/99,10.0.0.0/x", "10.0.0.1"));
+    }
+}
