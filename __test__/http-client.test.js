@@ -6,13 +6,20 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
 const http = require('node:http')
+const https = require('node:https')
 const net = require('node:net')
-const { clearAlibabaEnv, withEnv, randomKey } = require('./helpers')
-const { TEST_CA, startSts, startUri, startMetadata, listen, utc } = require('./mocks')
+const { clearAlibabaEnv, withEnv, randomKey, tempDir } = require('./helpers')
+const { TEST_CA, startSts, startUri, startMetadata, listen, utc, tlsOptions } = require('./mocks')
 
 clearAlibabaEnv()
-process.env.NODE_EXTRA_CA_CERTS = TEST_CA
+// Both test CAs: the RSA one of every mock and an ECDSA one (tls/README.md).
+const TLS_DIR = path.join(__dirname, 'tls')
+const bundle = path.join(tempDir('acn-ca-'), 'bundle.pem')
+fs.writeFileSync(bundle, fs.readFileSync(TEST_CA, 'utf8') + fs.readFileSync(path.join(TLS_DIR, 'ec-ca.pem'), 'utf8'))
+process.env.NODE_EXTRA_CA_CERTS = bundle
 const Credential = require('alicloud-credentials-native')
 
 // A forward proxy on loopback: absolute-form requests are relayed, CONNECT opens a tunnel. Both
@@ -183,5 +190,28 @@ test('a metadata token with a line break is never sent as a header', async () =>
     })
   } finally {
     await Promise.all([front.close(), md.close()])
+  }
+})
+
+test('TLS 1.2 and 1.3 handshakes with RSA and ECDSA server certificates', async () => {
+  const ecdsa = { key: fs.readFileSync(path.join(TLS_DIR, 'ec-server.key')), cert: fs.readFileSync(path.join(TLS_DIR, 'ec-server.pem')) }
+  for (const [keyType, credentials] of [['rsa', tlsOptions()], ['ecdsa', ecdsa]]) {
+    for (const version of ['TLSv1.2', 'TLSv1.3']) {
+      const body = credentialsBody()
+      const seen = []
+      const server = https.createServer({ ...credentials, minVersion: version, maxVersion: version }, (req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(body)
+      })
+      server.on('secureConnection', (socket) => seen.push(socket.getProtocol()))
+      const { port, close } = await listen(server)
+      try {
+        const r = await new Credential({ type: 'credentials_uri', credentialsURI: `https://127.0.0.1:${port}/creds` }).getCredential()
+        assert.equal(r.accessKeyId, JSON.parse(body).AccessKeyId, `${keyType} ${version}`)
+        assert.deepEqual(seen, [version])
+      } finally {
+        await close()
+      }
+    }
   }
 })

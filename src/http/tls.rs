@@ -48,13 +48,108 @@ pub fn config() -> Result<Arc<rustls::ClientConfig>, String> {
                 roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
             }
             roots.add_parsable_certificates(extra_roots());
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            rustls::ClientConfig::builder_with_provider(provider)
+            rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
                 .with_safe_default_protocol_versions()
                 .map(|b| Arc::new(b.with_root_certificates(roots).with_no_client_auth()))
                 .map_err(|e| e.to_string())
         })
         .clone()
+}
+
+/// ring's provider, trimmed to what a client that verifies servers needs: the AES-GCM suites
+/// (every TLS server offers them; the ChaCha20 code is about 50 KiB) and no private-key loading
+/// (we never present a client certificate; RSA and ECDSA signing are as much again).
+fn provider() -> rustls::crypto::CryptoProvider {
+    use rustls::crypto::ring::{cipher_suite as suite, kx_group};
+    rustls::crypto::CryptoProvider {
+        cipher_suites: vec![
+            suite::TLS13_AES_256_GCM_SHA384,
+            suite::TLS13_AES_128_GCM_SHA256,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ],
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1],
+        signature_verification_algorithms: SIGNATURES,
+        secure_random: &OsRandom,
+        key_provider: &NoClientKeys,
+    }
+}
+
+/// Every certificate signature webpki verifies with ring (ring's provider's list, restated:
+/// taking it from `default_provider()` would keep every cipher suite of that provider linked).
+static SIGNATURES: rustls::crypto::WebPkiSupportedAlgorithms = {
+    use rustls::SignatureScheme as S;
+    use webpki::ring as alg;
+    rustls::crypto::WebPkiSupportedAlgorithms {
+        all: &[
+            alg::ECDSA_P256_SHA256,
+            alg::ECDSA_P256_SHA384,
+            alg::ECDSA_P384_SHA256,
+            alg::ECDSA_P384_SHA384,
+            alg::ED25519,
+            alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            alg::RSA_PKCS1_2048_8192_SHA256,
+            alg::RSA_PKCS1_2048_8192_SHA384,
+            alg::RSA_PKCS1_2048_8192_SHA512,
+            alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+            alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+            alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        ],
+        mapping: &[
+            // In TLS 1.2 the scheme does not fix the curve; in TLS 1.3 it does.
+            (
+                S::ECDSA_NISTP384_SHA384,
+                &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
+            ),
+            (
+                S::ECDSA_NISTP256_SHA256,
+                &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
+            ),
+            (S::ED25519, &[alg::ED25519]),
+            (
+                S::RSA_PSS_SHA512,
+                &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+            ),
+            (
+                S::RSA_PSS_SHA384,
+                &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+            ),
+            (
+                S::RSA_PSS_SHA256,
+                &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+            ),
+            (S::RSA_PKCS1_SHA512, &[alg::RSA_PKCS1_2048_8192_SHA512]),
+            (S::RSA_PKCS1_SHA384, &[alg::RSA_PKCS1_2048_8192_SHA384]),
+            (S::RSA_PKCS1_SHA256, &[alg::RSA_PKCS1_2048_8192_SHA256]),
+        ],
+    }
+};
+
+#[derive(Debug)]
+struct OsRandom;
+
+impl rustls::crypto::SecureRandom for OsRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        getrandom::getrandom(buf).map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl rustls::crypto::KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "client certificates are not used".into(),
+        ))
+    }
 }
 
 /// The certificates of `NODE_EXTRA_CA_CERTS`, read as every outside file is (a regular file,
