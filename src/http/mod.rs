@@ -13,7 +13,7 @@
 mod proxy;
 mod tls;
 pub mod url;
-mod wire;
+pub mod wire;
 
 use std::sync::OnceLock;
 use std::time::Duration;

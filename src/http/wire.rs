@@ -7,6 +7,8 @@
 
 use std::io;
 
+use std::future::Future;
+
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
@@ -454,6 +456,19 @@ async fn read_chunked<S: AsyncRead + Unpin>(reader: &mut Reader<S>) -> Result<Ve
         if !reader.line().await?.is_empty() {
             return Err(Failure::Protocol("invalid chunk end".into()));
         }
+    }
+}
+
+/// The response framing over `bytes` as the whole stream: what a server sent, read as
+/// [`exchange`] reads it (the fuzz target's entry). Reading a slice never waits, so one poll ends
+/// it.
+pub fn read_response_bytes(bytes: &[u8]) -> Result<Response, Failure> {
+    let mut reader = Reader::new(bytes);
+    let mut future = std::pin::pin!(read_response(&mut reader));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => Err(Failure::Protocol("a slice read waited".into())),
     }
 }
 
