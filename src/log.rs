@@ -77,7 +77,7 @@ pub fn enabled(topic: &str) -> bool {
 pub fn debug(topic: &str, message: impl FnOnce() -> String) {
     if enabled(topic) {
         use std::io::Write;
-        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        let now = crate::time::format_utc(std::time::SystemTime::now(), true);
         let line = format!("{now} {PREFIX}:{topic} {}\n", message());
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }

@@ -269,7 +269,5 @@ impl SessionCache {
 
 /// `t` as an RFC 3339 UTC time, for logs and descriptions.
 pub fn rfc3339(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t)
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    crate::time::format_utc(t, false)
 }
