@@ -155,3 +155,26 @@ test("one provider's close() does not stop another's credentials", async () => {
     await md.close()
   }
 })
+
+test('the default chain shares what it resolved: same OIDC environment, one request; another session name, another', async () => {
+  const { tempDir, withEnv } = require('./helpers')
+  const tokenFile = require('node:path').join(tempDir('acn-share-oidc-'), 'token')
+  require('node:fs').writeFileSync(tokenFile, require('node:crypto').randomBytes(24).toString('base64url'))
+  const oidcEnv = (session) => ({
+    ALIBABA_CLOUD_ROLE_ARN: 'acs:ram::1:role/chain-shared',
+    ALIBABA_CLOUD_OIDC_PROVIDER_ARN: 'acs:ram::1:oidc-provider/chain',
+    ALIBABA_CLOUD_OIDC_TOKEN_FILE: tokenFile,
+    ALIBABA_CLOUD_ROLE_SESSION_NAME: session,
+    ALIBABA_CLOUD_STS_ENDPOINT: sts.endpoint,
+  })
+  await withEnv(oidcEnv(`chain-${++identities}`), async () => {
+    const a = await new Credential().getCredential()
+    const b = await new Credential().getCredential()
+    assert.equal(sts.state.requests.length, 1)
+    assert.equal(a.accessKeyId, b.accessKeyId)
+  })
+  await withEnv(oidcEnv(`chain-${++identities}`), async () => {
+    await new Credential().getCredential()
+    assert.equal(sts.state.requests.length, 2, 'another session name is another identity')
+  })
+})
