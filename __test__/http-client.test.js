@@ -24,10 +24,10 @@ const Credential = require('alicloud-credentials-native')
 
 // A forward proxy on loopback: absolute-form requests are relayed, CONNECT opens a tunnel. Both
 // need `Proxy-Authorization` for `auth` when given; every request is recorded.
-async function startProxy({ auth = null } = {}) {
+async function startProxy({ auth = null, tls = false } = {}) {
   const state = { requests: [] }
   const authorized = (req) => !auth || req.headers['proxy-authorization'] === `Basic ${Buffer.from(auth).toString('base64')}`
-  const server = http.createServer((req, res) => {
+  const server = (tls ? https : http).createServer(tls ? tlsOptions() : {}, (req, res) => {
     state.requests.push({ method: req.method, url: req.url, headers: req.headers })
     if (!authorized(req)) {
       res.writeHead(407, { 'proxy-authenticate': 'Basic' })
@@ -57,7 +57,7 @@ async function startProxy({ auth = null } = {}) {
     upstream.on('error', () => socket.destroy())
   })
   const { port, close } = await listen(server)
-  return { state, port, url: `http://127.0.0.1:${port}`, close }
+  return { state, port, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, close }
 }
 
 const NO_PROXY_VARS = { HTTP_PROXY: undefined, http_proxy: undefined, HTTPS_PROXY: undefined, https_proxy: undefined, ALL_PROXY: undefined, all_proxy: undefined, NO_PROXY: undefined, no_proxy: undefined }
@@ -108,6 +108,50 @@ test('an https STS goes through a CONNECT tunnel of HTTPS_PROXY; a refused tunne
     })
   } finally {
     await Promise.all([proxy.close(), sts.close()])
+  }
+})
+
+test('a proxy reached over TLS carries a CONNECT tunnel for an https STS (TLS inside TLS)', async () => {
+  const proxy = await startProxy({ tls: true })
+  const { id, secret } = randomKey()
+  const sts = await startSts({ keys: { [id]: { secret } } })
+  try {
+    await withEnv({ ...NO_PROXY_VARS, HTTPS_PROXY: proxy.url }, async () => {
+      const config = { type: 'ram_role_arn', accessKeyId: id, accessKeySecret: secret, roleArn: 'acs:ram::1:role/tls-proxy', roleSessionName: unique(), stsEndpoint: sts.endpoint }
+      assert.match((await new Credential(config).getCredential()).securityToken, /./)
+      assert.deepEqual(proxy.state.requests.map((q) => q.method), ['CONNECT'])
+    })
+  } finally {
+    await Promise.all([proxy.close(), sts.close()])
+  }
+})
+
+test('a proxy that is down or never answers the CONNECT: a clear error within the timeout, without the proxy password', async () => {
+  const password = crypto.randomBytes(12).toString('base64url')
+  const silent = await listen(net.createServer((socket) => socket.on('error', () => {})))
+  const closed = await listen(net.createServer())
+  const closedPort = closed.port
+  await closed.close()
+  const { id, secret } = randomKey()
+  const config = () => ({ type: 'ram_role_arn', accessKeyId: id, accessKeySecret: secret, roleArn: 'acs:ram::1:role/down', roleSessionName: unique(), stsEndpoint: '127.0.0.1:9', timeout: 300, connectTimeout: 300 })
+  try {
+    await withEnv({ ...NO_PROXY_VARS, HTTPS_PROXY: `http://u:${password}@127.0.0.1:${closedPort}` }, async () => {
+      await assert.rejects(new Credential(config()).getCredential(), (e) => {
+        assert.match(e.message, new RegExp(`^connect ECONNREFUSED 127\\.0\\.0\\.1:${closedPort} \\(POST https://127\\.0\\.0\\.1:9/ failed\\)$`))
+        assert.equal(e.code, 'ECONNREFUSED')
+        assert.ok(!e.message.includes(password))
+        return true
+      })
+    })
+    await withEnv({ ...NO_PROXY_VARS, HTTPS_PROXY: `http://u:${password}@127.0.0.1:${silent.port}` }, async () => {
+      await assert.rejects(new Credential(config()).getCredential(), (e) => {
+        assert.equal(e.code, 'ERR_CREDENTIALS_TIMEOUT')
+        assert.ok(!e.message.includes(password))
+        return true
+      })
+    })
+  } finally {
+    await silent.close()
   }
 })
 
