@@ -151,21 +151,62 @@ async fn tcp(host: &str, port: u16) -> Result<TcpStream, Failure> {
             Err(_) => return Err(Failure::NotFound(host.to_owned())),
         },
     };
-    let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
     if addresses.is_empty() {
         return Err(Failure::NotFound(host.to_owned()));
     }
-    for address in addresses {
-        match TcpStream::connect(address).await {
-            Ok(tcp) => {
-                // One write per request and per response: nothing to gain from Nagle.
-                let _ = tcp.set_nodelay(true);
-                return Ok(tcp);
+    match connect_any(addresses).await {
+        Ok(tcp) => {
+            // One write per request and per response: nothing to gain from Nagle.
+            let _ = tcp.set_nodelay(true);
+            Ok(tcp)
+        }
+        Err(error) => Err(Failure::Connect { peer, error }),
+    }
+}
+
+/// How long an attempt has before the next address is tried beside it (Node's
+/// `autoSelectFamilyAttemptTimeout` is 250 ms; RFC 8305 suggests 250 ms too).
+const NEXT_ADDRESS_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The first of `addresses` that accepts a connection. They are tried in order, each new attempt
+/// started as soon as one fails or after [`NEXT_ADDRESS_AFTER`] without an answer, the earlier
+/// ones kept running (happy eyeballs): an address that never answers, as over a broken IPv6
+/// route, does not use up the connect timeout. The other attempts end when one wins.
+async fn connect_any(addresses: Vec<std::net::SocketAddr>) -> io::Result<TcpStream> {
+    let mut waiting = addresses.into_iter();
+    let mut attempts = tokio::task::JoinSet::new();
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
+    loop {
+        if attempts.is_empty() {
+            match waiting.next() {
+                Some(address) => {
+                    attempts.spawn(TcpStream::connect(address));
+                }
+                None => return Err(last),
             }
-            Err(e) => last = e,
+        }
+        tokio::select! {
+            done = attempts.join_next() => match done {
+                Some(Ok(Ok(tcp))) => return Ok(tcp),
+                Some(failed) => {
+                    last = match failed {
+                        Ok(Err(e)) => e,
+                        _ => io::Error::other("connection attempt aborted"),
+                    };
+                    // A failed attempt hands over to the next address at once.
+                    if let Some(address) = waiting.next() {
+                        attempts.spawn(TcpStream::connect(address));
+                    }
+                }
+                None => {}
+            },
+            _ = tokio::time::sleep(NEXT_ADDRESS_AFTER), if waiting.len() > 0 => {
+                if let Some(address) = waiting.next() {
+                    attempts.spawn(TcpStream::connect(address));
+                }
+            }
         }
     }
-    Err(Failure::Connect { peer, error: last })
 }
 
 async fn tls<S>(stream: S, host: &str) -> Result<Box<dyn Stream>, Failure>
@@ -538,6 +579,56 @@ mod tests {
         let mut endless = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
         endless.resize(MAX_BODY + 100, b'x');
         assert!(matches!(read(&endless), Err(Failure::TooLarge)));
+    }
+
+    /// A listener whose accept queue is full drops new SYNs: on loopback, an address that never
+    /// answers (as a broken IPv6 route does).
+    async fn black_hole() -> (
+        std::net::SocketAddr,
+        Vec<TcpStream>,
+        tokio::net::TcpListener,
+    ) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1).unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut fillers = Vec::new();
+        // Fill the queue: connects that complete without an accept, until one does not.
+        while let Ok(Ok(tcp)) =
+            tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(address)).await
+        {
+            fillers.push(tcp);
+        }
+        (address, fillers, listener)
+    }
+
+    #[test]
+    fn an_address_that_never_answers_does_not_hold_up_the_next() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (dead, _fillers, _queue) = black_hole().await;
+            let good = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let good_address = good.local_addr().unwrap();
+            let connected = tokio::time::timeout(
+                Duration::from_secs(3),
+                connect_any(vec![dead, good_address]),
+            )
+            .await
+            .expect("the second address is tried while the first hangs")
+            .unwrap();
+            assert_eq!(connected.peer_addr().unwrap(), good_address);
+            // All refusing: the last error.
+            let refused = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let refused_address = refused.local_addr().unwrap();
+            drop(refused);
+            let e = connect_any(vec![refused_address, refused_address])
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+        });
     }
 
     #[test]
