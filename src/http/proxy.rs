@@ -4,6 +4,7 @@
 //! both; `NO_PROXY`/`no_proxy` lists hosts reached directly. Read at every request.
 
 use super::url::Url;
+use crate::env::Env;
 
 /// Where a request is sent instead of its host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,14 +12,11 @@ pub struct Proxy {
     pub url: Url,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// The proxy for `url`, if the environment names one and `NO_PROXY` does not exempt its host. A
 /// value that is not a URL is ignored (bare `host:port` means `http://host:port`).
-pub fn for_url(url: &Url) -> Option<Proxy> {
-    let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+pub fn for_url(url: &Url, env: &Env) -> Option<Proxy> {
+    let var = |name: &str| env.get(name);
+    let cgi = var("REQUEST_METHOD").is_some();
     let named = if url.scheme == "https" {
         var("HTTPS_PROXY").or_else(|| var("https_proxy"))
     } else if cgi {
@@ -99,6 +97,45 @@ fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_variable_names_the_proxy() {
+        let proxy_of = |url: &str, pairs: &[(&str, &str)]| {
+            for_url(
+                &Url::parse(url).unwrap(),
+                &Env::from_pairs(pairs.iter().copied()),
+            )
+            .map(|p| p.url.origin())
+        };
+        let all = [
+            ("HTTPS_PROXY", "http://upper-s:1"),
+            ("https_proxy", "http://lower-s:1"),
+            ("HTTP_PROXY", "upper:2"),
+            ("http_proxy", "http://lower:2"),
+        ];
+        assert_eq!(
+            proxy_of("https://h/", &all).as_deref(),
+            Some("http://upper-s:1")
+        );
+        assert_eq!(
+            proxy_of("http://h/", &all).as_deref(),
+            Some("http://upper:2")
+        );
+        let cgi = [all.as_slice(), &[("REQUEST_METHOD", "GET")]].concat();
+        assert_eq!(
+            proxy_of("http://h/", &cgi).as_deref(),
+            Some("http://lower:2")
+        );
+        let fallback = [("ALL_PROXY", "https://every:3")];
+        assert_eq!(
+            proxy_of("http://h/", &fallback).as_deref(),
+            Some("https://every:3")
+        );
+        let exempt = [("all_proxy", "http://every:3"), ("no_proxy", "h")];
+        assert_eq!(proxy_of("http://h/", &exempt), None);
+        assert_eq!(proxy_of("http://h/", &[("HTTP_PROXY", "ftp://x")]), None);
+        assert_eq!(proxy_of("http://h/", &[]), None);
+    }
 
     #[test]
     fn no_proxy_entries() {

@@ -126,6 +126,21 @@ impl Url {
         self.target.split('?').next().unwrap_or("/")
     }
 
+    /// `base64(user:password)` of the userinfo, percent-decoded: the `Basic` credentials a
+    /// request to this URL carries; `None` without userinfo.
+    pub fn basic_credentials(&self) -> Option<String> {
+        use base64::Engine;
+        if self.username.is_empty() && self.password.is_none() {
+            return None;
+        }
+        let user = crate::secret::percent_decode(&self.username);
+        let password = crate::secret::percent_decode(self.password.as_deref().unwrap_or(""));
+        let mut pair = format!("{user}:{password}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
+        crate::secret::wipe(&mut pair);
+        Some(encoded)
+    }
+
     /// The query's values, form-decoded (`+` is a space), in order.
     pub fn query_values(&self) -> Vec<String> {
         let Some((_, query)) = self.target.split_once('?') else {

@@ -63,7 +63,7 @@ async fn exchange_unbounded(
     user_agent: &str,
 ) -> Result<Response, Failure> {
     let proxy = if req.use_proxy {
-        proxy::for_url(url)
+        proxy::for_url(url, &crate::env::Env::process())
     } else {
         None
     };
@@ -116,8 +116,8 @@ async fn connect(url: &Url, proxy: Option<&Proxy>) -> Result<Box<dyn Stream>, Fa
     // An https URL goes through a tunnel, end to end encrypted.
     let authority = format!("{}:{}", url.host, url.port_or_default());
     let mut connect = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
-    if let Some(auth) = basic_auth(&proxy.url) {
-        connect.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    if let Some(auth) = proxy.url.basic_credentials() {
+        connect.push_str(&format!("Proxy-Authorization: Basic {auth}\r\n"));
     }
     connect.push_str("\r\n");
     stream
@@ -243,20 +243,6 @@ fn io_failure(e: io::Error) -> Failure {
     }
 }
 
-/// `Basic base64(user:password)` of a URL's userinfo, percent-decoded.
-fn basic_auth(url: &Url) -> Option<String> {
-    use base64::Engine;
-    if url.username.is_empty() && url.password.is_none() {
-        return None;
-    }
-    let user = crate::secret::percent_decode(&url.username);
-    let password = crate::secret::percent_decode(url.password.as_deref().unwrap_or(""));
-    let mut pair = format!("{user}:{password}");
-    let encoded = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
-    crate::secret::wipe(&mut pair);
-    Some(format!("Basic {encoded}"))
-}
-
 fn request_head(
     req: &Request,
     url: &Url,
@@ -283,11 +269,11 @@ fn request_head(
     if !has("accept") {
         head.push_str("Accept: */*\r\n");
     }
-    if let Some(auth) = basic_auth(url) {
-        head.push_str(&format!("Authorization: {auth}\r\n"));
+    if let Some(auth) = url.basic_credentials() {
+        head.push_str(&format!("Authorization: Basic {auth}\r\n"));
     }
-    if let Some(auth) = absolute_via.and_then(|p| basic_auth(&p.url)) {
-        head.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    if let Some(auth) = absolute_via.and_then(|p| p.url.basic_credentials()) {
+        head.push_str(&format!("Proxy-Authorization: Basic {auth}\r\n"));
     }
     for (name, value) in &req.headers {
         // A value from outside (a metadata token) must not smuggle a header in.

@@ -56,17 +56,14 @@ impl Refresher for UriRefresher {
 /// What the URI itself carries that is secret: its query's values (often a token) and its
 /// password, as written, decoded, and as the `Authorization: Basic` value sent with it.
 fn uri_secrets(uri: &str) -> Vec<String> {
-    use base64::Engine;
     let Ok(u) = crate::http::Url::parse(uri) else {
         return Vec::new();
     };
     let mut found: Vec<String> = u.query_values();
     if let Some(password) = u.password.as_deref() {
-        let decoded = crate::secret::percent_decode(password);
-        let user = crate::secret::percent_decode(&u.username);
-        found.push(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{decoded}")));
+        found.extend(u.basic_credentials());
         found.push(password.to_owned());
-        found.push(decoded);
+        found.push(crate::secret::percent_decode(password));
     }
     found
 }
