@@ -12,7 +12,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** The native half of `Credential`: a configured provider. */
 export declare class NativeCredential {
   /** Builds the provider for `config` (`null` for the default chain), reading the environment now. */
-  constructor(config?: NativeConfig | undefined | null)
+  constructor(config?: NativeOptions | undefined | null)
   /** The official `type` of the credential. */
   get kind(): string
   /** The bearer token of a `bearer` credential. */
@@ -29,7 +29,7 @@ export declare class NativeProvider {
    * Builds a provider of `kind` (`static_ak`, `ram_role_arn`, `default`, ...) from builder
    * options; `source` is the previous provider of a role provider.
    */
-  static create(kind: string, options: NativeProviderOptions, source?: NativeProvider | undefined | null): NativeProvider
+  static create(kind: string, options: NativeOptions, source?: NativeProvider | undefined | null): NativeProvider
   /**
    * Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
    * keeping the process alive) so native providers can use it as their source.
@@ -59,33 +59,6 @@ export interface JsCredentials {
   providerName?: string
 }
 
-/** Options of a credential, already type-checked by `index.js`. */
-export interface NativeConfig {
-  type?: string
-  accessKeyId?: string
-  accessKeySecret?: string
-  securityToken?: string
-  bearerToken?: string
-  roleArn?: string
-  roleSessionName?: string
-  roleSessionExpiration?: number
-  policy?: string
-  externalId?: string
-  stsEndpoint?: string
-  stsRegionId?: string
-  enableVpc?: boolean
-  oidcProviderArn?: string
-  oidcTokenFilePath?: string
-  credentialsURI?: string
-  roleName?: string
-  disableIMDSv1?: boolean
-  asyncCredentialUpdateEnabled?: boolean
-  timeout?: number
-  connectTimeout?: number
-  publicKeyId?: string
-  privateKeyFile?: string
-}
-
 /** A secret-free description of a credential (see `describe()` in `index.d.ts`). */
 export interface NativeDescription {
   providerName?: string
@@ -108,19 +81,20 @@ export interface NativeFailure {
   message: string
 }
 
-/** The outcome of an asynchronous call: exactly one of `value` and `error` is set. */
-export interface NativeOutcome {
-  value?: NativeSnapshot
-  error?: NativeFailure
-}
-
-/** Options of the exported provider builders (`with...()` setters), already type-checked. */
-export interface NativeProviderOptions {
+/**
+ * Options of a credential (`new Credential(config)`) or of a provider builder (its `with...()`
+ * setters), already type-checked by `options.js`, whose table lists them.
+ */
+export interface NativeOptions {
+  type?: string
   accessKeyId?: string
   accessKeySecret?: string
   securityToken?: string
+  bearerToken?: string
   roleArn?: string
   roleSessionName?: string
+  /** A Config's session duration in seconds; builders call it `durationSeconds`. */
+  roleSessionExpiration?: number
   durationSeconds?: number
   policy?: string
   externalId?: string
@@ -129,13 +103,21 @@ export interface NativeProviderOptions {
   enableVpc?: boolean
   oidcProviderArn?: string
   oidcTokenFilePath?: string
+  credentialsURI?: string
   roleName?: string
   disableIMDSv1?: boolean
   asyncCredentialUpdateEnabled?: boolean
-  credentialsURI?: string
-  profileName?: string
+  /** A Config's read timeout in milliseconds; builders call it `readTimeout`. */
+  timeout?: number
   readTimeout?: number
   connectTimeout?: number
+  profileName?: string
+}
+
+/** The outcome of an asynchronous call: exactly one of `value` and `error` is set. */
+export interface NativeOutcome {
+  value?: NativeSnapshot
+  error?: NativeFailure
 }
 
 /** One resolved credential, with how long it may be reused without asking again. */

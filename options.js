@@ -3,8 +3,9 @@
 // Every option the package takes, in one table: `new Config({...})` / `new Credential({...})`
 // options and the provider builders' `with...()` setters are checked, converted and handed to
 // the native side from it, and `__test__/options-table.test.js` checks that `index.d.ts` and the
-// binding agree with it. To add an option: one row here, its field in `src/binding/` and its line
-// in `index.d.ts`.
+// binding agree with it. To add an option: one row here, its field in `NativeOptions`
+// (`src/binding/options.rs`, which hands it to the resolver that reads it) and its line in
+// `index.d.ts`.
 
 const { debugEnabled, debugLog } = require('./binding.js')
 
@@ -19,8 +20,9 @@ const logErrors = debugEnabled('error')
  * - `config`: `'native'` when a Config option the native side reads, `'ignored'` when a Config
  *   option accepted and dropped (as the official code does), absent when builder-only;
  * - `setter` and `builders`: the builder setter and the provider kinds whose builders have it;
- * - `rust`: the field of `NativeConfig` / `NativeProviderOptions` in `src/binding/` (the key is
- *   `name`, which differs from the field's camelCase for `credentialsURI` and `disableIMDSv1`);
+ * - `rust`: the field of `NativeOptions` in `src/binding/options.rs`, the one object both a Config
+ *   and a builder hand over (the key is `name`, which differs from the field's camelCase for
+ *   `credentialsURI` and `disableIMDSv1`);
  * - `shown`: how `util.inspect(config)` shows it: `'redacted'`, `'set'`, `'uri'`, else as is.
  */
 const ROLE = ['ram_role_arn', 'oidc_role_arn']
@@ -49,8 +51,9 @@ const OPTIONS = [
   // The builders' read timeout; a Config calls it `timeout`.
   { name: 'readTimeout', type: 'number', setter: 'withReadTimeout', builders: TIMED, rust: 'read_timeout' },
   { name: 'connectTimeout', type: 'number', config: 'native', setter: 'withConnectTimeout', builders: TIMED, rust: 'connect_timeout' },
-  { name: 'publicKeyId', type: 'string', config: 'native', rust: 'public_key_id' },
-  { name: 'privateKeyFile', type: 'string', config: 'native', rust: 'private_key_file' },
+  // rsa_key_pair is refused before they could be read.
+  { name: 'publicKeyId', type: 'string', config: 'ignored' },
+  { name: 'privateKeyFile', type: 'string', config: 'ignored' },
   // A Config ignores it (as the official one does); the role builders pass it to STS.
   { name: 'durationSeconds', type: 'number', config: 'ignored', setter: 'withDurationSeconds', builders: ROLE, rust: 'duration_seconds' },
   { name: 'enableIMDSv2', type: 'boolean', config: 'ignored' },

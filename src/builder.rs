@@ -139,8 +139,7 @@ pub fn from_cli_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::description::{from_builder, from_config, BuilderOptions};
+    use crate::description::{from_builder, from_config, Options};
     use crate::env::vars;
 
     const CLI_AK: &str = r#""access_key_id":"id","access_key_secret":"secret""#;
@@ -149,21 +148,21 @@ mod tests {
         Env::from_pairs([(vars::ECS_METADATA_SERVICE_ENDPOINT, "http://127.0.0.1:9")])
     }
 
-    fn config(kind: &str, fill: impl FnOnce(&mut Config)) -> ProviderSpec {
-        let mut c = Config {
-            r#type: Some(kind.into()),
-            ..Config::default()
+    fn config(kind: &str, fill: impl FnOnce(&mut Options)) -> ProviderSpec {
+        let mut c = Options {
+            type_name: Some(kind.into()),
+            ..Options::default()
         };
         fill(&mut c);
-        from_config(Some(&c), &env()).unwrap()
+        from_config(Some(c), &env()).unwrap()
     }
 
     fn builder(
         name: &str,
-        fill: impl FnOnce(&mut BuilderOptions),
+        fill: impl FnOnce(&mut Options),
         source: Option<ProviderSpec>,
     ) -> ProviderSpec {
-        let mut o = BuilderOptions::default();
+        let mut o = Options::default();
         fill(&mut o);
         from_builder(name, o, source, &env()).unwrap()
     }
@@ -187,9 +186,9 @@ mod tests {
         }
     }
 
-    fn key(o: &mut BuilderOptions) {
-        o.access_key_id = Some("id".into());
-        o.access_key_secret = Some("secret".into());
+    fn key(o: &mut Options) {
+        o.key.access_key_id = Some("id".into());
+        o.key.access_key_secret = Some("secret".into());
     }
 
     #[test]
@@ -197,10 +196,7 @@ mod tests {
         same(
             "static_ak",
             &[
-                config("access_key", |c| {
-                    c.access_key_id = Some("id".into());
-                    c.access_key_secret = Some("secret".into());
-                }),
+                config("access_key", key),
                 builder("static_ak", key, None),
                 cli(&format!(r#""mode":"AK",{CLI_AK}"#)),
                 ini("type = access_key\naccess_key_id = id\naccess_key_secret = secret"),
@@ -210,15 +206,14 @@ mod tests {
             "static_sts",
             &[
                 config("sts", |c| {
-                    c.access_key_id = Some("id".into());
-                    c.access_key_secret = Some("secret".into());
-                    c.security_token = Some("token".into());
+                    key(c);
+                    c.key.security_token = Some("token".into());
                 }),
                 builder(
                     "static_sts",
                     |o| {
                         key(o);
-                        o.security_token = Some("token".into());
+                        o.key.security_token = Some("token".into());
                     },
                     None,
                 ),
@@ -232,16 +227,15 @@ mod tests {
             "ram_role_arn/static_ak",
             &[
                 config("ram_role_arn", |c| {
-                    c.access_key_id = Some("id".into());
-                    c.access_key_secret = Some("secret".into());
-                    c.role_arn = Some(role.into());
-                    c.role_session_name = Some("s".into());
+                    key(c);
+                    c.role.role_arn = Some(role.into());
+                    c.role.sts.role_session_name = Some("s".into());
                 }),
                 builder(
                     "ram_role_arn",
                     |o| {
-                        o.role_arn = Some(role.into());
-                        o.role_session_name = Some("s".into());
+                        o.role.role_arn = Some(role.into());
+                        o.role.sts.role_session_name = Some("s".into());
                     },
                     Some(builder("static_ak", key, None)),
                 ),
@@ -255,16 +249,16 @@ mod tests {
             "oidc_role_arn",
             &[
                 config("oidc_role_arn", |c| {
-                    c.role_arn = Some(role.into());
-                    c.oidc_provider_arn = Some("p".into());
-                    c.oidc_token_file_path = Some("/t".into());
+                    c.oidc.role_arn = Some(role.into());
+                    c.oidc.provider_arn = Some("p".into());
+                    c.oidc.token_file = Some("/t".into());
                 }),
                 builder(
                     "oidc_role_arn",
                     |o| {
-                        o.role_arn = Some(role.into());
-                        o.oidc_provider_arn = Some("p".into());
-                        o.oidc_token_file_path = Some("/t".into());
+                        o.oidc.role_arn = Some(role.into());
+                        o.oidc.provider_arn = Some("p".into());
+                        o.oidc.token_file = Some("/t".into());
                     },
                     None,
                 ),
@@ -277,8 +271,8 @@ mod tests {
         same(
             "ecs_ram_role",
             &[
-                config("ecs_ram_role", |c| c.role_name = Some("r".into())),
-                builder("ecs_ram_role", |o| o.role_name = Some("r".into()), None),
+                config("ecs_ram_role", |c| c.ecs.role_name = Some("r".into())),
+                builder("ecs_ram_role", |o| o.ecs.role_name = Some("r".into()), None),
                 cli(r#""mode":"EcsRamRole","ram_role_name":"r""#),
                 ini("type = ecs_ram_role\nrole_name = r"),
             ],
@@ -287,12 +281,8 @@ mod tests {
         same(
             "credential_uri",
             &[
-                config("credentials_uri", |c| c.credentials_uri = Some(uri.into())),
-                builder(
-                    "credential_uri",
-                    |o| o.credentials_uri = Some(uri.into()),
-                    None,
-                ),
+                config("credentials_uri", |c| c.uri.uri = Some(uri.into())),
+                builder("credential_uri", |o| o.uri.uri = Some(uri.into()), None),
             ],
         );
         same(
@@ -338,19 +328,19 @@ mod tests {
         let chained = profile::cli::spec_from_text(&text, None, &env()).unwrap();
         let built = builder(
             "ram_role_arn",
-            |o| o.role_arn = Some("r1".into()),
+            |o| o.role.role_arn = Some("r1".into()),
             Some(builder("static_ak", key, None)),
         );
         same("ram_role_arn/static_ak", &[chained, built]);
         // A role over a role stays one flat chain whichever path builds it.
         let inner = builder(
             "ram_role_arn",
-            |o| o.role_arn = Some("r1".into()),
+            |o| o.role.role_arn = Some("r1".into()),
             Some(builder("static_ak", key, None)),
         );
         let outer = builder(
             "ram_role_arn",
-            |o| o.role_arn = Some("r2".into()),
+            |o| o.role.role_arn = Some("r2".into()),
             Some(inner),
         );
         let ProviderSpec::AssumeRole(chain) = &outer else {
@@ -372,20 +362,19 @@ mod tests {
 #[cfg(test)]
 mod sharing_tests {
     use super::*;
-    use crate::config::Config;
-    use crate::description::from_config;
+    use crate::description::{from_config, Options};
     use crate::testing::no_env;
 
     fn role(secret: &str, role: &str) -> ProviderSpec {
-        let c = Config {
-            r#type: Some("ram_role_arn".into()),
-            access_key_id: Some("id".into()),
-            access_key_secret: Some(secret.into()),
-            role_arn: Some(role.into()),
-            sts_endpoint: Some("http://127.0.0.1:9".into()),
-            ..Config::default()
+        let mut c = Options {
+            type_name: Some("ram_role_arn".into()),
+            ..Options::default()
         };
-        from_config(Some(&c), &no_env()).unwrap()
+        c.key.access_key_id = Some("id".into());
+        c.key.access_key_secret = Some(secret.into());
+        c.role.role_arn = Some(role.into());
+        c.role.sts.sts_endpoint = Some("http://127.0.0.1:9".into());
+        from_config(Some(c), &no_env()).unwrap()
     }
 
     #[test]

@@ -1,9 +1,8 @@
-//! `new Credential(config)`: picks the provider for a [`Config`], as the official client does.
+//! `new Credential(config)`: picks the provider for a `Config`'s options, as the official client does.
 
 use std::sync::Arc;
 
-use crate::config::Config;
-use crate::description::{self, ProviderSpec};
+use crate::description::{self, Options, ProviderSpec};
 use crate::env::Env;
 use crate::error::Result;
 use crate::provider::CredentialsProvider;
@@ -27,12 +26,13 @@ impl std::fmt::Debug for Credential {
 
 impl Credential {
     /// The credential `new Credential(config)` makes; `None` is the default chain.
-    pub fn from_config(config: Option<&Config>, env: &Env) -> Result<Self> {
-        let spec = description::from_config(config, env)?;
+    pub fn from_config(config: Option<Options>, env: &Env) -> Result<Self> {
         let type_name = config
-            .and_then(|c| c.r#type.as_deref())
-            .unwrap_or("default");
-        let mut credential = Credential::new(type_name, crate::builder::build(&spec, env));
+            .as_ref()
+            .and_then(|c| c.type_name.clone())
+            .unwrap_or_else(|| "default".to_owned());
+        let spec = description::from_config(config, env)?;
+        let mut credential = Credential::new(&type_name, crate::builder::build(&spec, env));
         if let ProviderSpec::Bearer(token) = &spec {
             credential.bearer_token = Some(token.clone());
         }
@@ -74,11 +74,11 @@ mod tests {
             ("ALIBABA_CLOUD_ACCESS_KEY_ID", "i"),
             ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s"),
         ]);
-        let config = Config {
-            r#type: Some("access_key".into()),
-            ..Config::default()
+        let config = Options {
+            type_name: Some("access_key".into()),
+            ..Options::default()
         };
-        let c = Credential::from_config(Some(&config), &env).unwrap();
+        let c = Credential::from_config(Some(config), &env).unwrap();
         assert_eq!(c.type_name(), "access_key");
         assert_eq!(
             c.provider().get_credentials().await.unwrap().provider_name,

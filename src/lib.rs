@@ -2,7 +2,6 @@
 //! N-API) and a thin napi-rs binding that `index.js` wraps into the `@alicloud/credentials` API.
 
 pub mod builder;
-pub mod config;
 pub mod credential;
 pub mod credentials;
 pub mod description;

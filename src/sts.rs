@@ -1,14 +1,13 @@
 //! STS: the RPC signature (HMAC-SHA1), endpoints, and the AssumeRole / AssumeRoleWithOIDC
 //! exchanges shared by `ram_role_arn`, `oidc_role_arn` and the CLI profile modes.
 
-use std::time::Duration;
-
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha1::Sha1;
 
 use crate::credentials::{Credentials, SessionFields};
+use crate::description::StsSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::time::utc_timestamp;
@@ -93,25 +92,52 @@ impl Endpoint {
     }
 }
 
-/// The options common to both STS exchanges.
+/// The request of one STS exchange: the role's options and the session name it runs under.
 #[derive(Clone, Debug)]
-pub struct RoleOptions {
-    pub role_arn: String,
-    pub role_session_name: String,
-    pub duration_seconds: u64,
-    pub policy: Option<String>,
-    pub endpoint: Endpoint,
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
+pub struct RoleRequest {
+    pub sts: StsSpec,
+    /// The spec's name, or the one made when the provider was built.
+    pub session_name: String,
 }
 
-impl RoleOptions {
-    fn body(&self) -> Vec<(String, String)> {
-        let mut body = vec![("RoleArn".to_owned(), self.role_arn.clone())];
-        if let Some(p) = &self.policy {
+impl RoleRequest {
+    /// The request for `sts`; the session name, when none is given, is
+    /// `credentials-nodejs-<ms since epoch>` as the official package makes it.
+    pub fn new(sts: &StsSpec) -> Self {
+        RoleRequest {
+            session_name: sts
+                .role_session_name
+                .clone()
+                .unwrap_or_else(|| format!("credentials-nodejs-{}", crate::time::epoch_millis())),
+            sts: sts.clone(),
+        }
+    }
+
+    /// `RoleArn`, `Policy`, (`extra`), `RoleSessionName`, `DurationSeconds`, in the official order.
+    fn body(&self, extra: Option<(&str, &str)>) -> Vec<(String, String)> {
+        let mut body = vec![("RoleArn".to_owned(), self.sts.role_arn.clone())];
+        if let Some(p) = &self.sts.policy {
             body.push(("Policy".to_owned(), p.clone()));
         }
+        if let Some((k, v)) = extra {
+            body.push((k.to_owned(), v.to_owned()));
+        }
+        body.push(("RoleSessionName".into(), self.session_name.clone()));
+        body.push((
+            "DurationSeconds".into(),
+            self.sts.duration_seconds.to_string(),
+        ));
         body
+    }
+
+    fn post(&self, query: &[(String, String)]) -> Request {
+        Request::new(
+            crate::http::Method::Post,
+            format!("{}/?{}", self.sts.endpoint.base(), form(query)),
+            self.sts.connect_timeout,
+            self.sts.read_timeout,
+        )
+        .header("Content-Type", "application/x-www-form-urlencoded")
     }
 }
 
@@ -220,7 +246,7 @@ pub fn parse_response(
 /// AssumeRole signed with `source`; the credentials are named `provider_name`.
 pub async fn assume_role(
     source: &Credentials,
-    options: &RoleOptions,
+    request: &RoleRequest,
     external_id: Option<&str>,
     provider_name: &str,
 ) -> Result<Credentials> {
@@ -237,15 +263,7 @@ pub async fn assume_role(
     if let Some(token) = source.security_token.as_ref().filter(|t| !t.is_empty()) {
         query.push(("SecurityToken".into(), token.expose().to_owned()));
     }
-    let mut body = options.body();
-    if let Some(ext) = external_id {
-        body.push(("ExternalId".into(), ext.to_owned()));
-    }
-    body.push(("RoleSessionName".into(), options.role_session_name.clone()));
-    body.push((
-        "DurationSeconds".into(),
-        options.duration_seconds.to_string(),
-    ));
+    let body = request.body(external_id.map(|e| ("ExternalId", e)));
     let all: Vec<(String, String)> = query.iter().chain(body.iter()).cloned().collect();
     let to_sign = string_to_sign("POST", &all);
     query.push((
@@ -253,22 +271,17 @@ pub async fn assume_role(
         sign(&to_sign, source.access_key_secret.expose()),
     ));
 
-    let mut request = Request::new(
-        crate::http::Method::Post,
-        format!("{}/?{}", options.endpoint.base(), form(&query)),
-        options.connect_timeout,
-        options.read_timeout,
-    )
-    .header("Content-Type", "application/x-www-form-urlencoded")
-    .header("x-acs-credentials-provider", source.provider_name.clone());
-    request.body = Some(form(&body).into_bytes());
+    let mut http_request = request
+        .post(&query)
+        .header("x-acs-credentials-provider", source.provider_name.clone());
+    http_request.body = Some(form(&body).into_bytes());
     let token = source
         .security_token
         .as_ref()
         .map(|t| t.expose())
         .unwrap_or("");
     http::fetch(
-        request,
+        http_request,
         &[source.access_key_secret.expose(), token],
         |response| parse_response(response, &ASSUME_ROLE, Some(&to_sign), provider_name),
     )
@@ -279,7 +292,7 @@ pub async fn assume_role(
 pub async fn assume_role_with_oidc(
     oidc_provider_arn: &str,
     oidc_token: &str,
-    options: &RoleOptions,
+    request: &RoleRequest,
     provider_name: &str,
 ) -> Result<Credentials> {
     let query: Vec<(String, String)> = vec![
@@ -292,21 +305,10 @@ pub async fn assume_role_with_oidc(
         ("OIDCProviderArn".to_owned(), oidc_provider_arn.to_owned()),
         ("OIDCToken".to_owned(), oidc_token.to_owned()),
     ];
-    body.extend(options.body());
-    body.push(("RoleSessionName".into(), options.role_session_name.clone()));
-    body.push((
-        "DurationSeconds".into(),
-        options.duration_seconds.to_string(),
-    ));
-    let mut request = Request::new(
-        crate::http::Method::Post,
-        format!("{}/?{}", options.endpoint.base(), form(&query)),
-        options.connect_timeout,
-        options.read_timeout,
-    )
-    .header("Content-Type", "application/x-www-form-urlencoded");
-    request.body = Some(form(&body).into_bytes());
-    http::fetch(request, &[oidc_token], |response| {
+    body.extend(request.body(None));
+    let mut http_request = request.post(&query);
+    http_request.body = Some(form(&body).into_bytes());
+    http::fetch(http_request, &[oidc_token], |response| {
         parse_response(response, &ASSUME_ROLE_WITH_OIDC, None, provider_name)
     })
     .await

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use super::options::NativeConfig;
+use super::options::NativeOptions;
 use super::outcome::{guard, throw, NativeDescription, NativeOutcome};
-use crate::config::Config;
 use crate::credential::Credential;
+use crate::description::Options;
 use crate::env::Env as ProcessEnv;
 
 /// The native half of `Credential`: a configured provider.
@@ -21,14 +21,12 @@ pub struct NativeCredential {
 impl NativeCredential {
     /// Builds the provider for `config` (`null` for the default chain), reading the environment now.
     #[napi(constructor)]
-    pub fn new(env: Env, config: Option<NativeConfig>) -> napi::Result<Self> {
+    pub fn new(env: Env, config: Option<NativeOptions>) -> napi::Result<Self> {
         super::record_runtime(&env);
-        let config = config.map(Config::from);
+        let config = config.map(Options::from);
         // Inside the runtime context, so providers can start their background refresh.
         let credential = guard(|| {
-            within_runtime_if_available(|| {
-                Credential::from_config(config.as_ref(), &ProcessEnv::process())
-            })
+            within_runtime_if_available(|| Credential::from_config(config, &ProcessEnv::process()))
         })
         .map_err(|e| throw(&env, e))?;
         Ok(NativeCredential {

@@ -1,15 +1,18 @@
-//! The option objects JavaScript passes (already type-checked by `index.js`), as core types.
+//! The option object JavaScript passes (already type-checked by `index.js`), as core types.
 
 use napi_derive::napi;
 
-use crate::config::Config;
-use crate::description::BuilderOptions;
+use crate::description::resolve::{
+    EcsOptions, KeyOptions, OidcOptions, RoleOptions, StsOptions, Timeouts, UriOptions,
+};
+use crate::description::Options;
 use crate::providers::custom::Answer;
 
-/// Options of a credential, already type-checked by `index.js`.
+/// Options of a credential (`new Credential(config)`) or of a provider builder (its `with...()`
+/// setters), already type-checked by `options.js`, whose table lists them.
 #[napi(object)]
 #[derive(Default)]
-pub struct NativeConfig {
+pub struct NativeOptions {
     #[napi(js_name = "type")]
     pub kind: Option<String>,
     pub access_key_id: Option<String>,
@@ -18,65 +21,8 @@ pub struct NativeConfig {
     pub bearer_token: Option<String>,
     pub role_arn: Option<String>,
     pub role_session_name: Option<String>,
+    /// A Config's session duration in seconds; builders call it `durationSeconds`.
     pub role_session_expiration: Option<f64>,
-    pub policy: Option<String>,
-    pub external_id: Option<String>,
-    pub sts_endpoint: Option<String>,
-    pub sts_region_id: Option<String>,
-    pub enable_vpc: Option<bool>,
-    pub oidc_provider_arn: Option<String>,
-    pub oidc_token_file_path: Option<String>,
-    #[napi(js_name = "credentialsURI")]
-    pub credentials_uri: Option<String>,
-    pub role_name: Option<String>,
-    #[napi(js_name = "disableIMDSv1")]
-    pub disable_imds_v1: Option<bool>,
-    pub async_credential_update_enabled: Option<bool>,
-    pub timeout: Option<f64>,
-    pub connect_timeout: Option<f64>,
-    pub public_key_id: Option<String>,
-    pub private_key_file: Option<String>,
-}
-
-impl From<NativeConfig> for Config {
-    fn from(c: NativeConfig) -> Self {
-        Config {
-            r#type: c.kind,
-            access_key_id: c.access_key_id,
-            access_key_secret: c.access_key_secret,
-            security_token: c.security_token,
-            bearer_token: c.bearer_token,
-            role_arn: c.role_arn,
-            role_session_name: c.role_session_name,
-            role_session_expiration: c.role_session_expiration,
-            policy: c.policy,
-            external_id: c.external_id,
-            sts_endpoint: c.sts_endpoint,
-            sts_region_id: c.sts_region_id,
-            enable_vpc: c.enable_vpc,
-            oidc_provider_arn: c.oidc_provider_arn,
-            oidc_token_file_path: c.oidc_token_file_path,
-            credentials_uri: c.credentials_uri,
-            role_name: c.role_name,
-            disable_imds_v1: c.disable_imds_v1,
-            async_credential_update_enabled: c.async_credential_update_enabled,
-            timeout: c.timeout,
-            connect_timeout: c.connect_timeout,
-            public_key_id: c.public_key_id,
-            private_key_file: c.private_key_file,
-        }
-    }
-}
-
-/// Options of the exported provider builders (`with...()` setters), already type-checked.
-#[napi(object)]
-#[derive(Default)]
-pub struct NativeProviderOptions {
-    pub access_key_id: Option<String>,
-    pub access_key_secret: Option<String>,
-    pub security_token: Option<String>,
-    pub role_arn: Option<String>,
-    pub role_session_name: Option<String>,
     pub duration_seconds: Option<f64>,
     pub policy: Option<String>,
     pub external_id: Option<String>,
@@ -85,15 +31,68 @@ pub struct NativeProviderOptions {
     pub enable_vpc: Option<bool>,
     pub oidc_provider_arn: Option<String>,
     pub oidc_token_file_path: Option<String>,
+    #[napi(js_name = "credentialsURI")]
+    pub credentials_uri: Option<String>,
     pub role_name: Option<String>,
     #[napi(js_name = "disableIMDSv1")]
     pub disable_imds_v1: Option<bool>,
     pub async_credential_update_enabled: Option<bool>,
-    #[napi(js_name = "credentialsURI")]
-    pub credentials_uri: Option<String>,
-    pub profile_name: Option<String>,
+    /// A Config's read timeout in milliseconds; builders call it `readTimeout`.
+    pub timeout: Option<f64>,
     pub read_timeout: Option<f64>,
     pub connect_timeout: Option<f64>,
+    pub profile_name: Option<String>,
+}
+
+impl From<NativeOptions> for Options {
+    fn from(o: NativeOptions) -> Self {
+        // A Config and a builder name two options differently; `options.js` sends each only
+        // its own name.
+        let timeouts = Timeouts {
+            connect: o.connect_timeout,
+            read: o.read_timeout.or(o.timeout),
+        };
+        let sts = StsOptions {
+            role_session_name: o.role_session_name,
+            duration_seconds: o.duration_seconds.or(o.role_session_expiration),
+            policy: o.policy,
+            sts_endpoint: o.sts_endpoint,
+            sts_region_id: o.sts_region_id,
+            enable_vpc: o.enable_vpc,
+            timeouts,
+        };
+        Options {
+            type_name: o.kind,
+            key: KeyOptions {
+                access_key_id: o.access_key_id,
+                access_key_secret: o.access_key_secret,
+                security_token: o.security_token,
+            },
+            bearer_token: o.bearer_token,
+            role: RoleOptions {
+                role_arn: o.role_arn.clone(),
+                external_id: o.external_id,
+                sts: sts.clone(),
+            },
+            oidc: OidcOptions {
+                role_arn: o.role_arn,
+                provider_arn: o.oidc_provider_arn,
+                token_file: o.oidc_token_file_path,
+                sts,
+            },
+            ecs: EcsOptions {
+                role_name: o.role_name,
+                disable_imds_v1: o.disable_imds_v1,
+                background: o.async_credential_update_enabled,
+                timeouts,
+            },
+            uri: UriOptions {
+                uri: o.credentials_uri,
+                timeouts,
+            },
+            profile_name: o.profile_name,
+        }
+    }
 }
 
 /// What a JavaScript provider's `getCredentials()` resolved to, normalised by `index.js`.
@@ -103,33 +102,6 @@ pub struct JsCredentials {
     pub access_key_secret: Option<String>,
     pub security_token: Option<String>,
     pub provider_name: Option<String>,
-}
-
-impl From<NativeProviderOptions> for BuilderOptions {
-    fn from(o: NativeProviderOptions) -> Self {
-        BuilderOptions {
-            access_key_id: o.access_key_id,
-            access_key_secret: o.access_key_secret,
-            security_token: o.security_token,
-            role_arn: o.role_arn,
-            role_session_name: o.role_session_name,
-            duration_seconds: o.duration_seconds,
-            policy: o.policy,
-            external_id: o.external_id,
-            sts_endpoint: o.sts_endpoint,
-            sts_region_id: o.sts_region_id,
-            enable_vpc: o.enable_vpc,
-            oidc_provider_arn: o.oidc_provider_arn,
-            oidc_token_file_path: o.oidc_token_file_path,
-            role_name: o.role_name,
-            disable_imds_v1: o.disable_imds_v1,
-            async_credential_update_enabled: o.async_credential_update_enabled,
-            credentials_uri: o.credentials_uri,
-            profile_name: o.profile_name,
-            read_timeout: o.read_timeout,
-            connect_timeout: o.connect_timeout,
-        }
-    }
 }
 
 impl From<JsCredentials> for Answer {

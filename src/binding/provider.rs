@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 
-use super::options::{JsCredentials, NativeProviderOptions};
+use super::options::{JsCredentials, NativeOptions};
 use super::outcome::{guard, guarded, throw, NativeDescription, NativeFailure, NativeOutcome};
 use crate::description::{self, CustomSource, ProviderSpec};
 use crate::env::Env as ProcessEnv;
@@ -69,7 +69,7 @@ impl NativeProvider {
     pub fn create(
         env: Env,
         kind: String,
-        options: NativeProviderOptions,
+        options: NativeOptions,
         source: Option<&NativeProvider>,
     ) -> napi::Result<Self> {
         super::record_runtime(&env);

@@ -1,8 +1,8 @@
 //! One description of every credential source, as plain data.
 //!
-//! Parsers produce a [`ProviderSpec`]: [`from_config`] (`new Config({...})`), [`from_builder`] (the
-//! exported provider classes), `profile::cli` (a config.json profile) and `profile::ini_profile` (an INI
-//! section). Environment fallbacks and the official option checks are applied while parsing, so a
+//! Parsers produce a [`ProviderSpec`]: [`from_config`] (`new Config({...})`) and [`from_builder`]
+//! (the exported provider classes), both from one [`Options`]; `profile::cli` (a config.json
+//! profile) and `profile::ini_profile` (an INI section). Environment fallbacks and the official option checks are applied while parsing, so a
 //! description is the *effective* source: two equal descriptions fetch the same credentials.
 //! [`crate::builder::build`] is the only code that turns a description into a provider.
 //!
@@ -21,7 +21,7 @@ use crate::provider::CredentialsProvider;
 use crate::secret::Secret;
 use crate::sts::Endpoint;
 
-pub use options::{from_builder, from_config, BuilderOptions};
+pub use options::{from_builder, from_config, Options};
 pub use resolve::MAX_ROLE_CHAIN;
 
 /// Every kind of credential source, with the names the official package gives it: the `type` of
@@ -41,6 +41,10 @@ pub enum Kind {
     CliProfile,
     Default,
     RsaKeyPair,
+    /// CLI profile modes only: no `Config` type or builder class makes them.
+    CloudSso,
+    OAuth,
+    External,
 }
 
 impl Kind {
@@ -88,6 +92,9 @@ impl Kind {
             Kind::CliProfile => "cli_profile",
             Kind::Default => "default",
             Kind::RsaKeyPair => "rsa_key_pair",
+            Kind::CloudSso => "cloud_sso",
+            Kind::OAuth => "oauth",
+            Kind::External => "external",
         }
     }
 }
@@ -146,9 +153,9 @@ impl ProviderSpec {
             ProviderSpec::Oidc(_) => Kind::OidcRoleArn.provider_name().to_owned(),
             ProviderSpec::Ecs(_) => Kind::EcsRamRole.provider_name().to_owned(),
             ProviderSpec::Uri(_) => Kind::CredentialsUri.provider_name().to_owned(),
-            ProviderSpec::CloudSso(_) => "cloud_sso".to_owned(),
-            ProviderSpec::OAuth(_) => "oauth".to_owned(),
-            ProviderSpec::External(_) => "external".to_owned(),
+            ProviderSpec::CloudSso(_) => Kind::CloudSso.provider_name().to_owned(),
+            ProviderSpec::OAuth(_) => Kind::OAuth.provider_name().to_owned(),
+            ProviderSpec::External(_) => Kind::External.provider_name().to_owned(),
             ProviderSpec::CliProfile(_) => Kind::CliProfile.provider_name().to_owned(),
             ProviderSpec::IniProfile(_) => Kind::IniProfile.provider_name().to_owned(),
             ProviderSpec::Default(_) => Kind::Default.provider_name().to_owned(),

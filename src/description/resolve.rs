@@ -41,11 +41,24 @@ fn millis(value: Option<f64>, default: Duration) -> Duration {
     }
 }
 
+/// An AccessKey and the token of STS credentials, before environment fallbacks.
+#[derive(Clone, Default)]
+pub struct KeyOptions {
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
+    pub security_token: Option<String>,
+}
+
 /// An AccessKey, falling back to `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` for empty values.
-pub fn static_ak(id: Option<String>, secret: Option<String>, env: &Env) -> Result<AccessKey> {
-    let id = or_env(id, env, vars::ACCESS_KEY_ID, "the access key id is empty")?;
+pub fn static_ak(o: KeyOptions, env: &Env) -> Result<AccessKey> {
+    let id = or_env(
+        o.access_key_id,
+        env,
+        vars::ACCESS_KEY_ID,
+        "the access key id is empty",
+    )?;
     let secret = or_env(
-        secret,
+        o.access_key_secret,
         env,
         vars::ACCESS_KEY_SECRET,
         "the access key secret is empty",
@@ -57,13 +70,9 @@ pub fn static_ak(id: Option<String>, secret: Option<String>, env: &Env) -> Resul
 }
 
 /// An STS token, with the same fallbacks and `ALIBABA_CLOUD_SECURITY_TOKEN`.
-pub fn static_sts(
-    id: Option<String>,
-    secret: Option<String>,
-    token: Option<String>,
-    env: &Env,
-) -> Result<ProviderSpec> {
-    let key = static_ak(id, secret, env)?;
+pub fn static_sts(o: KeyOptions, env: &Env) -> Result<ProviderSpec> {
+    let token = o.security_token.clone();
+    let key = static_ak(o, env)?;
     let token = or_env(
         token,
         env,
@@ -71,6 +80,20 @@ pub fn static_sts(
         "the security token is empty",
     )?;
     Ok(ProviderSpec::StaticSts(key, Secret::new(token)))
+}
+
+/// A bearer token (`bearer`), which has no environment fallback.
+pub fn bearer(token: Option<String>) -> Result<Secret> {
+    given(token)
+        .map(Secret::new)
+        .ok_or_else(|| Error::config("Missing required bearerToken option in config for bearer"))
+}
+
+/// Timeouts in milliseconds; absent or not positive: the source's default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timeouts {
+    pub connect: Option<f64>,
+    pub read: Option<f64>,
 }
 
 /// The STS options of a role, before environment fallbacks.
@@ -82,14 +105,11 @@ pub struct StsOptions {
     pub sts_endpoint: Option<String>,
     pub sts_region_id: Option<String>,
     pub enable_vpc: Option<bool>,
-    /// Milliseconds.
-    pub connect_timeout: Option<f64>,
-    /// Milliseconds.
-    pub read_timeout: Option<f64>,
+    pub timeouts: Timeouts,
 }
 
 /// The options of one role assumption, before environment fallbacks.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RoleOptions {
     pub role_arn: Option<String>,
     pub external_id: Option<String>,
@@ -118,8 +138,8 @@ fn sts(role_arn: String, o: StsOptions, env: &Env) -> Result<StsSpec> {
         duration_seconds: duration_seconds(o.duration_seconds)?,
         policy: given(o.policy),
         endpoint: Endpoint::resolve(endpoint, region, vpc),
-        connect_timeout: millis(o.connect_timeout, STS_DEFAULT_CONNECT_TIMEOUT),
-        read_timeout: millis(o.read_timeout, STS_DEFAULT_READ_TIMEOUT),
+        connect_timeout: millis(o.timeouts.connect, STS_DEFAULT_CONNECT_TIMEOUT),
+        read_timeout: millis(o.timeouts.read, STS_DEFAULT_READ_TIMEOUT),
     })
 }
 
@@ -136,28 +156,31 @@ pub fn role(o: RoleOptions, env: &Env) -> Result<RoleSpec> {
     })
 }
 
+/// The options of AssumeRoleWithOIDC, before environment fallbacks.
+#[derive(Clone, Debug, Default)]
+pub struct OidcOptions {
+    pub role_arn: Option<String>,
+    pub provider_arn: Option<String>,
+    pub token_file: Option<String>,
+    pub sts: StsOptions,
+}
+
 /// AssumeRoleWithOIDC, with the official messages for missing options, in the official order.
-pub fn oidc(
-    role_arn: Option<String>,
-    provider_arn: Option<String>,
-    token_file: Option<String>,
-    o: StsOptions,
-    env: &Env,
-) -> Result<OidcSpec> {
+pub fn oidc(o: OidcOptions, env: &Env) -> Result<OidcSpec> {
     let role_arn = or_env(
-        role_arn,
+        o.role_arn,
         env,
         vars::ROLE_ARN,
         "roleArn does not exist and env ALIBABA_CLOUD_ROLE_ARN is null.",
     )?;
     let provider_arn = or_env(
-        provider_arn,
+        o.provider_arn,
         env,
         vars::OIDC_PROVIDER_ARN,
         "oidcProviderArn does not exist and env ALIBABA_CLOUD_OIDC_PROVIDER_ARN is null.",
     )?;
     let token_file = or_env(
-        token_file,
+        o.token_file,
         env,
         vars::OIDC_TOKEN_FILE,
         "oidcTokenFilePath is not exists and env ALIBABA_CLOUD_OIDC_TOKEN_FILE is null.",
@@ -165,7 +188,7 @@ pub fn oidc(
     Ok(OidcSpec {
         provider_arn,
         token_file,
-        sts: sts(role_arn, o, env)?,
+        sts: sts(role_arn, o.sts, env)?,
     })
 }
 
@@ -182,15 +205,18 @@ fn ecs_base_url(env: &Env) -> String {
     base.trim_end_matches('/').to_owned()
 }
 
+/// The options of the ECS metadata service, before environment fallbacks.
+#[derive(Clone, Debug, Default)]
+pub struct EcsOptions {
+    pub role_name: Option<String>,
+    pub disable_imds_v1: Option<bool>,
+    /// Refresh on a timer without callers (`asyncCredentialUpdateEnabled`).
+    pub background: Option<bool>,
+    pub timeouts: Timeouts,
+}
+
 /// The ECS metadata service; refused when `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`.
-pub fn ecs(
-    role_name: Option<String>,
-    disable_imds_v1: Option<bool>,
-    background: Option<bool>,
-    connect_timeout: Option<f64>,
-    read_timeout: Option<f64>,
-    env: &Env,
-) -> Result<EcsSpec> {
+pub fn ecs(o: EcsOptions, env: &Env) -> Result<EcsSpec> {
     if env.flag(vars::ECS_METADATA_DISABLED) {
         return Err(Error::new(
             ErrorKind::Disabled,
@@ -199,23 +225,25 @@ pub fn ecs(
     }
     Ok(EcsSpec {
         base_url: ecs_base_url(env),
-        role_name: given(role_name).or_else(|| env.get(vars::ECS_METADATA)),
-        disable_imds_v1: disable_imds_v1.unwrap_or(false) || env.flag(vars::IMDSV1_DISABLED),
-        background: background.unwrap_or(false),
-        connect_timeout: millis(connect_timeout, ECS_DEFAULT_TIMEOUT),
-        read_timeout: millis(read_timeout, ECS_DEFAULT_TIMEOUT),
+        role_name: given(o.role_name).or_else(|| env.get(vars::ECS_METADATA)),
+        disable_imds_v1: o.disable_imds_v1.unwrap_or(false) || env.flag(vars::IMDSV1_DISABLED),
+        background: o.background.unwrap_or(false),
+        connect_timeout: millis(o.timeouts.connect, ECS_DEFAULT_TIMEOUT),
+        read_timeout: millis(o.timeouts.read, ECS_DEFAULT_TIMEOUT),
     })
 }
 
+/// The options of a credentials server, before environment fallbacks.
+#[derive(Clone, Debug, Default)]
+pub struct UriOptions {
+    pub uri: Option<String>,
+    pub timeouts: Timeouts,
+}
+
 /// A credentials server: the option or `ALIBABA_CLOUD_CREDENTIALS_URI`, an http(s) URL.
-pub fn uri(
-    uri: Option<String>,
-    connect_timeout: Option<f64>,
-    read_timeout: Option<f64>,
-    env: &Env,
-) -> Result<UriSpec> {
+pub fn uri(o: UriOptions, env: &Env) -> Result<UriSpec> {
     let uri = or_env(
-        uri,
+        o.uri,
         env,
         vars::CREDENTIALS_URI,
         "the credentials URI is empty: set credentialsURI or ALIBABA_CLOUD_CREDENTIALS_URI",
@@ -225,8 +253,8 @@ pub fn uri(
     }
     Ok(UriSpec {
         uri,
-        connect_timeout: millis(connect_timeout, STS_DEFAULT_CONNECT_TIMEOUT),
-        read_timeout: millis(read_timeout, STS_DEFAULT_READ_TIMEOUT),
+        connect_timeout: millis(o.timeouts.connect, STS_DEFAULT_CONNECT_TIMEOUT),
+        read_timeout: millis(o.timeouts.read, STS_DEFAULT_READ_TIMEOUT),
     })
 }
 
@@ -239,24 +267,31 @@ fn now_seconds() -> i64 {
     (crate::time::epoch_millis() / 1000) as i64
 }
 
+/// The options of a CloudSSO profile.
+#[derive(Clone, Default)]
+pub struct CloudSsoOptions {
+    pub sign_in_url: Option<String>,
+    pub account_id: Option<String>,
+    pub access_config: Option<String>,
+    pub access_token: Option<String>,
+    /// Seconds since the epoch.
+    pub access_token_expire: Option<i64>,
+}
+
 /// The CloudSSO portal; refuses a missing or expired access token.
-pub fn cloud_sso(
-    sign_in_url: Option<String>,
-    account_id: Option<String>,
-    access_config: Option<String>,
-    access_token: Option<String>,
-    access_token_expire: Option<i64>,
-) -> Result<CloudSsoSpec> {
-    let expire = access_token_expire.unwrap_or(0);
-    let Some(token) = given(access_token).filter(|_| expire > now_seconds()) else {
+pub fn cloud_sso(o: CloudSsoOptions) -> Result<CloudSsoSpec> {
+    let expire = o.access_token_expire.unwrap_or(0);
+    let Some(token) = given(o.access_token).filter(|_| expire > now_seconds()) else {
         return Err(Error::new(
             ErrorKind::Profile,
             "CloudSSO access token is empty or expired, please re-login with cli.",
         ));
     };
-    let (Some(url), Some(account_id), Some(access_config)) =
-        (given(sign_in_url), given(account_id), given(access_config))
-    else {
+    let (Some(url), Some(account_id), Some(access_config)) = (
+        given(o.sign_in_url),
+        given(o.account_id),
+        given(o.access_config),
+    ) else {
         return Err(Error::new(
             ErrorKind::Profile,
             "CloudSSO sign in url, account id, and access config cannot be empty.",
@@ -280,16 +315,25 @@ pub fn cloud_sso(
 /// Overrides the OAuth sign-in base URL (private deployments, tests).
 pub const OAUTH_SIGN_IN_URL_VAR: &str = "ALIBABA_CLOUD_OAUTH_SIGN_IN_URL";
 
+/// The options of an OAuth profile.
+#[derive(Clone, Default)]
+pub struct OAuthOptions {
+    /// `CN` or `INTL`.
+    pub site_type: Option<String>,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    /// Seconds since the epoch.
+    pub access_token_expire: Option<i64>,
+    pub write_back: Option<ProfileLocation>,
+}
+
 /// OAuth tokens for a site type (`CN` or `INTL`).
-pub fn oauth(
-    site_type: Option<String>,
-    access_token: Option<String>,
-    refresh_token: Option<String>,
-    access_token_expire: Option<i64>,
-    write_back: Option<ProfileLocation>,
-    env: &Env,
-) -> Result<OAuthSpec> {
-    let (default_url, client_id) = match site_type.unwrap_or_default().to_ascii_uppercase().as_str()
+pub fn oauth(o: OAuthOptions, env: &Env) -> Result<OAuthSpec> {
+    let (default_url, client_id) = match o
+        .site_type
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
     {
         "CN" => ("https://oauth.aliyun.com", "4038181954557748008"),
         "INTL" => ("https://oauth.alibabacloud.com", "4103531455503354461"),
@@ -305,8 +349,8 @@ pub fn oauth(
         .unwrap_or_else(|| default_url.to_owned());
     let base_url = origin(&sign_in_url)
         .ok_or_else(|| Error::new(ErrorKind::Profile, "the url for sign-in is empty"))?;
-    let access = access_token.unwrap_or_default();
-    let refresh = refresh_token.unwrap_or_default();
+    let access = o.access_token.unwrap_or_default();
+    let refresh = o.refresh_token.unwrap_or_default();
     if access.is_empty() && refresh.is_empty() {
         return Err(Error::new(
             ErrorKind::Profile,
@@ -318,8 +362,8 @@ pub fn oauth(
         client_id: client_id.to_owned(),
         access_token: Secret::new(access),
         refresh_token: Secret::new(refresh),
-        access_token_expire: access_token_expire.unwrap_or(0),
-        write_back,
+        access_token_expire: o.access_token_expire.unwrap_or(0),
+        write_back: o.write_back,
     })
 }
 
@@ -376,7 +420,7 @@ pub fn default_chain(env: &Env) -> Vec<ChainStep> {
         vars::OIDC_TOKEN_FILE,
     ];
     steps.push(if oidc_vars.iter().all(|v| env.get(v).is_some()) {
-        match oidc(None, None, None, StsOptions::default(), env) {
+        match oidc(OidcOptions::default(), env) {
             Ok(spec) => ChainStep::Try(ProviderSpec::Oidc(spec)),
             Err(e) => skipped(Kind::OidcRoleArn, e.message().to_owned()),
         }
@@ -393,7 +437,7 @@ pub fn default_chain(env: &Env) -> Vec<ChainStep> {
     steps.push(ChainStep::Try(ProviderSpec::IniProfile(ini_profile(
         None, env,
     ))));
-    steps.push(match ecs(None, None, None, None, None, env) {
+    steps.push(match ecs(EcsOptions::default(), env) {
         Ok(spec) => ChainStep::Try(ProviderSpec::Ecs(spec)),
         Err(e) => skipped(
             Kind::EcsRamRole,
@@ -401,7 +445,7 @@ pub fn default_chain(env: &Env) -> Vec<ChainStep> {
         ),
     });
     steps.push(if env.get(vars::CREDENTIALS_URI).is_some() {
-        match uri(None, None, None, env) {
+        match uri(UriOptions::default(), env) {
             Ok(spec) => ChainStep::Try(ProviderSpec::Uri(spec)),
             Err(e) => skipped(Kind::CredentialsUri, e.message().to_owned()),
         }
@@ -423,20 +467,31 @@ mod tests {
     fn static_fallbacks_and_messages() {
         let env = Env::from_pairs([(vars::ACCESS_KEY_ID, "env-id")]);
         assert_eq!(
-            static_ak(None, None, &env).unwrap_err().message(),
+            static_ak(KeyOptions::default(), &env)
+                .unwrap_err()
+                .message(),
             "the access key secret is empty"
         );
-        let key = static_ak(None, Some("s".into()), &env).unwrap();
+        let secret_only = KeyOptions {
+            access_key_secret: Some("s".into()),
+            ..KeyOptions::default()
+        };
+        let key = static_ak(secret_only, &env).unwrap();
         assert_eq!((key.id.as_str(), key.secret.expose()), ("env-id", "s"));
         let none = no_env();
         assert_eq!(
-            static_ak(None, None, &none).unwrap_err().message(),
-            "the access key id is empty"
-        );
-        assert_eq!(
-            static_sts(Some("i".into()), Some("s".into()), None, &none)
+            static_ak(KeyOptions::default(), &none)
                 .unwrap_err()
                 .message(),
+            "the access key id is empty"
+        );
+        let no_token = KeyOptions {
+            access_key_id: Some("i".into()),
+            access_key_secret: Some("s".into()),
+            security_token: None,
+        };
+        assert_eq!(
+            static_sts(no_token, &none).unwrap_err().message(),
             "the security token is empty"
         );
     }
@@ -491,21 +546,19 @@ mod tests {
     #[test]
     fn oidc_messages_in_official_order() {
         let env = no_env();
-        let o = StsOptions::default;
+        let mut o = OidcOptions::default();
         assert_eq!(
-            oidc(None, None, None, o(), &env).unwrap_err().message(),
+            oidc(o.clone(), &env).unwrap_err().message(),
             "roleArn does not exist and env ALIBABA_CLOUD_ROLE_ARN is null."
         );
+        o.role_arn = Some("r".into());
         assert_eq!(
-            oidc(Some("r".into()), None, None, o(), &env)
-                .unwrap_err()
-                .message(),
+            oidc(o.clone(), &env).unwrap_err().message(),
             "oidcProviderArn does not exist and env ALIBABA_CLOUD_OIDC_PROVIDER_ARN is null."
         );
+        o.provider_arn = Some("p".into());
         assert_eq!(
-            oidc(Some("r".into()), Some("p".into()), None, o(), &env)
-                .unwrap_err()
-                .message(),
+            oidc(o, &env).unwrap_err().message(),
             "oidcTokenFilePath is not exists and env ALIBABA_CLOUD_OIDC_TOKEN_FILE is null."
         );
     }
@@ -514,20 +567,24 @@ mod tests {
     fn ecs_and_uri() {
         let env = Env::from_pairs([(vars::ECS_METADATA_DISABLED, "true")]);
         assert_eq!(
-            ecs(None, None, None, None, None, &env)
-                .unwrap_err()
-                .message(),
+            ecs(EcsOptions::default(), &env).unwrap_err().message(),
             "IMDS credentials is disabled"
         );
         let env = Env::from_pairs([(vars::ECS_METADATA_SERVICE_ENDPOINT, "127.0.0.1:9/")]);
-        let spec = ecs(None, None, None, None, None, &env).unwrap();
+        let spec = ecs(EcsOptions::default(), &env).unwrap();
         assert_eq!(spec.base_url, "http://127.0.0.1:9");
         assert_eq!(spec.connect_timeout, Duration::from_millis(1000));
         let none = no_env();
         assert_eq!(
-            uri(Some("ftp://x".into()), None, None, &none)
-                .unwrap_err()
-                .message(),
+            uri(
+                UriOptions {
+                    uri: Some("ftp://x".into()),
+                    ..UriOptions::default()
+                },
+                &none
+            )
+            .unwrap_err()
+            .message(),
             "the credentials URI is not an http(s) URL"
         );
     }

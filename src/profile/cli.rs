@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::description::resolve::{self, RoleOptions, StsOptions};
+use crate::description::resolve::{
+    self, CloudSsoOptions, EcsOptions, OAuthOptions, OidcOptions, RoleOptions, StsOptions,
+};
 use crate::description::{
     AccessKey, ExternalSpec, ProfileLocation, ProviderSpec, RoleChain, MAX_ROLE_CHAIN,
 };
@@ -158,8 +160,7 @@ impl Profiles<'_> {
             sts_endpoint: text(p, "sts_endpoint"),
             sts_region_id: text(p, "sts_region"),
             enable_vpc: flag(p, "enable_vpc"),
-            connect_timeout: None,
-            read_timeout: None,
+            ..StsOptions::default()
         }
     }
 
@@ -238,39 +239,42 @@ impl Profiles<'_> {
                 let key = self.key(p, name)?;
                 ProviderSpec::StaticSts(key, self.require(p, name, "sts_token")?.into())
             }
-            "EcsRamRole" => ProviderSpec::Ecs(resolve::ecs(
-                text(p, "ram_role_name"),
-                None,
-                None,
-                None,
-                None,
-                self.env,
-            )?),
-            "OIDC" => ProviderSpec::Oidc(resolve::oidc(
-                Some(self.require(p, name, "ram_role_arn")?),
-                Some(self.require(p, name, "oidc_provider_arn")?),
-                Some(self.require(p, name, "oidc_token_file")?),
-                Self::sts(p),
-                self.env,
-            )?),
-            "CloudSSO" => ProviderSpec::CloudSso(resolve::cloud_sso(
-                text(p, "cloud_sso_sign_in_url"),
-                text(p, "cloud_sso_account_id"),
-                text(p, "cloud_sso_access_config"),
-                text(p, "access_token"),
-                number(p, "cloud_sso_access_token_expire").map(|v| v as i64),
-            )?),
-            "OAuth" => ProviderSpec::OAuth(
-                resolve::oauth(
-                    text(p, "oauth_site_type"),
-                    text(p, "oauth_access_token"),
-                    text(p, "oauth_refresh_token"),
-                    number(p, "oauth_access_token_expire").map(|v| v as i64),
-                    self.location(name),
-                    self.env,
+            "EcsRamRole" => {
+                let options = EcsOptions {
+                    role_name: text(p, "ram_role_name"),
+                    ..EcsOptions::default()
+                };
+                ProviderSpec::Ecs(resolve::ecs(options, self.env)?)
+            }
+            "OIDC" => {
+                let options = OidcOptions {
+                    role_arn: Some(self.require(p, name, "ram_role_arn")?),
+                    provider_arn: Some(self.require(p, name, "oidc_provider_arn")?),
+                    token_file: Some(self.require(p, name, "oidc_token_file")?),
+                    sts: Self::sts(p),
+                };
+                ProviderSpec::Oidc(resolve::oidc(options, self.env)?)
+            }
+            "CloudSSO" => ProviderSpec::CloudSso(resolve::cloud_sso(CloudSsoOptions {
+                sign_in_url: text(p, "cloud_sso_sign_in_url"),
+                account_id: text(p, "cloud_sso_account_id"),
+                access_config: text(p, "cloud_sso_access_config"),
+                access_token: text(p, "access_token"),
+                access_token_expire: number(p, "cloud_sso_access_token_expire").map(|v| v as i64),
+            })?),
+            "OAuth" => {
+                let options = OAuthOptions {
+                    site_type: text(p, "oauth_site_type"),
+                    access_token: text(p, "oauth_access_token"),
+                    refresh_token: text(p, "oauth_refresh_token"),
+                    access_token_expire: number(p, "oauth_access_token_expire").map(|v| v as i64),
+                    write_back: self.location(name),
+                };
+                ProviderSpec::OAuth(
+                    resolve::oauth(options, self.env)
+                        .map_err(|e| profile_error(self.path, e.message().to_owned()))?,
                 )
-                .map_err(|e| profile_error(self.path, e.message().to_owned()))?,
-            ),
+            }
             "External" => {
                 // Empty or missing is the splitter's `process_command is empty`, as the official says.
                 let command = text(p, "process_command").unwrap_or_default();

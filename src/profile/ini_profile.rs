@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::description::resolve::{self, RoleOptions, StsOptions};
+use crate::description::resolve::{self, EcsOptions, OidcOptions, RoleOptions, StsOptions};
 use crate::description::{AccessKey, Kind, ProviderSpec};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
@@ -60,7 +60,11 @@ pub fn describe(text: &str, shown: &str, section: &str, env: &Env) -> Result<Pro
     Ok(match Kind::from_type(&type_name) {
         Some(Kind::AccessKey) => ProviderSpec::StaticAk(key()?),
         Some(Kind::EcsRamRole) => {
-            ProviderSpec::Ecs(resolve::ecs(get("role_name"), None, None, None, None, env)?)
+            let options = EcsOptions {
+                role_name: get("role_name"),
+                ..EcsOptions::default()
+            };
+            ProviderSpec::Ecs(resolve::ecs(options, env)?)
         }
         Some(Kind::RamRoleArn) => {
             let base = ProviderSpec::StaticAk(key()?);
@@ -74,13 +78,15 @@ pub fn describe(text: &str, shown: &str, section: &str, env: &Env) -> Result<Pro
             )?;
             base.assume(role)?
         }
-        Some(Kind::OidcRoleArn) => ProviderSpec::Oidc(resolve::oidc(
-            Some(require("role_arn")?),
-            Some(require("oidc_provider_arn")?),
-            Some(require("oidc_token_file_path")?),
-            sts(),
-            env,
-        )?),
+        Some(Kind::OidcRoleArn) => {
+            let options = OidcOptions {
+                role_arn: Some(require("role_arn")?),
+                provider_arn: Some(require("oidc_provider_arn")?),
+                token_file: Some(require("oidc_token_file_path")?),
+                sts: sts(),
+            };
+            ProviderSpec::Oidc(resolve::oidc(options, env)?)
+        }
         _ => {
             // The official message, then the type this package adds and where.
             return Err(Error::new(

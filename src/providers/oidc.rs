@@ -7,9 +7,8 @@ use crate::credentials::Credentials;
 use crate::description::OidcSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::BoxFuture;
-use crate::providers::ram_role_arn::role_options;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::sts::{self, RoleOptions};
+use crate::sts::{self, RoleRequest};
 
 /// Provider name of OIDC role credentials.
 pub const NAME: &str = "oidc_role_arn";
@@ -17,7 +16,7 @@ pub const NAME: &str = "oidc_role_arn";
 struct OidcRefresher {
     provider_arn: String,
     token_file: String,
-    options: RoleOptions,
+    request: RoleRequest,
 }
 
 impl Refresher for OidcRefresher {
@@ -38,7 +37,7 @@ impl Refresher for OidcRefresher {
                     format!("the OIDC token file {} is empty", self.token_file),
                 ));
             }
-            sts::assume_role_with_oidc(&self.provider_arn, token, &self.options, NAME).await
+            sts::assume_role_with_oidc(&self.provider_arn, token, &self.request, NAME).await
         })
     }
 
@@ -49,8 +48,8 @@ impl Refresher for OidcRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRoleWithOIDC {}, token file {})",
-            self.options.endpoint.base(),
-            self.options.role_arn,
+            self.request.sts.endpoint.base(),
+            self.request.sts.role_arn,
             self.token_file
         ))
     }
@@ -62,7 +61,7 @@ pub fn provider(spec: &OidcSpec) -> SessionProvider {
         Arc::new(OidcRefresher {
             provider_arn: spec.provider_arn.clone(),
             token_file: spec.token_file.clone(),
-            options: role_options(&spec.sts),
+            request: RoleRequest::new(&spec.sts),
         }),
         Policy::default(),
     )

@@ -4,32 +4,15 @@
 use std::sync::Arc;
 
 use crate::credentials::Credentials;
-use crate::description::{Kind, RoleSpec, StsSpec};
+use crate::description::{Kind, RoleSpec};
 use crate::error::Result;
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::sts::{self, RoleOptions};
-
-/// The request options of `spec`; the session name, when none is given, is
-/// `credentials-nodejs-<ms since epoch>` as the official package makes it.
-pub(crate) fn role_options(spec: &StsSpec) -> RoleOptions {
-    RoleOptions {
-        role_arn: spec.role_arn.clone(),
-        role_session_name: spec
-            .role_session_name
-            .clone()
-            .unwrap_or_else(|| format!("credentials-nodejs-{}", crate::time::epoch_millis())),
-        duration_seconds: spec.duration_seconds,
-        policy: spec.policy.clone(),
-        endpoint: spec.endpoint.clone(),
-        connect_timeout: spec.connect_timeout,
-        read_timeout: spec.read_timeout,
-    }
-}
+use crate::sts::{self, RoleRequest};
 
 struct RamRoleArnRefresher {
     source: Arc<dyn CredentialsProvider>,
-    options: RoleOptions,
+    request: RoleRequest,
     external_id: Option<String>,
 }
 
@@ -39,7 +22,7 @@ impl Refresher for RamRoleArnRefresher {
             let source = self.source.get_credentials().await?;
             sts::assume_role(
                 &source,
-                &self.options,
+                &self.request,
                 self.external_id.as_deref(),
                 &self.provider_name(),
             )
@@ -58,8 +41,8 @@ impl Refresher for RamRoleArnRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRole {})",
-            self.options.endpoint.base(),
-            self.options.role_arn
+            self.request.sts.endpoint.base(),
+            self.request.sts.role_arn
         ))
     }
 }
@@ -69,7 +52,7 @@ pub fn provider(source: Arc<dyn CredentialsProvider>, role: &RoleSpec) -> Sessio
     SessionProvider::new(
         Arc::new(RamRoleArnRefresher {
             source,
-            options: role_options(&role.sts),
+            request: RoleRequest::new(&role.sts),
             external_id: role.external_id.as_ref().map(|e| e.expose().to_owned()),
         }),
         Policy::default(),
