@@ -380,7 +380,7 @@ mod sharing_tests {
     #[test]
     fn one_provider_per_identity() {
         let env = no_env();
-        let secret = format!("secret-{}", crate::sts::nonce());
+        let secret = format!("secret-{}", crate::encoding::nonce());
         let a = build(&role(&secret, "r1"), &env);
         let b = build(&role(&secret, "r1"), &env);
         assert!(Arc::ptr_eq(&a, &b));

@@ -6,6 +6,7 @@ pub mod credential;
 pub mod credentials;
 pub mod description;
 pub mod diagnostics;
+pub mod encoding;
 pub mod env;
 pub mod error;
 pub mod fsio;

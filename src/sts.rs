@@ -8,34 +8,17 @@ use sha1::Sha1;
 
 use crate::credentials::{Credentials, SessionFields};
 use crate::description::StsSpec;
+use crate::encoding::{form, nonce, percent_encode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::time::utc_timestamp;
-
-/// RFC 3986 percent-encoding: unreserved characters stay, everything else is `%XX` (upper case).
-pub fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
 
 /// `POST&%2F&<pct(sorted k=v joined by &)>` over every parameter but `Signature`.
 pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> =
         params.iter().filter(|(k, _)| k != "Signature").collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let joined = sorted
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let joined = form(sorted.iter().map(|(k, v)| (k, v)));
     format!(
         "{method}&{}&{}",
         percent_encode("/"),
@@ -49,19 +32,6 @@ pub fn sign(string_to_sign: &str, secret: &str) -> String {
         .expect("HMAC takes keys of any length");
     mac.update(string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-/// A unique nonce: 16 random bytes in hex.
-pub fn nonce() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        // Fall back to time and a counter: unique within this process, which is what STS needs.
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        bytes[..8].copy_from_slice(&(crate::time::epoch_millis() as u64).to_le_bytes());
-        bytes[8..].copy_from_slice(&n.to_le_bytes());
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where to send STS requests.
@@ -133,20 +103,16 @@ impl RoleRequest {
     fn post(&self, query: &[(String, String)]) -> Request {
         Request::new(
             crate::http::Method::Post,
-            format!("{}/?{}", self.sts.endpoint.base(), form(query)),
+            format!(
+                "{}/?{}",
+                self.sts.endpoint.base(),
+                form(query.iter().map(|(k, v)| (k, v)))
+            ),
             self.sts.connect_timeout,
             self.sts.read_timeout,
         )
         .header("Content-Type", "application/x-www-form-urlencoded")
     }
-}
-
-fn form(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 #[derive(Deserialize)]
@@ -274,7 +240,7 @@ pub async fn assume_role(
     let mut http_request = request
         .post(&query)
         .header("x-acs-credentials-provider", source.provider_name.clone());
-    http_request.body = Some(form(&body).into_bytes());
+    http_request.body = Some(form(body.iter().map(|(k, v)| (k, v))).into_bytes());
     let token = source
         .security_token
         .as_ref()
@@ -307,7 +273,7 @@ pub async fn assume_role_with_oidc(
     ];
     body.extend(request.body(None));
     let mut http_request = request.post(&query);
-    http_request.body = Some(form(&body).into_bytes());
+    http_request.body = Some(form(body.iter().map(|(k, v)| (k, v))).into_bytes());
     http::fetch(http_request, &[oidc_token], |response| {
         parse_response(response, &ASSUME_ROLE_WITH_OIDC, None, provider_name)
     })
@@ -317,14 +283,6 @@ pub async fn assume_role_with_oidc(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_encoding_is_rfc3986() {
-        assert_eq!(percent_encode("a b*c~d'(e)!"), "a%20b%2Ac~d%27%28e%29%21");
-        assert_eq!(percent_encode("/"), "%2F");
-        assert_eq!(percent_encode("é"), "%C3%A9");
-        assert_eq!(percent_encode("A-Z_a.z~09"), "A-Z_a.z~09");
-    }
 
     // The string to sign of the documented RPC example; the signature value was computed
     // independently with Node's crypto (HMAC-SHA1 over it with "testsecret&").

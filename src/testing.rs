@@ -20,7 +20,7 @@ impl TempDir {
         let dir = std::env::temp_dir().join(format!(
             "acn-{tag}-{}-{}",
             std::process::id(),
-            crate::sts::nonce()
+            crate::encoding::nonce()
         ));
         std::fs::create_dir_all(&dir).expect("create a temporary directory");
         TempDir(dir)

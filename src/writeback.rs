@@ -353,7 +353,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!(
         ".{name}.tmp-{}-{}",
         std::process::id(),
-        crate::sts::nonce()
+        crate::encoding::nonce()
     ));
     #[cfg(unix)]
     let permissions = fs::metadata(path).map(|m| m.permissions()).ok();

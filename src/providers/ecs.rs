@@ -154,7 +154,10 @@ impl Refresher for EcsRefresher {
     fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
             let role = self.role_name().await?;
-            let path = format!("{CREDENTIALS_PATH}{}", crate::sts::percent_encode(&role));
+            let path = format!(
+                "{CREDENTIALS_PATH}{}",
+                crate::encoding::percent_encode(&role)
+            );
             let response = self.get_with_fallback(&path).await?;
             let token = self.token.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let token = token.as_ref().map_or("", |(t, _)| t.expose());

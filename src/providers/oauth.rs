@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use crate::credentials::{Credentials, SessionFields};
 use crate::description::OAuthSpec;
+use crate::encoding::form;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
-use crate::sts::percent_encode;
 use crate::time::utc_timestamp;
 
 /// Provider name of OAuth credentials.
@@ -64,16 +64,13 @@ impl OAuthRefresher {
             .unwrap_or_else(|e| e.into_inner())
             .refresh_token
             .clone();
-        let form = [
+        let fields = [
             ("grant_type", "refresh_token".to_owned()),
             ("refresh_token", refresh.expose().to_owned()),
             ("client_id", self.client_id.clone()),
             ("Timestamp", utc_timestamp()),
-        ]
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+        ];
+        let body = form(fields);
         let (connect, read) = Self::timeouts();
         let mut request = Request::new(
             crate::http::Method::Post,
@@ -82,7 +79,7 @@ impl OAuthRefresher {
             read,
         )
         .header("Content-Type", "application/x-www-form-urlencoded");
-        request.body = Some(form.into_bytes());
+        request.body = Some(body.into_bytes());
         let known = self.known_secrets();
         let known: Vec<&str> = known.iter().map(|s| s.expose()).collect();
         let (access, refresh, expires_in) =

@@ -63,7 +63,7 @@ fn uri_secrets(uri: &str) -> Vec<String> {
     if let Some(password) = u.password.as_deref() {
         found.extend(u.basic_credentials());
         found.push(password.to_owned());
-        found.push(crate::secret::percent_decode(password));
+        found.push(crate::encoding::percent_decode(password));
     }
     found
 }

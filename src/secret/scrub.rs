@@ -1,3 +1,8 @@
+//! The one scrubber: removes every form of every known secret from a text built from outside
+//! data (error messages, log lines), and finds the secrets a response body carries.
+
+use crate::encoding::{percent_decode_mapped, percent_encode_with};
+
 /// What a removed secret becomes in a message.
 pub const REDACTED: &str = "<redacted>";
 
@@ -15,24 +20,6 @@ const SECRET_FIELDS: &[&str] = &[
     "AccessToken",
     "RefreshToken",
 ];
-
-/// Percent-encoding of `value`: unreserved characters and those in `keep` stay, a space becomes
-/// `+` when `plus` (form encoding), the rest `%XX` in `lower` or upper case hex.
-fn encode(value: &str, keep: &str, plus: bool, lower: bool) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ if keep.as_bytes().contains(&b) => out.push(b as char),
-            b' ' if plus => out.push('+'),
-            _ if lower => out.push_str(&format!("%{b:02x}")),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
 
 /// JSON string escaping, as serde and `JSON.stringify` write it, without the quotes.
 fn json_escaped(value: &str) -> String {
@@ -82,7 +69,7 @@ fn forms(secret: &str) -> Vec<String> {
     for keep in ["", "*", "!'()*"] {
         for plus in [false, true] {
             for lower in [false, true] {
-                all.push(encode(secret, keep, plus, lower));
+                all.push(percent_encode_with(secret, keep, plus, lower));
             }
         }
     }
@@ -191,51 +178,17 @@ fn decoded_tails(tail: &str) -> Vec<Vec<u8>> {
     for plus in [false, true] {
         let mut bytes = tail.as_bytes().to_vec();
         for _ in 0..2 {
-            bytes = decode_mapped(&cut_escape(bytes), plus).0;
+            bytes = percent_decode_mapped(&cut_escape(bytes), plus).0;
             all.push(bytes.clone());
         }
     }
     all
 }
 
-/// `text` with its `%XX` escapes decoded (`+` stays), lossy for bytes that are not UTF-8.
-pub(crate) fn percent_decode(text: &str) -> String {
-    String::from_utf8_lossy(&decode_mapped(text.as_bytes(), false).0).into_owned()
-}
-
-/// `text` percent-decoded (`+` as a space when `plus`), with the byte range of `text` each
-/// decoded byte came from.
-fn decode_mapped(text: &[u8], plus: bool) -> (Vec<u8>, Vec<(usize, usize)>) {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    let mut out = Vec::with_capacity(text.len());
-    let mut map = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text[i] == b'%' && i + 2 < text.len() {
-            if let (Some(h), Some(l)) = (hex(text[i + 1]), hex(text[i + 2])) {
-                out.push(h * 16 + l);
-                map.push((i, i + 3));
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if plus && text[i] == b'+' {
-            b' '
-        } else {
-            text[i]
-        });
-        map.push((i, i + 1));
-        i += 1;
-    }
-    (out, map)
-}
-
 /// The byte ranges of `text` that decode (once or twice) to one of `secrets`.
 fn decoded_matches(text: &str, secrets: &[&[u8]], plus: bool) -> Vec<(usize, usize)> {
-    let (once, map1) = decode_mapped(text.as_bytes(), plus);
-    let (twice, map2) = decode_mapped(&once, plus);
+    let (once, map1) = percent_decode_mapped(text.as_bytes(), plus);
+    let (twice, map2) = percent_decode_mapped(&once, plus);
     let mut found = Vec::new();
     for s in secrets {
         for (start, end) in occurrences(&once, s) {
@@ -324,6 +277,7 @@ pub fn secrets_in(body: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoding::percent_encode;
 
     #[test]
     fn scrub_removes_every_form() {
@@ -335,9 +289,9 @@ mod tests {
             json.to_owned(),
             serde_json::Value::String(json.into()).to_string(),
             json.replace('/', "\\/"),
-            encode(secret, "", false, false),
-            encode(secret, "", false, true),
-            encode(secret, "*", true, false),
+            percent_encode_with(secret, "", false, false),
+            percent_encode_with(secret, "", false, true),
+            percent_encode_with(secret, "*", true, false),
             // form encoding with every reserved character encoded (found by the fuzzer)
             "Ab%2B%2F+%22%5C%26%3D%C3%A9%2Ax%21%27%28%299".to_owned(),
             "Ab%2B%2F%20%22%5C%26%3D%C3%A9*x!'()9".to_owned(),
@@ -416,8 +370,8 @@ mod tests {
             let m = error_of(500, &secret_in_body.to_string(), &[]);
             assert!(!m.contains(&token[..6]), "pad {pad}: {m}");
             // Cut inside an echo encoded twice, or with lower-case hex.
-            let twice = encode(&encode(&token, "", false, false), "", false, false);
-            let lower = encode(&token, "", false, true);
+            let twice = percent_encode(&percent_encode(&token));
+            let lower = percent_encode_with(&token, "", false, true);
             for echoed in [twice, lower] {
                 let echo = serde_json::json!({"Code": "E", "Message": format!("{}{echoed}", "z".repeat(pad))});
                 let m = error_of(400, &echo.to_string(), &[&token]);
