@@ -2,7 +2,7 @@
 //! N-API) and a thin napi-rs binding that `index.js` wraps into the `@alicloud/credentials` API.
 
 pub mod builder;
-pub mod credential;
+pub mod client;
 pub mod credentials;
 pub mod description;
 pub mod diagnostics;

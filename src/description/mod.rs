@@ -78,7 +78,7 @@ impl Kind {
     }
 
     /// The official provider name (`static_ak`, `credential_uri` (sic), ...).
-    pub fn provider_name(self) -> &'static str {
+    pub const fn provider_name(self) -> &'static str {
         match self {
             Kind::AccessKey => "static_ak",
             Kind::Sts => "static_sts",

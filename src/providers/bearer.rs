@@ -1,6 +1,7 @@
 //! `bearer`: a bearer token for services that sign with it instead of an AccessKey.
 
 use crate::credentials::Credentials;
+use crate::description::Kind;
 use crate::error::Result;
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
@@ -27,7 +28,7 @@ impl CredentialsProvider for BearerProvider {
     }
 
     fn provider_name(&self) -> String {
-        "bearer".to_owned()
+        Kind::Bearer.provider_name().to_owned()
     }
 }
 

@@ -5,11 +5,12 @@
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::Credentials;
+use crate::description::Kind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{BoxFuture, CredentialsProvider, Step};
 
-/// Provider name of the chain.
-pub const NAME: &str = "default";
+/// The provider name, as the official package gives it.
+const NAME: &str = Kind::Default.provider_name();
 
 /// The default chain over a list of steps.
 pub struct DefaultChain {

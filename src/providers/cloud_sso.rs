@@ -6,15 +6,15 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::credentials::{Credentials, SessionFields};
-use crate::description::CloudSsoSpec;
+use crate::description::{CloudSsoSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 
-/// Provider name of CloudSSO credentials.
-pub const NAME: &str = "cloud_sso";
+/// The provider name, as the official package gives it.
+const NAME: &str = Kind::CloudSso.provider_name();
 
 struct CloudSsoRefresher {
     base: String,

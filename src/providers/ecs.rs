@@ -8,15 +8,16 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::credentials::{Credentials, SessionFields};
-use crate::description::EcsSpec;
+use crate::description::{EcsSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 
-/// Provider name of ECS instance credentials.
-pub const NAME: &str = "ecs_ram_role";
+/// The provider name, as the official package gives it.
+const NAME: &str = Kind::EcsRamRole.provider_name();
+
 /// Lifetime asked for metadata tokens, seconds.
 const TOKEN_TTL_SECONDS: u64 = 21_600;
 /// A metadata token is replaced this long before its TTL runs out.

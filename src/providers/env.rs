@@ -3,14 +3,15 @@
 //! provider does: a key rotated in the environment is picked up by the next call.
 
 use crate::credentials::Credentials;
+use crate::description::Kind;
 use crate::env::{vars, Env};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 use std::time::SystemTime;
 
-/// Provider name of the environment provider.
-pub const NAME: &str = "env";
+/// The provider name, as the official package gives it.
+const NAME: &str = Kind::Env.provider_name();
 
 /// Credentials from environment variables.
 #[derive(Debug)]

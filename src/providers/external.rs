@@ -11,15 +11,16 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::credentials::Credentials;
-use crate::description::ExternalSpec;
+use crate::description::{ExternalSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 use crate::time::parse_expiration;
 use crate::writeback::WriteBack;
 
-/// Provider name of external-process credentials.
-pub const NAME: &str = "external";
+/// The provider name, as the official package gives it.
+const NAME: &str = Kind::External.provider_name();
+
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest stdout read from the command: its credentials JSON is a few hundred bytes.
 pub const STDOUT_LIMIT: usize = 1024 * 1024;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::credentials::{Credentials, SessionFields};
-use crate::description::OAuthSpec;
+use crate::description::{Kind, OAuthSpec};
 use crate::encoding::form;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
@@ -17,8 +17,8 @@ use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::time::utc_timestamp;
 
-/// Provider name of OAuth credentials.
-pub const NAME: &str = "oauth";
+/// The provider name, as the official package gives it.
+const NAME: &str = Kind::OAuth.provider_name();
 
 use crate::writeback::{LockedProfile, WriteBack};
 

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use crate::credentials::Credentials;
-use crate::description::OidcSpec;
+use crate::description::{Kind, OidcSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::BoxFuture;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::sts::{self, RoleRequest};
 
-/// Provider name of OIDC role credentials.
-pub const NAME: &str = "oidc_role_arn";
+/// The provider name, as the official package gives it.
+const NAME: &str = Kind::OidcRoleArn.provider_name();
 
 struct OidcRefresher {
     provider_arn: String,

@@ -6,14 +6,14 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::credentials::{Credentials, SessionFields};
-use crate::description::UriSpec;
+use crate::description::{Kind, UriSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::provider::BoxFuture;
 use crate::session::{Policy, Refresher, SessionProvider};
 
-/// Provider name of URI credentials (the official spelling).
-pub const NAME: &str = "credential_uri";
+/// The provider name, as the official package gives it.
+const NAME: &str = Kind::CredentialsUri.provider_name();
 
 struct UriRefresher {
     uri: String,

@@ -1,8 +1,10 @@
-//! `new Credential(config)`: picks the provider for a `Config`'s options, as the official client does.
+//! The credential client `new Credential(config)` makes: the provider picked for a `Config`'s
+//! options, as the official client picks it, with its `type` and bearer token. (The credentials
+//! it hands out are [`crate::credentials::Credentials`].)
 
 use std::sync::Arc;
 
-use crate::description::{self, Options, ProviderSpec};
+use crate::description::{self, Kind, Options, ProviderSpec};
 use crate::env::Env;
 use crate::error::Result;
 use crate::provider::CredentialsProvider;
@@ -30,7 +32,7 @@ impl Credential {
         let type_name = config
             .as_ref()
             .and_then(|c| c.type_name.clone())
-            .unwrap_or_else(|| "default".to_owned());
+            .unwrap_or_else(|| Kind::Default.provider_name().to_owned());
         let spec = description::from_config(config, env)?;
         let mut credential = Credential::new(&type_name, crate::builder::build(&spec, env));
         if let ProviderSpec::Bearer(token) = &spec {
