@@ -6,7 +6,7 @@
 //!   target, so a reader (or a crash) sees the old file or the new one, never a torn one;
 //! - the target's permission bits are kept (config.json holds secrets and is usually 0600);
 //! - an advisory lock on `<target>.lock` serialises read-modify-write cycles, so two processes
-//!   updating different profiles never lose each other's update; [`WriteBack::lock`] holds it
+//!   updating different profiles never lose each other's update; [`lock`] holds it
 //!   across a longer cycle (OAuth: re-read, refresh, write);
 //! - every other profile and every field we do not know is kept as it was, in its order;
 //! - a failure is logged (`DEBUG=alicloud-credentials:profile`, the path and the cause, never a
@@ -21,13 +21,7 @@ use serde_json::{Map, Value};
 use crate::credentials::Credentials;
 use crate::description::ProfileLocation;
 use crate::error::{Error, ErrorKind, Result};
-
-/// Where refreshed tokens go: a profile of a config.json.
-#[derive(Clone, Debug)]
-pub struct WriteBack {
-    pub path: PathBuf,
-    pub profile: String,
-}
+use crate::profile::cli::source_chain;
 
 /// The fields written for credentials `c`: the `extra` ones, then `access_key_id`,
 /// `access_key_secret`, `sts_token` and `sts_expiration`.
@@ -52,51 +46,49 @@ fn credential_fields(
     fields
 }
 
-impl WriteBack {
-    /// Writes `c` (as `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration`) and the
-    /// `extra` fields to the profile of `mode`. A failure is logged, never raised: the credentials
-    /// stay valid in memory.
-    pub async fn save(
-        &self,
-        mode: &'static str,
-        c: &Credentials,
-        sts_expiration: u64,
-        extra: Vec<(&'static str, Value)>,
-    ) {
-        let fields = credential_fields(c, sts_expiration, extra);
-        let target = self.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            update_profile(&target.path, &target.profile, mode, fields)
-        })
-        .await;
-    }
+/// Writes `c` (as `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration`) and the
+/// `extra` fields to the profile of `mode`. A failure is logged, never raised: the credentials
+/// stay valid in memory.
+pub async fn save(
+    location: &ProfileLocation,
+    mode: &'static str,
+    c: &Credentials,
+    sts_expiration: u64,
+    extra: Vec<(&'static str, Value)>,
+) {
+    let fields = credential_fields(c, sts_expiration, extra);
+    let target = location.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        update_profile(&target.path, &target.profile, mode, fields)
+    })
+    .await;
+}
 
-    /// Takes the file lock and holds it until the returned guard is saved or dropped: a
-    /// read-refresh-write cycle under it is never interleaved with another process's cycle on the
-    /// same file. A failure to lock is logged and returned.
-    pub async fn lock(&self) -> Result<LockedProfile> {
-        let target = self.clone();
-        let locked = tokio::task::spawn_blocking(move || {
-            let real = target_of(&target.path)?;
-            let lock = FileLock::acquire(&real)?;
-            Ok(LockedProfile {
-                real,
-                profile: target.profile,
-                lock,
-            })
+/// Takes the file lock and holds it until the returned guard is saved or dropped: a
+/// read-refresh-write cycle under it is never interleaved with another process's cycle on the
+/// same file. A failure to lock is logged and returned.
+pub async fn lock(location: &ProfileLocation) -> Result<LockedProfile> {
+    let target = location.clone();
+    let locked = tokio::task::spawn_blocking(move || {
+        let real = target_of(&target.path)?;
+        let lock = FileLock::acquire(&real)?;
+        Ok(LockedProfile {
+            real,
+            profile: target.profile,
+            lock,
         })
-        .await
-        .unwrap_or_else(|e| {
-            Err(Error::new(
-                ErrorKind::Profile,
-                format!("cannot update '{}': {e}", self.path.display()),
-            ))
-        });
-        if let Err(e) = &locked {
-            log_failure(&self.path, "lock", e);
-        }
-        locked
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(Error::new(
+            ErrorKind::Profile,
+            format!("cannot update '{}': {e}", location.path.display()),
+        ))
+    });
+    if let Err(e) = &locked {
+        log_failure(&location.path, "lock", e);
     }
+    locked
 }
 
 /// A profile of config.json with the file lock held (released on drop).
@@ -115,7 +107,7 @@ impl LockedProfile {
             .get("profiles")
             .and_then(Value::as_array)
             .ok_or_else(|| profile_error(&self.real, "no profiles".into()))?;
-        let index = find(profiles, &self.profile, mode, 0).ok_or_else(|| {
+        let index = find(profiles, &self.profile, mode).ok_or_else(|| {
             profile_error(
                 &self.real,
                 format!("no {mode} profile reachable from '{}'", self.profile),
@@ -141,7 +133,7 @@ impl LockedProfile {
         .ok()
     }
 
-    /// Writes like [`WriteBack::save`], still under the lock, then releases it. A failure is
+    /// Writes like [`save`], still under the lock, then releases it. A failure is
     /// logged, never raised.
     pub async fn save(
         self,
@@ -158,15 +150,6 @@ impl LockedProfile {
             result
         })
         .await;
-    }
-}
-
-impl From<&ProfileLocation> for WriteBack {
-    fn from(l: &ProfileLocation) -> Self {
-        WriteBack {
-            path: l.path.clone(),
-            profile: l.profile.clone(),
-        }
     }
 }
 
@@ -300,7 +283,7 @@ fn update_locked(path: &Path, profile: &str, mode: &str, fields: Vec<(&str, Valu
         .get_mut("profiles")
         .and_then(Value::as_array_mut)
         .ok_or_else(|| profile_error(path, "no profiles".into()))?;
-    let index = find(profiles, profile, mode, 0).ok_or_else(|| {
+    let index = find(profiles, profile, mode).ok_or_else(|| {
         profile_error(
             path,
             format!("no {mode} profile reachable from '{profile}'"),
@@ -322,19 +305,12 @@ fn update_locked(path: &Path, profile: &str, mode: &str, fields: Vec<(&str, Valu
     write_atomic(path, &out).map_err(|e| profile_error(path, e.to_string()))
 }
 
-fn find(profiles: &[Value], name: &str, mode: &str, depth: usize) -> Option<usize> {
-    if depth > 64 {
-        return None;
-    }
-    let index = profiles
-        .iter()
-        .position(|p| p.get("name").and_then(Value::as_str) == Some(name))?;
-    let p = &profiles[index];
-    if p.get("mode").and_then(Value::as_str) == Some(mode) {
-        return Some(index);
-    }
-    let source = p.get("source_profile").and_then(Value::as_str)?;
-    find(profiles, source, mode, depth + 1)
+/// The index of the first profile of `mode` on the chain from `name`, as the reader walks it.
+fn find(profiles: &[Value], name: &str, mode: &str) -> Option<usize> {
+    let (_, found) = source_chain(profiles, name)
+        .map_while(std::result::Result::ok)
+        .find(|(_, p)| p.get("mode").and_then(Value::as_str) == Some(mode))?;
+    profiles.iter().position(|p| std::ptr::eq(p, found))
 }
 
 /// Replaces the file `path` names (symlinks followed: a link stays a link) with `bytes`
@@ -539,11 +515,11 @@ mod tests {
         let dir = TempDir::new("store-held");
         let path = dir.path().join("config.json");
         fs::write(&path, CONFIG).unwrap();
-        let wb = WriteBack {
+        let wb = ProfileLocation {
             path: path.clone(),
             profile: "ext".into(),
         };
-        let locked = wb.lock().await.unwrap();
+        let locked = lock(&wb).await.unwrap();
         assert_eq!(locked.read("External").unwrap()["process_command"], "tool");
         let other = path.clone();
         let writer = std::thread::spawn(move || {
@@ -582,6 +558,44 @@ mod tests {
             "{}",
             e.message()
         );
+    }
+
+    /// The profile found is the one the reader of the chain ends at, within the reader's limit;
+    /// a loop ends the walk.
+    #[test]
+    fn the_chain_is_walked_as_the_reader_walks_it() {
+        use crate::description::MAX_ROLE_CHAIN;
+        let dir = TempDir::new("store-chain");
+        let path = dir.path().join("config.json");
+        let config = |links: usize| {
+            let mut profiles: Vec<String> = (0..links)
+                .map(|i| {
+                    format!(
+                        r#"{{"name":"p{i}","mode":"ChainableRamRoleArn","source_profile":"p{}"}}"#,
+                        i + 1
+                    )
+                })
+                .collect();
+            profiles.push(format!(
+                r#"{{"name":"p{links}","mode":"External","process_command":"t"}}"#
+            ));
+            format!(r#"{{"profiles":[{}]}}"#, profiles.join(","))
+        };
+        fs::write(&path, config(MAX_ROLE_CHAIN)).unwrap();
+        update_profile(&path, "p0", "External", vec![("round", Value::from(1))]).unwrap();
+        let saved: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(saved["profiles"][MAX_ROLE_CHAIN]["round"], 1);
+        fs::write(&path, config(MAX_ROLE_CHAIN + 1)).unwrap();
+        let e = update_profile(&path, "p0", "External", vec![]).unwrap_err();
+        assert!(e
+            .message()
+            .contains("no External profile reachable from 'p0'"));
+        let cycle = r#"{"profiles":[{"name":"a","mode":"ChainableRamRoleArn","source_profile":"b"},{"name":"b","mode":"ChainableRamRoleArn","source_profile":"a"}]}"#;
+        fs::write(&path, cycle).unwrap();
+        let e = update_profile(&path, "a", "External", vec![]).unwrap_err();
+        assert!(e
+            .message()
+            .contains("no External profile reachable from 'a'"));
     }
 
     #[test]

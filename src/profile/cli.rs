@@ -24,6 +24,70 @@ pub fn spec_from_text(text: &str, profile: Option<&str>, env: &Env) -> Result<Pr
     describe(&conf, path, profile, env).map(|(spec, _)| spec)
 }
 
+/// Why a walk along `source_profile` links stopped short.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChainError {
+    /// No profile has this name.
+    Missing(String),
+    /// The names visited, the repeated one last.
+    Cycle(Vec<String>),
+    /// One more role would make the chain longer than [`MAX_ROLE_CHAIN`]; at this profile.
+    TooLong(String),
+}
+
+/// The profiles a chain from `start` goes through, in order: each `ChainableRamRoleArn` profile
+/// leads to its `source_profile`; the first profile of another mode ends it. The one walk over
+/// a role chain (the reader of a profile and the write-back both take it), in a loop with the
+/// names visited, with one limit: [`MAX_ROLE_CHAIN`] roles.
+pub fn source_chain<'a>(profiles: &'a [Value], start: &str) -> SourceChain<'a> {
+    SourceChain {
+        profiles,
+        next: Some(start.to_owned()),
+        visited: Vec::new(),
+        roles: 0,
+    }
+}
+
+/// The iterator [`source_chain`] returns: `(name, profile)` pairs, or the error that ends it.
+pub struct SourceChain<'a> {
+    profiles: &'a [Value],
+    next: Option<String>,
+    visited: Vec<String>,
+    roles: usize,
+}
+
+impl<'a> Iterator for SourceChain<'a> {
+    type Item = std::result::Result<(String, &'a Value), ChainError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let name = self.next.take()?;
+        if self.visited.contains(&name) {
+            let mut names = std::mem::take(&mut self.visited);
+            names.push(name);
+            return Some(Err(ChainError::Cycle(names)));
+        }
+        let Some(p) = self
+            .profiles
+            .iter()
+            .find(|p| p.get("name").and_then(Value::as_str) == Some(name.as_str()))
+        else {
+            return Some(Err(ChainError::Missing(name)));
+        };
+        let mode = p.get("mode").and_then(Value::as_str).unwrap_or("");
+        if mode == "ChainableRamRoleArn" || mode == "RamRoleArn" {
+            if self.roles >= MAX_ROLE_CHAIN {
+                return Some(Err(ChainError::TooLong(name)));
+            }
+            self.roles += 1;
+        }
+        if mode == "ChainableRamRoleArn" {
+            self.next = text(p, "source_profile");
+        }
+        self.visited.push(name.clone());
+        Some(Ok((name, p)))
+    }
+}
+
 fn profile_error(path: &Path, what: String) -> Error {
     Error::new(
         ErrorKind::Profile,
@@ -128,17 +192,6 @@ struct Profiles<'a> {
 }
 
 impl Profiles<'_> {
-    fn find(&self, name: &str) -> Result<&Value> {
-        self.conf
-            .get("profiles")
-            .and_then(Value::as_array)
-            .and_then(|ps| {
-                ps.iter()
-                    .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
-            })
-            .ok_or_else(|| profile_error(self.path, format!("unable to get profile with '{name}'")))
-    }
-
     fn require(&self, p: &Value, name: &str, key: &str) -> Result<String> {
         text(p, key)
             .ok_or_else(|| profile_error(self.path, format!("profile '{name}' has no {key}")))
@@ -173,46 +226,32 @@ impl Profiles<'_> {
         resolve::role(options, self.env)
     }
 
-    /// Follows `source_profile` links from `start` in a loop: each `ChainableRamRoleArn` profile adds
-    /// a role, the first profile of another mode is the base.
+    /// The description of the chain from `start` ([`source_chain`]): each `ChainableRamRoleArn`
+    /// profile adds a role, the first profile of another mode is the base.
     fn flatten(&self, start: &str) -> Result<ProviderSpec> {
-        let mut visited: Vec<String> = Vec::new();
+        let profiles: &[Value] = self
+            .conf
+            .get("profiles")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice);
         let mut roles = Vec::new();
-        let mut name = start.to_owned();
-        let base = loop {
-            if visited.contains(&name) {
-                visited.push(name);
-                return Err(profile_error(
-                    self.path,
-                    format!("source_profile cycle: {}", visited.join(" -> ")),
-                ));
-            }
-            let p = self.find(&name)?;
-            let mode = p.get("mode").and_then(Value::as_str).unwrap_or("");
-            let adds_role = mode == "ChainableRamRoleArn" || mode == "RamRoleArn";
-            if adds_role && roles.len() >= MAX_ROLE_CHAIN {
-                return Err(profile_error(
-                    self.path,
-                    format!(
-                        "the source_profile chain from '{start}' assumes more than {MAX_ROLE_CHAIN} roles (at '{name}')"
-                    ),
-                ));
-            }
-            match mode {
+        let mut base = None;
+        for step in source_chain(profiles, start) {
+            let (name, p) = step.map_err(|e| self.chain_error(start, e))?;
+            match p.get("mode").and_then(Value::as_str).unwrap_or("") {
                 "ChainableRamRoleArn" => {
-                    let next = self.require(p, &name, "source_profile")?;
+                    self.require(p, &name, "source_profile")?;
                     roles.push(self.role(p, &name)?);
-                    visited.push(name);
-                    name = next;
                 }
                 "RamRoleArn" => {
                     let key = self.key(p, &name)?;
                     roles.push(self.role(p, &name)?);
-                    break ProviderSpec::StaticAk(key);
+                    base = Some(ProviderSpec::StaticAk(key));
                 }
-                _ => break self.base(p, &name, mode)?,
+                mode => base = Some(self.base(p, &name, mode)?),
             }
-        };
+        }
+        let base = base.expect("a chain ends at a base or with an error");
         if roles.is_empty() {
             return Ok(base);
         }
@@ -222,6 +261,19 @@ impl Profiles<'_> {
             base: Box::new(base),
             roles,
         }))
+    }
+
+    fn chain_error(&self, start: &str, e: ChainError) -> Error {
+        profile_error(
+            self.path,
+            match e {
+                ChainError::Missing(name) => format!("unable to get profile with '{name}'"),
+                ChainError::Cycle(names) => format!("source_profile cycle: {}", names.join(" -> ")),
+                ChainError::TooLong(at) => format!(
+                    "the source_profile chain from '{start}' assumes more than {MAX_ROLE_CHAIN} roles (at '{at}')"
+                ),
+            },
+        )
     }
 
     fn location(&self, name: &str) -> Option<ProfileLocation> {

@@ -11,12 +11,12 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::credentials::Credentials;
-use crate::description::{ExternalSpec, Kind};
+use crate::description::{ExternalSpec, Kind, ProfileLocation};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 use crate::time::parse_expiration;
-use crate::writeback::WriteBack;
+use crate::writeback;
 
 /// The provider name, as the official package gives it.
 const NAME: &str = Kind::External.provider_name();
@@ -72,7 +72,7 @@ async fn read_capped<R: AsyncRead + Unpin>(
 struct ExternalRunner {
     argv: Vec<String>,
     timeout: Duration,
-    write_back: Option<WriteBack>,
+    write_back: Option<ProfileLocation>,
 }
 
 impl ExternalRunner {
@@ -169,7 +169,7 @@ impl ExternalRunner {
             let sts_expiration = expiration
                 .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_secs());
-            wb.save("External", &c, sts_expiration, Vec::new()).await;
+            writeback::save(wb, "External", &c, sts_expiration, Vec::new()).await;
         }
         Ok(c)
     }
@@ -254,7 +254,7 @@ pub fn provider(spec: &ExternalSpec) -> ExternalProvider {
         runner: ExternalRunner {
             argv: spec.argv.clone(),
             timeout: TIMEOUT,
-            write_back: spec.write_back.as_ref().map(WriteBack::from),
+            write_back: spec.write_back.clone(),
         },
         cached: tokio::sync::Mutex::new(None),
     }

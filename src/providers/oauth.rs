@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::credentials::{Credentials, SessionFields};
-use crate::description::{Kind, OAuthSpec};
+use crate::description::{Kind, OAuthSpec, ProfileLocation};
 use crate::encoding::form;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
@@ -20,7 +20,7 @@ use crate::time::utc_timestamp;
 /// The provider name, as the official package gives it.
 const NAME: &str = Kind::OAuth.provider_name();
 
-use crate::writeback::{LockedProfile, WriteBack};
+use crate::writeback::{self, LockedProfile};
 
 struct Tokens {
     access_token: Secret,
@@ -32,7 +32,7 @@ struct OAuthRefresher {
     base: String,
     client_id: String,
     tokens: Mutex<Tokens>,
-    write_back: Option<WriteBack>,
+    write_back: Option<ProfileLocation>,
 }
 
 #[derive(Deserialize)]
@@ -150,7 +150,7 @@ impl OAuthRefresher {
         let tokens = self.token_fields();
         match locked {
             Some(l) => l.save("OAuth", c, sts_expire, tokens).await,
-            None => wb.save("OAuth", c, sts_expire, tokens).await,
+            None => writeback::save(wb, "OAuth", c, sts_expire, tokens).await,
         }
     }
 }
@@ -164,7 +164,7 @@ impl Refresher for OAuthRefresher {
             // they get the lock, read its new tokens instead of spending the old refresh token;
             // and no write is based on a file read before another process's write.
             let mut locked = match &self.write_back {
-                Some(wb) if self.needs_refresh() => wb.lock().await.ok(),
+                Some(wb) if self.needs_refresh() => writeback::lock(wb).await.ok(),
                 _ => None,
             };
             if let Some(l) = &locked {
@@ -284,7 +284,7 @@ pub fn provider(spec: &OAuthSpec) -> SessionProvider {
                 refresh_token: spec.refresh_token.clone(),
                 access_token_expire: spec.access_token_expire,
             }),
-            write_back: spec.write_back.as_ref().map(WriteBack::from),
+            write_back: spec.write_back.clone(),
         }),
         Policy::default(),
     )
@@ -353,7 +353,7 @@ mod tests {
         .unwrap();
         let mut r = refresher(1);
         r.base = token_server_with_failing_exchange();
-        r.write_back = Some(WriteBack {
+        r.write_back = Some(ProfileLocation {
             path: path.clone(),
             profile: "o".into(),
         });
