@@ -80,7 +80,10 @@ pub fn nonce() -> String {
         // Fall back to time and a counter: unique within this process, which is what STS needs.
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        bytes[..8].copy_from_slice(&(crate::time::epoch_millis() as u64).to_le_bytes());
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        bytes[..8].copy_from_slice(&millis.to_le_bytes());
         bytes[8..].copy_from_slice(&n.to_le_bytes());
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
