@@ -1,18 +1,20 @@
 //! The one place that turns a description into a provider. Every path into the library (a
 //! `Config`, a provider builder, a CLI profile, an INI section, the default chain) ends here.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use crate::description::{ChainStep, Kind, ProfileFile, ProviderSpec};
+use crate::description::{ChainStep, CustomSource, Kind, ProfileFile, ProviderSpec};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile;
 use crate::provider::{CredentialsProvider, Step};
 use crate::providers::{
-    bearer::BearerProvider, chain::DefaultChain, cloud_sso, ecs, env::EnvProvider, external,
-    fixed::FixedProvider, oauth, oidc, profile_file::Loaded, profile_file::ProfileFileProvider,
-    ram_role_arn, uri,
+    bearer::BearerProvider, chain::DefaultChain, cloud_sso, custom::CustomProvider, ecs,
+    env::EnvProvider, external, fixed::FixedProvider, oauth, oidc, profile_file::Loaded,
+    profile_file::ProfileFileProvider, ram_role_arn, uri,
 };
 use crate::registry;
 
@@ -51,8 +53,40 @@ fn build_new(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
         ProviderSpec::CliProfile(file) => Arc::new(cli_profile(file, env)),
         ProviderSpec::IniProfile(file) => Arc::new(ini_profile(file, env)),
         ProviderSpec::Default(steps) => Arc::new(default_chain(steps, env)),
-        ProviderSpec::Custom(source) => source.provider.clone(),
+        ProviderSpec::Custom(source) => custom_provider(source),
     }
+}
+
+/// The providers callers supplied, by the id their description holds. Weak: a provider lives as
+/// long as something that uses it (its JavaScript object, a role assumed over it) holds it, never
+/// because this table does.
+fn custom_table() -> &'static Mutex<HashMap<u64, Weak<dyn CredentialsProvider>>> {
+    static TABLE: OnceLock<Mutex<HashMap<u64, Weak<dyn CredentialsProvider>>>> = OnceLock::new();
+    TABLE.get_or_init(Default::default)
+}
+
+/// The description of `provider`, a caller's own provider named `name`: an id into the table
+/// [`build`] reads it back from. Entries no one holds any more are swept here.
+pub fn custom(name: String, provider: &Arc<dyn CredentialsProvider>) -> ProviderSpec {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let mut table = custom_table().lock().unwrap_or_else(|e| e.into_inner());
+    table.retain(|_, p| p.strong_count() > 0);
+    table.insert(id, Arc::downgrade(provider));
+    ProviderSpec::Custom(CustomSource { name, id })
+}
+
+/// The caller's provider `source` names. Whoever holds its description also holds the provider,
+/// so it is found; were it gone, the provider built fails at each call instead.
+fn custom_provider(source: &CustomSource) -> Arc<dyn CredentialsProvider> {
+    let table = custom_table().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(provider) = table.get(&source.id).and_then(Weak::upgrade) {
+        return provider;
+    }
+    Arc::new(CustomProvider::new(
+        source.name.clone(),
+        Box::new(|| Box::pin(async { Err("the provider is no longer held".to_owned()) })),
+    ))
 }
 
 fn no_home(file: &str) -> Error {
@@ -356,6 +390,54 @@ mod tests {
         let spec = from_config(None, &env).unwrap();
         let c = build(&spec, &env).get_credentials().await.unwrap();
         assert_eq!(c.provider_name, "default/env");
+    }
+}
+
+#[cfg(test)]
+mod custom_tests {
+    use super::*;
+    use crate::description::AccessKey;
+    use crate::providers::fixed::FixedProvider;
+    use crate::testing::no_env;
+
+    fn caller_provider() -> Arc<dyn CredentialsProvider> {
+        Arc::new(FixedProvider::access_key(AccessKey {
+            id: "id".into(),
+            secret: "secret".into(),
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_custom_description_is_an_id_that_builds_back_to_its_provider() {
+        let provider = caller_provider();
+        let spec = custom("mine".into(), &provider);
+        let other = custom("mine".into(), &caller_provider());
+        assert_ne!(spec, other, "another object is another description");
+        assert_eq!(spec, spec.clone());
+        assert!(Arc::ptr_eq(&build(&spec, &no_env()), &provider));
+        drop(provider);
+        let gone = build(&spec, &no_env());
+        assert_eq!(gone.provider_name(), "mine");
+        let e = gone.get_credentials().await.unwrap_err();
+        assert_eq!(
+            e.message(),
+            "the mine provider failed: the provider is no longer held"
+        );
+        // A role assumed over a caller's provider holds it after the caller lets go.
+        let provider = caller_provider();
+        let spec = custom("held".into(), &provider);
+        let role = crate::description::resolve::role(
+            crate::description::resolve::RoleOptions {
+                role_arn: Some("r".into()),
+                ..Default::default()
+            },
+            &no_env(),
+        )
+        .unwrap();
+        let over = build(&spec.clone().assume(role).unwrap(), &no_env());
+        drop(provider);
+        assert_eq!(over.provider_name(), "ram_role_arn/static_ak");
+        assert_eq!(build(&spec, &no_env()).provider_name(), "static_ak");
     }
 }
 

@@ -1,4 +1,4 @@
-//! STS: the RPC signature (HMAC-SHA1), endpoints, and the AssumeRole / AssumeRoleWithOIDC
+//! STS: the RPC signature (HMAC-SHA1) and the AssumeRole / AssumeRoleWithOIDC
 //! exchanges shared by `ram_role_arn`, `oidc_role_arn` and the CLI profile modes.
 
 use base64::Engine;
@@ -32,34 +32,6 @@ pub fn sign(string_to_sign: &str, secret: &str) -> String {
         .expect("HMAC takes keys of any length");
     mac.update(string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-/// Where to send STS requests.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Endpoint(String);
-
-impl Endpoint {
-    /// `endpoint` as given (a scheme in it is kept, otherwise https), or derived from the region:
-    /// `sts-vpc.<region>.aliyuncs.com` with VPC, `sts.<region>.aliyuncs.com`, `sts.aliyuncs.com`.
-    pub fn resolve(endpoint: Option<String>, region: Option<String>, vpc: bool) -> Self {
-        let host = match (endpoint, region) {
-            (Some(e), _) => e,
-            (None, Some(r)) if vpc => format!("sts-vpc.{r}.aliyuncs.com"),
-            (None, Some(r)) => format!("sts.{r}.aliyuncs.com"),
-            (None, None) => "sts.aliyuncs.com".to_owned(),
-        };
-        let base = if host.contains("://") {
-            host
-        } else {
-            format!("https://{host}")
-        };
-        Endpoint(base.trim_end_matches('/').to_owned())
-    }
-
-    /// The base URL, `scheme://host[:port]`.
-    pub fn base(&self) -> &str {
-        &self.0
-    }
 }
 
 /// The request of one STS exchange: the role's options and the session name it runs under.
@@ -307,30 +279,6 @@ mod tests {
             "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeDedicatedHosts%26Format%3DXML%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26"
         );
         assert_eq!(sign(&sts, "testsecret"), "5ACtZHtjqvBbWa1PFQm1U5JYiQI=");
-    }
-
-    #[test]
-    fn endpoints() {
-        assert_eq!(
-            Endpoint::resolve(None, None, false).base(),
-            "https://sts.aliyuncs.com"
-        );
-        assert_eq!(
-            Endpoint::resolve(None, Some("cn-beijing".into()), false).base(),
-            "https://sts.cn-beijing.aliyuncs.com"
-        );
-        assert_eq!(
-            Endpoint::resolve(None, Some("cn-beijing".into()), true).base(),
-            "https://sts-vpc.cn-beijing.aliyuncs.com"
-        );
-        assert_eq!(
-            Endpoint::resolve(Some("sts.example.test".into()), Some("x".into()), true).base(),
-            "https://sts.example.test"
-        );
-        assert_eq!(
-            Endpoint::resolve(Some("http://127.0.0.1:8080/".into()), None, false).base(),
-            "http://127.0.0.1:8080"
-        );
     }
 
     fn response(status: u16, body: &str) -> http::Response {

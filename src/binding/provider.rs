@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use super::options::{JsCredentials, NativeOptions};
 use super::outcome::{guard, guarded, throw, NativeDescription, NativeFailure, NativeOutcome};
-use crate::description::{self, CustomSource, ProviderSpec};
+use crate::description::{self, ProviderSpec};
 use crate::env::Env as ProcessEnv;
 use crate::provider::CredentialsProvider;
 use crate::providers::custom::CustomProvider;
@@ -104,10 +104,7 @@ impl NativeProvider {
         let inner: Arc<dyn CredentialsProvider> =
             Arc::new(CustomProvider::new(name.clone(), Box::new(call)));
         NativeProvider {
-            spec: ProviderSpec::Custom(CustomSource {
-                name,
-                provider: inner.clone(),
-            }),
+            spec: crate::builder::custom(name, &inner),
             inner,
         }
     }

@@ -14,12 +14,9 @@ pub mod resolve;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::provider::CredentialsProvider;
 use crate::secret::Secret;
-use crate::sts::Endpoint;
 
 pub use options::{from_builder, from_config, Options};
 pub use resolve::MAX_ROLE_CHAIN;
@@ -182,6 +179,34 @@ impl ProviderSpec {
     }
 }
 
+/// Where to send STS requests.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint(String);
+
+impl Endpoint {
+    /// `endpoint` as given (a scheme in it is kept, otherwise https), or derived from the region:
+    /// `sts-vpc.<region>.aliyuncs.com` with VPC, `sts.<region>.aliyuncs.com`, `sts.aliyuncs.com`.
+    pub fn resolve(endpoint: Option<String>, region: Option<String>, vpc: bool) -> Self {
+        let host = match (endpoint, region) {
+            (Some(e), _) => e,
+            (None, Some(r)) if vpc => format!("sts-vpc.{r}.aliyuncs.com"),
+            (None, Some(r)) => format!("sts.{r}.aliyuncs.com"),
+            (None, None) => "sts.aliyuncs.com".to_owned(),
+        };
+        let base = if host.contains("://") {
+            host
+        } else {
+            format!("https://{host}")
+        };
+        Endpoint(base.trim_end_matches('/').to_owned())
+    }
+
+    /// The base URL, `scheme://host[:port]`.
+    pub fn base(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An AccessKey pair.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccessKey {
@@ -323,31 +348,40 @@ pub enum ChainStep {
     Skipped { provider: String, reason: String },
 }
 
-/// A provider supplied by the caller. Two are the same description only when they are the same
-/// object.
-#[derive(Clone)]
+/// A provider supplied by the caller, as an id into the table the builder keeps
+/// ([`crate::builder::custom`]): the description stays plain data. Two are the same description
+/// only when they are the same object.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CustomSource {
     pub name: String,
-    pub provider: Arc<dyn CredentialsProvider>,
+    pub id: u64,
 }
 
-impl PartialEq for CustomSource {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.provider, &other.provider)
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Eq for CustomSource {}
-
-impl std::hash::Hash for CustomSource {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // The object's identity, as equality compares it.
-        (Arc::as_ptr(&self.provider) as *const () as usize).hash(state);
-    }
-}
-
-impl fmt::Debug for CustomSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CustomSource").field(&self.name).finish()
+    #[test]
+    fn endpoints() {
+        assert_eq!(
+            Endpoint::resolve(None, None, false).base(),
+            "https://sts.aliyuncs.com"
+        );
+        assert_eq!(
+            Endpoint::resolve(None, Some("cn-beijing".into()), false).base(),
+            "https://sts.cn-beijing.aliyuncs.com"
+        );
+        assert_eq!(
+            Endpoint::resolve(None, Some("cn-beijing".into()), true).base(),
+            "https://sts-vpc.cn-beijing.aliyuncs.com"
+        );
+        assert_eq!(
+            Endpoint::resolve(Some("sts.example.test".into()), Some("x".into()), true).base(),
+            "https://sts.example.test"
+        );
+        assert_eq!(
+            Endpoint::resolve(Some("http://127.0.0.1:8080/".into()), None, false).base(),
+            "http://127.0.0.1:8080"
+        );
     }
 }

@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    AccessKey, ChainStep, CloudSsoSpec, EcsSpec, Kind, OAuthSpec, OidcSpec, ProfileFile,
+    AccessKey, ChainStep, CloudSsoSpec, EcsSpec, Endpoint, Kind, OAuthSpec, OidcSpec, ProfileFile,
     ProfileLocation, ProviderSpec, RoleSpec, StsSpec, UriSpec,
 };
 use crate::env::{vars, Env};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
-use crate::sts::Endpoint;
 
 /// The deepest chain of role assumptions a description may hold. Each `ChainableRamRoleArn`
 /// profile adds one; real chains are two or three deep.
