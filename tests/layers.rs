@@ -1,8 +1,8 @@
 //! The layers of the Rust core, read from the code: no module imports one of a layer above its
-//! own, and the README's architecture table lists the same modules in the same layers. A new
-//! module must be given a layer here.
+//! own, no modules import each other in a circle, and the README's architecture table lists the
+//! same modules in the same layers. A new module must be given a layer here.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -145,6 +145,51 @@ fn no_module_imports_a_layer_above_its_own() {
         "imports against the layers:\n{}",
         wrong.join("\n")
     );
+}
+
+/// No circle of imports between modules, inside a layer either: each can be read (and tested)
+/// with only what it imports.
+#[test]
+fn no_circle_of_imports() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let module = module_of(file);
+        let targets = imports(&fs::read_to_string(file).unwrap());
+        let entry = edges.entry(module.clone()).or_default();
+        entry.extend(targets.into_iter().filter(|t| *t != module));
+    }
+    // Depth-first search; a module met again while still on the path closes a circle.
+    fn visit(
+        m: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == m) {
+            let mut circle = path[at..].to_vec();
+            circle.push(m.to_owned());
+            return Some(circle);
+        }
+        if !done.insert(m.to_owned()) {
+            return None;
+        }
+        path.push(m.to_owned());
+        for t in edges.get(m).into_iter().flatten() {
+            if let Some(c) = visit(t, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    for m in edges.keys() {
+        if let Some(circle) = visit(m, &edges, &mut Vec::new(), &mut done) {
+            panic!("a circle of imports: {}", circle.join(" -> "));
+        }
+    }
 }
 
 /// The README's table: one row a layer, top first, naming each module as `src/x.rs` or `src/x/`.
