@@ -6,7 +6,7 @@
 // binding agree with it. To add an option: one row here, its field in `src/binding/` and its line
 // in `index.d.ts`.
 
-const { debugEnabled, debugLog } = require('./binding.js')
+const { debugEnabled, debugLog } = require('./load-binding.js')
 
 // `DEBUG=alicloud-credentials*` also logs every error this package creates (messages hold no
 // secrets), so a whole run can be audited.
