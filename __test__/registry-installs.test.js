@@ -202,7 +202,12 @@ test('npm install on this machine: exactly its platform package, and it loads', 
   assert.deepEqual(await loads(dir), { loaded: 'static_ak' })
   // The lockfile names every platform package, with what npm needs to choose among them later.
   const lock = JSON.parse(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'))
-  for (const p of PLATFORMS) assert.ok(lock.packages[`node_modules/${pkg.name}-${p}`], `${p} in the lockfile`)
+  for (const p of PLATFORMS) {
+    const entry = lock.packages[`node_modules/${pkg.name}-${p}`]
+    assert.ok(entry && entry.optional, `${p} in the lockfile, optional`)
+    const [os, cpu, abi] = p.split('-')
+    assert.deepEqual([entry.os, entry.cpu, entry.libc], [[os], [cpu], os === 'linux' ? [abi === 'gnu' ? 'glibc' : 'musl'] : undefined], p)
+  }
 })
 
 test('npm install under the alias @alicloud/credentials: the same platform package, and it loads', { skip }, async () => {
@@ -283,14 +288,20 @@ test('npm ci from a lockfile made for macOS arm64: this machine\'s package, and 
   assert.deepEqual(await loads(dir), { loaded: 'static_ak' })
 })
 
-test('npm ci --os=linux --cpu=arm64 --libc=glibc from a lockfile made here: the arm64 package only', { skip }, async () => {
-  const dir = app()
-  assert.equal((await npmInstall(dir, pkg.name)).status, 0)
-  fs.rmSync(path.join(dir, 'node_modules'), { recursive: true })
-  const ci = await run('npm', ['ci', '--os=linux', '--cpu=arm64', '--libc=glibc'], { cwd: dir, env })
-  assert.equal(ci.status, 0, ci.stderr)
-  assert.deepEqual(platformsIn(dir), ['linux-arm64-gnu'])
-})
+for (const [flags, expected] of [
+  [['--os=linux', '--cpu=arm64', '--libc=glibc'], 'linux-arm64-gnu'],
+  // The Docker recipe: a glibc build stage installing for the Alpine stage.
+  [['--os=linux', '--cpu=x64', '--libc=musl'], 'linux-x64-musl'],
+]) {
+  test(`npm ci ${flags.join(' ')} from a lockfile made here: ${expected} only`, { skip }, async () => {
+    const dir = app()
+    assert.equal((await npmInstall(dir, pkg.name)).status, 0)
+    fs.rmSync(path.join(dir, 'node_modules'), { recursive: true })
+    const ci = await run('npm', ['ci', '--omit=dev', ...flags], { cwd: dir, env })
+    assert.equal(ci.status, 0, ci.stderr)
+    assert.deepEqual(platformsIn(dir), [expected])
+  })
+}
 
 test('pnpm with supportedArchitectures: the listed platforms, resolvable by the package; loads here', { skip }, async () => {
   const dir = app({
