@@ -6,7 +6,7 @@
 // (`import Credential, { Config } from ...`) all see the same thing.
 
 const { inspect } = require('node:util')
-const { NativeCredential } = require('./binding.js')
+const { NativeCredential } = require('./load-binding.js')
 const providers = require('./providers.js')
 
 const { isCredentialsProvider, toDescription, describeJsProvider, SnapshotCache } = providers

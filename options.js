@@ -7,7 +7,7 @@
 // (`src/binding/options.rs`, which hands it to the resolver that reads it) and its line in
 // `index.d.ts`.
 
-const { debugEnabled, debugLog } = require('./binding.js')
+const { debugEnabled, debugLog } = require('./load-binding.js')
 
 // `DEBUG=alicloud-credentials*` also logs every error this package creates (messages hold no
 // secrets), so a whole run can be audited.

@@ -6,7 +6,7 @@
 // JavaScript object with `getCredentials()` / `getProviderName()` as a source.
 
 const { inspect } = require('node:util')
-const { NativeProvider } = require('./binding.js')
+const { NativeProvider } = require('./load-binding.js')
 const { typeError, nativeError, maskId, coerceSetter, setterOptionsOf } = require('./options.js')
 
 const kNative = Symbol('alicloud-credentials-native.provider')

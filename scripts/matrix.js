@@ -5,7 +5,8 @@
 //      .cache/runtimes; the Debian cross tools (apt-get) and the Rust targets (rustup) if missing;
 //   2. runtimes: the portable smoke suite (__test__/portable/smoke.mjs) under each, and the full
 //      `npm test` under the node running this script (skip it with --no-npm-test);
-//   3. targets: linux x64/arm64 gnu/musl built with `napi build --target`; the arm64 gnu build's
+//   3. targets: linux x64/arm64 gnu/musl built with `napi build --target` (the gnu ones through
+//      scripts/build.js, against glibc 2.17); the arm64 gnu build's
 //      smoke suite run under qemu-aarch64 with the arm64 Node; the musl builds checked to link no
 //      glibc symbol, the x64 one loaded by musl's dynamic linker; every target, Windows and macOS
 //      included, linted with `cargo clippy --target <t> -- -D warnings`;
@@ -20,6 +21,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { PLATFORM_OF_TARGET, stagePlatform } = require('./stage-packages')
+const { GLIBC_TARGETS } = require('./build')
 
 const ROOT = path.join(__dirname, '..')
 const CACHE = path.join(ROOT, '.cache')
@@ -248,6 +250,11 @@ function build(target) {
   if (target === HOST) {
     const r = run('npm', ['run', 'build'])
     return r.ok ? { ok: true } : { ok: false, why: failure(r.out) }
+  }
+  // The glibc targets as the release builds them: scripts/build.js, against glibc 2.17 with zig.
+  if (GLIBC_TARGETS.includes(target)) {
+    const r = run(process.execPath, [path.join('scripts', 'build.js'), '--target', target])
+    return r.ok && fs.existsSync(binaryOf(target)) ? { ok: true } : { ok: false, why: failure(r.out) }
   }
   const r = run('npx', ['napi', 'build', '--platform', '--release', '--no-js', '--dts', path.join('.cache', 'cross-binding.d.ts'), '--target', target], { env: crossEnv(target) })
   return r.ok && fs.existsSync(binaryOf(target)) ? { ok: true } : { ok: false, why: failure(r.out) }
