@@ -34,7 +34,7 @@ export declare class NativeProvider {
    * Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
    * keeping the process alive) so native providers can use it as their source.
    */
-  static fromJs(getCredentials: JsGetCredentials, name: string): NativeProvider
+  static fromJs(getCredentials: () => Promise<JsCredentials>, name: string): NativeProvider
   /** The official provider name (`ram_role_arn/static_ak`, `default`, ...). */
   get name(): string
   /** Stops background refresh (ECS `asyncCredentialUpdateEnabled`). */
@@ -86,30 +86,39 @@ export interface NativeFailure {
  * setters), already type-checked by `options.js`, whose table lists them.
  */
 export interface NativeOptions {
+  /**
+   * `access_key`, `sts`, `bearer`, `ram_role_arn`, `oidc_role_arn`, `ecs_ram_role`,
+   * `credentials_uri`.
+   */
   type?: string
   accessKeyId?: string
   accessKeySecret?: string
   securityToken?: string
   bearerToken?: string
+  /** ARN of the RAM role to assume (`ram_role_arn`, `oidc_role_arn`). */
   roleArn?: string
+  /** Session name; default `credentials-nodejs-<ms since epoch>`. */
   roleSessionName?: string
-  /** A Config's session duration in seconds; builders call it `durationSeconds`. */
+  /** Session lifetime in seconds; default 3600, at least 900 (a builder's `durationSeconds`). */
   roleSessionExpiration?: number
   durationSeconds?: number
   policy?: string
   externalId?: string
+  /** STS endpoint host, or a URL whose scheme is used as given. */
   stsEndpoint?: string
   stsRegionId?: string
   enableVpc?: boolean
   oidcProviderArn?: string
   oidcTokenFilePath?: string
   credentialsURI?: string
+  /** ECS RAM role name; discovered from the metadata service when absent. */
   roleName?: string
   disableIMDSv1?: boolean
   asyncCredentialUpdateEnabled?: boolean
-  /** A Config's read timeout in milliseconds; builders call it `readTimeout`. */
+  /** Read timeout in milliseconds (a builder's `readTimeout`). */
   timeout?: number
   readTimeout?: number
+  /** Connect timeout in milliseconds. */
   connectTimeout?: number
   profileName?: string
 }

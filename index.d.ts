@@ -2,6 +2,8 @@
 // `export =` with a merged namespace: constructible as `new Credential()` under every module
 // setting, with `Credential.default`, `Config` and the other named exports alongside.
 
+import type { NativeOptions } from './binding';
+
 declare class Credential {
   /**
    * A credential client. With no config it runs the default chain (environment, then the other
@@ -49,37 +51,14 @@ declare class Credential {
 declare namespace Credential {
   export { Credential as default };
 
-  /** The options of `new Config({...})`. Unknown keys are ignored. */
-  export interface ConfigOptions {
-    /** `access_key`, `sts`, `bearer`, `ram_role_arn`, `oidc_role_arn`, `ecs_ram_role`, `credentials_uri`. */
-    type?: string;
-    accessKeyId?: string;
-    accessKeySecret?: string;
-    securityToken?: string;
-    bearerToken?: string;
-    /** ARN of the RAM role to assume (`ram_role_arn`, `oidc_role_arn`). */
-    roleArn?: string;
-    /** Session name; default `credentials-nodejs-<ms since epoch>`. */
-    roleSessionName?: string;
-    /** Session lifetime in seconds; default 3600, at least 900. */
-    roleSessionExpiration?: number;
-    policy?: string;
-    externalId?: string;
-    /** STS endpoint host, or a URL whose scheme is used as given. */
-    stsEndpoint?: string;
-    stsRegionId?: string;
+  /**
+   * The options of `new Config({...})`: those of the native option object a Config takes
+   * (declared, with their documentation, in `binding.d.ts`, generated from the Rust binding), and
+   * those accepted for compatibility. Unknown keys are ignored.
+   */
+  export interface ConfigOptions
+    extends Omit<NativeOptions, 'enableVpc' | 'durationSeconds' | 'readTimeout' | 'profileName'> {
     enableVpc?: boolean | string;
-    oidcProviderArn?: string;
-    oidcTokenFilePath?: string;
-    credentialsURI?: string;
-    /** ECS RAM role name; discovered from the metadata service when absent. */
-    roleName?: string;
-    disableIMDSv1?: boolean;
-    asyncCredentialUpdateEnabled?: boolean;
-    /** Read timeout in milliseconds. */
-    timeout?: number;
-    /** Connect timeout in milliseconds. */
-    connectTimeout?: number;
     /** Accepted for compatibility; `rsa_key_pair` is not supported. */
     publicKeyId?: string;
     /** Accepted for compatibility; `rsa_key_pair` is not supported. */

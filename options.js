@@ -3,9 +3,9 @@
 // Every option the package takes, in one table: `new Config({...})` / `new Credential({...})`
 // options and the provider builders' `with...()` setters are checked, converted and handed to
 // the native side from it, and `__test__/options-table.test.js` checks that `index.d.ts` and the
-// binding agree with it. To add an option: one row here, its field in `NativeOptions`
-// (`src/binding/options.rs`, which hands it to the resolver that reads it) and its line in
-// `index.d.ts`.
+// binding agree with it. To add an option: one row here and its documented field in
+// `NativeOptions` (`src/binding/options.rs`, which hands it to the resolver that reads it; the
+// Config options of `index.d.ts` extend it), and for a builder setter its line in `index.d.ts`.
 
 const { debugEnabled, debugLog } = require('./load-binding.js')
 

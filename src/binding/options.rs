@@ -13,19 +13,24 @@ use crate::providers::custom::Answer;
 #[napi(object)]
 #[derive(Default)]
 pub struct NativeOptions {
+    /// `access_key`, `sts`, `bearer`, `ram_role_arn`, `oidc_role_arn`, `ecs_ram_role`,
+    /// `credentials_uri`.
     #[napi(js_name = "type")]
     pub kind: Option<String>,
     pub access_key_id: Option<String>,
     pub access_key_secret: Option<String>,
     pub security_token: Option<String>,
     pub bearer_token: Option<String>,
+    /// ARN of the RAM role to assume (`ram_role_arn`, `oidc_role_arn`).
     pub role_arn: Option<String>,
+    /// Session name; default `credentials-nodejs-<ms since epoch>`.
     pub role_session_name: Option<String>,
-    /// A Config's session duration in seconds; builders call it `durationSeconds`.
+    /// Session lifetime in seconds; default 3600, at least 900 (a builder's `durationSeconds`).
     pub role_session_expiration: Option<f64>,
     pub duration_seconds: Option<f64>,
     pub policy: Option<String>,
     pub external_id: Option<String>,
+    /// STS endpoint host, or a URL whose scheme is used as given.
     pub sts_endpoint: Option<String>,
     pub sts_region_id: Option<String>,
     pub enable_vpc: Option<bool>,
@@ -33,13 +38,15 @@ pub struct NativeOptions {
     pub oidc_token_file_path: Option<String>,
     #[napi(js_name = "credentialsURI")]
     pub credentials_uri: Option<String>,
+    /// ECS RAM role name; discovered from the metadata service when absent.
     pub role_name: Option<String>,
     #[napi(js_name = "disableIMDSv1")]
     pub disable_imds_v1: Option<bool>,
     pub async_credential_update_enabled: Option<bool>,
-    /// A Config's read timeout in milliseconds; builders call it `readTimeout`.
+    /// Read timeout in milliseconds (a builder's `readTimeout`).
     pub timeout: Option<f64>,
     pub read_timeout: Option<f64>,
+    /// Connect timeout in milliseconds.
     pub connect_timeout: Option<f64>,
     pub profile_name: Option<String>,
 }

@@ -87,7 +87,11 @@ impl NativeProvider {
 
     /// Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
     /// keeping the process alive) so native providers can use it as their source.
-    #[napi(factory)]
+    // The alias is Rust's; TypeScript is given the function's own type.
+    #[napi(
+        factory,
+        ts_args_type = "getCredentials: () => Promise<JsCredentials>, name: string"
+    )]
     pub fn from_js(get_credentials: JsGetCredentials, name: String) -> Self {
         let get_credentials = Arc::new(get_credentials);
         let call = move || {
