@@ -20,15 +20,21 @@ const unhandled = []
 process.on('unhandledRejection', (e) => unhandled.push(e))
 test.after(() => assert.deepEqual(unhandled, [], 'no unhandled rejection'))
 
+// Each server gets a URL of its own (a query no other server here has): a credentials URI is an
+// identity shared for a minute after use, and the OS may give a new server the port of one closed
+// moments ago, whose answer would then still be cached.
+let serverSerial = 0
+const uniqueQuery = () => `?isolate=zq${++serverSerial}x` // a value no message contains (query values are scrubbed)
+
 async function serve(handler, { tls = null } = {}) {
   const { port, close } = await listen(tls ? https.createServer(tls, handler) : http.createServer(handler))
-  return { port, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/creds`, close }
+  return { port, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/creds${uniqueQuery()}`, close }
 }
 
 // Raw TCP server for byte-level misbehaviour.
 async function rawServer(onSocket) {
   const { port, close } = await listen(net.createServer(onSocket))
-  return { url: `http://127.0.0.1:${port}/creds`, close }
+  return { url: `http://127.0.0.1:${port}/creds${uniqueQuery()}`, close }
 }
 
 const uri = (url, extra = {}) => new Credential({ type: 'credentials_uri', credentialsURI: url, timeout: 500, connectTimeout: 500, ...extra })
