@@ -54,6 +54,10 @@ impl Refresher for OidcRefresher {
             self.token_file
         ))
     }
+
+    fn budget(&self) -> Option<std::time::Duration> {
+        Some(self.options.connect_timeout + self.options.read_timeout)
+    }
 }
 
 /// The caching `oidc_role_arn` provider.

@@ -62,6 +62,10 @@ impl Refresher for RamRoleArnRefresher {
             self.options.role_arn
         ))
     }
+
+    fn budget(&self) -> Option<std::time::Duration> {
+        Some(self.options.connect_timeout + self.options.read_timeout)
+    }
 }
 
 /// The caching provider that assumes `role` with the credentials of `source`.
