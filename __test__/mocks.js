@@ -153,6 +153,8 @@ async function startSts({ tls = true, keys = {}, oidcToken = null, expiresInMs =
     const query = Object.fromEntries(url.searchParams)
     const form = Object.fromEntries(new URLSearchParams(body))
     const record = { method: req.method, path: url.pathname, query, form, headers: req.headers, at: Date.now() }
+    // When the answer was sent: a backoff runs from the end of the exchange.
+    res.on('finish', () => (record.done = Date.now()))
     state.requests.push(record)
     if (await applyFault(state, res)) return
 

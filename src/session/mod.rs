@@ -72,9 +72,10 @@ pub struct SessionProvider {
 }
 
 impl SessionProvider {
-    /// A caching provider over `refresher`, on the system clock.
+    /// A caching provider over `refresher`, on the system clock (a test may speed it up:
+    /// [`clock::CLOCK_SCALE_TEST_VAR`]).
     pub fn new(refresher: Arc<dyn Refresher>, policy: Policy) -> Self {
-        SessionProvider::with_clock(refresher, policy, Arc::new(SystemClock))
+        SessionProvider::with_clock(refresher, policy, clock::process_clock())
     }
 
     /// A caching provider over `refresher` reading the time from `clock`; starts the background
