@@ -184,10 +184,12 @@ class Credential {
       const left = (credential.#cache?.expiresAt ?? 0) - Date.now()
       options.stsToken = first.securityToken
       options.refreshSTSToken = () => credential.getCredential()
-      // ali-oss asks at this interval; the credential itself refreshes 15 minutes before expiry, so
-      // a quarter of the remaining life (1 s to 5 min) always picks the new keys up in time.
+      // ali-oss keeps what it gets for this interval. The credential refreshes in the background
+      // from a third of its life before expiry, and the call that starts that refresh still gets
+      // the old keys: a sixth of the remaining life (1 s to 5 min) means ali-oss asks at least
+      // once more after the refresh, well before the old keys expire.
       options.refreshSTSTokenInterval = Number.isFinite(left)
-        ? Math.min(OSS_DEFAULT_INTERVAL_MS, Math.max(1000, Math.floor(left / 4)))
+        ? Math.min(OSS_DEFAULT_INTERVAL_MS, Math.max(1000, Math.floor(left / 6)))
         : OSS_DEFAULT_INTERVAL_MS
       return options
     }

@@ -39,6 +39,11 @@ const CLOCK_MARGIN_MS = 5 * 60_000
 const CLOCK_EVERY = 1024
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+// The timer that drops a due snapshot holds its cache weakly and is cleared once the cache is
+// collected: a dropped Credential must not stay in memory (with its native session) until its
+// timer fires, 45 minutes later for an hour-long credential.
+const snapshotTimers = new FinalizationRegistry((timer) => clearTimeout(timer))
+
 /**
  * The last snapshot of a native credential or provider, in the shape `shape(snapshot)` gives it,
  * served without a native call until the `reuseUntil` the native side set (`Infinity` for static
@@ -77,8 +82,19 @@ class SnapshotCache {
     return this.#expiresAt
   }
 
+  // The timer's callback: drops `clone` if it is still the snapshot of the cache, if any.
+  static #expire(weak, clone) {
+    const cache = weak.deref()
+    if (cache === undefined) return
+    cache.#timer = null
+    if (cache.#clone === clone) cache.#clone = null
+  }
+
   #keep(clone, reuseUntil, expiresAt) {
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer)
+      snapshotTimers.unregister(this)
+    }
     this.#timer = null
     this.#reuseUntil = reuseUntil
     this.#expiresAt = expiresAt
@@ -90,11 +106,10 @@ class SnapshotCache {
     this.#clone = clone
     this.#readClock = expiresAt - reuseUntil < CLOCK_MARGIN_MS
     if (reuseUntil !== Infinity) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null
-        if (this.#clone === clone) this.#clone = null
-      }, Math.min(reuseUntil - now, MAX_TIMER_MS))
-      if (typeof this.#timer.unref === 'function') this.#timer.unref()
+      const timer = setTimeout(SnapshotCache.#expire, Math.min(reuseUntil - now, MAX_TIMER_MS), new WeakRef(this), clone)
+      if (typeof timer.unref === 'function') timer.unref()
+      snapshotTimers.register(this, timer, this)
+      this.#timer = timer
     }
   }
 

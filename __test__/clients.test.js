@@ -71,11 +71,13 @@ for (const [label, Client, Config, Params, Request] of [
 
   test(`${label}: a rotating session credential signs with the new keys after a refresh`, async () => {
     sts.reset()
-    sts.set({ expiresInMs: 15 * 60_000 + 1500 })
+    // Two-second credentials: past their safety margin (0.2 s before expiry) after 1.9 s, so the
+    // next call refreshes.
+    sts.set({ expiresInMs: 2000 })
     openapi.state.requests.length = 0
     const c = client(credentials.rotating())
     await c.callApi(PARAMS(Params, 'RPC'), new Request({ query: { N: '1' } }), runtime())
-    await sleep(1600)
+    await sleep(1900)
     await c.callApi(PARAMS(Params, 'RPC'), new Request({ query: { N: '2' } }), runtime())
     await c.doRPCRequest('DescribeThings', '2020-01-01', 'HTTP', 'GET', 'AK', 'json', new Request({ query: {} }), runtime())
     const seen = openapi.state.requests.map((r) => [r.accessKeyId, r.ok])
@@ -141,7 +143,8 @@ test('pop-core: credentialsProvider takes our exported providers', async () => {
 
 test('ali-oss: put and get with a client built from getCredential(), refreshSTSToken rotates keys', async () => {
   sts.reset()
-  sts.set({ expiresInMs: 15 * 60_000 + 1500 })
+  // Two-second credentials: past their safety margin after 1.9 s, so the next call refreshes.
+  sts.set({ expiresInMs: 2000 })
   oss.state.requests.length = 0
   const cred = credentials.rotating()
   const first = await cred.getCredential()
@@ -156,7 +159,7 @@ test('ali-oss: put and get with a client built from getCredential(), refreshSTST
   })
   await client.put('dir/hello.txt', Buffer.from('hello native'))
   assert.equal((await client.get('dir/hello.txt')).content.toString(), 'hello native')
-  await sleep(1700)
+  await sleep(1900)
   await client.put('dir/later.txt', Buffer.from('later'))
   await client.put('dir/later.txt', Buffer.from('again'))
   const seen = oss.state.requests.map((r) => [r.method, r.accessKeyId, r.ok, r.why])

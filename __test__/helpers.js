@@ -103,10 +103,29 @@ function clearAlibabaEnv() {
   Object.assign(process.env, isolatingVars())
 }
 
-// An AccessKey pair of random values, so no test secret is a fixed string an audit could miss.
+// An AccessKey pair of random values, so no test secret is a fixed string an audit could miss;
+// the secret is recorded for the secrets audit like every random secret of the suite.
 function randomKey() {
   const crypto = require('node:crypto')
-  return { id: `LTAI${crypto.randomBytes(8).toString('hex')}`, secret: crypto.randomBytes(18).toString('base64') }
+  const { auditSecret } = require('./mocks')
+  return { id: `LTAI${crypto.randomBytes(8).toString('hex')}`, secret: auditSecret(crypto.randomBytes(18).toString('base64')) }
 }
 
-module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv, randomKey }
+// A seeded pseudo-random generator for randomised tests (mulberry32): the seed is
+// ACN_TEST_SEED when set, else random, and is printed so a failing run can be replayed.
+function seededRandom(label) {
+  let seed = process.env.ACN_TEST_SEED ? Number(process.env.ACN_TEST_SEED) >>> 0 : require('node:crypto').randomInt(2 ** 32)
+  console.log(`# ${label}: seed ${seed} (replay with ACN_TEST_SEED=${seed})`)
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) >>> 0
+    let t = seed
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  // An integer in [min, max), as crypto.randomInt(min, max).
+  next.int = (min, max) => (max === undefined ? Math.floor(next() * min) : min + Math.floor(next() * (max - min)))
+  return next
+}
+
+module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv, randomKey, seededRandom }

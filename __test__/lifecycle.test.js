@@ -162,3 +162,23 @@ setTimeout(() => { ${close ? 'p.close()' : ''} }, 1500)`,
     assertEndedAtOnce(r, close ? 'close()' : 'no more work')
   })
 }
+
+test('a window refresh in flight behind a cached credential against a server that never answers: the process exits by itself at once', async (t) => {
+  const { id, secret } = randomKey()
+  // Three-second credentials: the window opens after 2 s, and the second call starts a background
+  // refresh, which the server then never answers.
+  const slow = await startSts({ keys: { [id]: { secret } }, expiresInMs: 3000 })
+  t.after(() => slow.close())
+  const child = runTimed(
+    `
+const c = new Credential({ type: 'ram_role_arn', accessKeyId: ${JSON.stringify(id)}, accessKeySecret: ${JSON.stringify(secret)},
+  roleArn: 'acs:ram::1:role/window-exit', stsEndpoint: ${JSON.stringify(slow.endpoint)}, timeout: 60000, connectTimeout: 60000 })
+c.getCredential().then(() => setTimeout(() => c.getCredential().then((r) => console.log('served ' + r.accessKeyId)), 2200))`,
+  )
+  for (let i = 0; i < 250 && slow.state.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+  slow.set({ stall: true })
+  const r = await child
+  assert.equal(slow.state.requests.length, 2, 'the background request was at the server, unanswered')
+  assert.match(r.stdout, /served STS\.issued-1/, 'the caller got the cached credential at once')
+  assertEndedAtOnce(r, 'no more work')
+})

@@ -44,7 +44,11 @@ function hmacSha1(secret, text) {
  * so the audit looks for it, in every form, in everything the suite prints.
  */
 function randomSecret(tag = 'secret') {
-  const value = `${tag}-${crypto.randomBytes(12).toString('base64')}+/ "\\&=é${crypto.randomBytes(6).toString('hex')}`
+  return auditSecret(`${tag}-${crypto.randomBytes(12).toString('base64')}+/ "\\&=é${crypto.randomBytes(6).toString('hex')}`)
+}
+
+/** Records `value` for the secrets audit (when one runs) and returns it. */
+function auditSecret(value) {
   const dir = process.env.ACN_AUDIT_SECRETS
   if (dir) fs.appendFileSync(path.join(dir, `secrets-${process.pid}.txt`), `${JSON.stringify(value)}\n`)
   return value
@@ -109,9 +113,21 @@ async function listen(server) {
 }
 
 // Behaviour switches shared by all mocks: `stall` (accept and never answer), `status` + `body`
-// (a canned answer), `garbage` (a non-JSON 200), `delayMs`.
+// (a canned answer), `garbage` (a non-JSON 200), `delayMs`; and blips, each for the next n
+// requests only: `dropNext` (the connection closed without an answer), `failNext` (answered
+// `failStatus`, default 503, with `failBody`).
 async function applyFault(state, res) {
   if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs))
+  if (state.dropNext > 0) {
+    state.dropNext--
+    res.socket.destroy()
+    return true
+  }
+  if (state.failNext > 0) {
+    state.failNext--
+    json(res, state.failStatus || 503, state.failBody ?? { Code: 'ServiceUnavailable', Message: 'a blip' })
+    return true
+  }
   if (state.stall) return true
   if (state.garbage) {
     res.writeHead(200, { 'content-type': 'text/html' })
@@ -137,6 +153,8 @@ async function startSts({ tls = true, keys = {}, oidcToken = null, expiresInMs =
     const query = Object.fromEntries(url.searchParams)
     const form = Object.fromEntries(new URLSearchParams(body))
     const record = { method: req.method, path: url.pathname, query, form, headers: req.headers, at: Date.now() }
+    // When the answer was sent: a backoff runs from the end of the exchange.
+    res.on('finish', () => (record.done = Date.now()))
     state.requests.push(record)
     if (await applyFault(state, res)) return
 
@@ -198,7 +216,7 @@ async function startSts({ tls = true, keys = {}, oidcToken = null, expiresInMs =
       Object.assign(state, changes)
     },
     reset() {
-      Object.assign(state, { requests: [], issued: 0, expiresInMs, stall: false, garbage: false, status: 0, body: undefined, delayMs: 0, errors: [] })
+      Object.assign(state, { requests: [], issued: 0, expiresInMs, stall: false, garbage: false, status: 0, body: undefined, delayMs: 0, errors: [], dropNext: 0, failNext: 0, failStatus: 0, failBody: undefined })
     },
     close,
   }
@@ -330,4 +348,4 @@ async function startSignIn({ accessToken = 'sso-access-token', refreshToken = 'o
   return { state, port, url: `https://127.0.0.1:${port}`, close }
 }
 
-module.exports = { TEST_CA, tlsOptions, randomSecret, secretForms, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }
+module.exports = { TEST_CA, tlsOptions, randomSecret, auditSecret, secretForms, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }

@@ -155,7 +155,8 @@ test('100 concurrent cold callers share one failure too', async () => {
   const c = new Credential(akConfig())
   const outcomes = await Promise.allSettled(Array.from({ length: 100 }, () => c.getCredential()))
   assert.ok(outcomes.every((o) => o.status === 'rejected'))
-  assert.equal(sts.state.requests.length, 1)
+  // One refresh: its first attempt and the two retries a 500 gets.
+  assert.equal(sts.state.requests.length, 3)
 })
 
 test('the cached credential is served without new requests', async () => {
@@ -165,25 +166,35 @@ test('the cached credential is served without new requests', async () => {
   assert.equal(sts.state.requests.length, 1)
 })
 
-test('refreshes 15 minutes before expiration', async () => {
-  sts.set({ expiresInMs: 15 * 60_000 + 2500 })
+test('refreshes in the background from a third of the lifetime before expiration', async () => {
+  // 4.5 s credentials: the window opens after 3 s.
+  sts.set({ expiresInMs: 4500 })
   const c = new Credential(akConfig())
   assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1')
   assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1')
-  await sleep(2600)
+  await sleep(2800)
+  assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1')
+  assert.equal(sts.state.requests.length, 1, 'not before the window')
+  await sleep(300)
+  // The window is open: served from cache at once while one refresh runs behind it.
+  assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1')
+  for (let i = 0; i < 100 && sts.state.issued < 2; i++) await sleep(10)
+  await sleep(1100)
   assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-2')
   assert.equal(sts.state.requests.length, 2)
 })
 
 test('a failed refresh serves the unexpired credential, then backs off', async () => {
-  sts.set({ expiresInMs: 15 * 60_000 + 1500 })
+  sts.set({ expiresInMs: 4500 })
   const c = new Credential(akConfig())
   assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1')
-  await sleep(1600)
-  sts.set({ status: 503 })
-  assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1', 'stale but valid: served')
+  await sleep(3100)
+  sts.set({ status: 403, body: { Code: 'NoPermission', Message: 'no' } })
+  assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1', 'in the window: served')
+  for (let i = 0; i < 100 && sts.state.requests.length < 2; i++) await sleep(10)
+  await sleep(100)
   assert.equal(sts.state.requests.length, 2, 'one refresh attempt')
-  for (let i = 0; i < 20; i++) await c.getCredential()
+  for (let i = 0; i < 20; i++) assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1')
   assert.equal(sts.state.requests.length, 2, 'no retry inside the backoff')
 })
 
@@ -210,10 +221,11 @@ test('a stalling STS times out with the configured timeouts', async () => {
 })
 
 test('separate getters read one snapshot across a refresh', async () => {
-  sts.set({ expiresInMs: 15 * 60_000 + 1500 })
+  // Past its safety margin after 1.9 s: the next call refreshes.
+  sts.set({ expiresInMs: 2000 })
   const c = new Credential(akConfig())
   const id = await c.getAccessKeyId()
-  await sleep(1600)
+  await sleep(1900)
   // A refresh happens here (getCredential), yet the pinned secret still matches the id.
   assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-2')
   const secret = await c.getAccessKeySecret()

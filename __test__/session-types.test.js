@@ -59,12 +59,13 @@ test('oidc_role_arn: result, provider name and the unsigned AssumeRoleWithOIDC r
 
 test('oidc_role_arn: the token file is re-read at each refresh', async () => {
   sts.reset()
-  sts.set({ expiresInMs: 15 * 60_000 + 1500 })
+  // Past its safety margin after 1.9 s: the next call refreshes.
+  sts.set({ expiresInMs: 2000 })
   const c = new Credential(oidcConfig())
   await c.getCredential()
   oidcToken = 'oidc-token-v2'
   fs.writeFileSync(tokenFile, oidcToken)
-  await sleep(1600)
+  await sleep(1900)
   assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-2')
   assert.equal(sts.state.requests[1].form.OIDCToken, 'oidc-token-v2')
 })
@@ -190,12 +191,12 @@ test('ecs_ram_role: errors from the metadata service', async () => {
   })
 })
 
-test('ecs_ram_role: prefetches in the background within 60 minutes of expiry, serving the cached one', async () => {
-  // Credentials living 60 min + 2 s: the prefetch window opens after ~2 s.
-  await withMetadata({ expiresInMs: 60 * 60_000 + 2000 }, async (md) => {
+test('ecs_ram_role: refreshes in the background in its window, serving the cached one', async () => {
+  // Credentials living 4.5 s: the window opens after 3 s.
+  await withMetadata({ expiresInMs: 4500 }, async (md) => {
     const c = new Credential({ type: 'ecs_ram_role' })
     assert.equal((await c.getCredential()).accessKeyId, 'STS.ecs-1')
-    await sleep(2200)
+    await sleep(3100)
     assert.equal((await c.getCredential()).accessKeyId, 'STS.ecs-1', 'served at once from cache')
     for (let i = 0; i < 50 && md.state.issued < 2; i++) await sleep(20)
     await sleep(1100)
@@ -204,7 +205,8 @@ test('ecs_ram_role: prefetches in the background within 60 minutes of expiry, se
 })
 
 test('ecs_ram_role: asyncCredentialUpdateEnabled refreshes with no caller', async () => {
-  await withMetadata({ expiresInMs: 60 * 60_000 + 1500 }, async (md) => {
+  // Credentials living 4.5 s: the background loop refreshes after 3 s.
+  await withMetadata({ expiresInMs: 4500 }, async (md) => {
     const c = new Credential({ type: 'ecs_ram_role', asyncCredentialUpdateEnabled: true })
     for (let i = 0; i < 150 && md.state.issued < 2; i++) await sleep(20)
     assert.ok(md.state.issued >= 1, 'fetched without a caller')

@@ -36,7 +36,7 @@ test('no secret in anything the suite prints with debug logging on; IDs in logs 
   const env = { ...process.env, DEBUG: 'alicloud-credentials*', ACN_AUDIT: '1', ACN_AUDIT_SECRETS: recorded }
   delete env.NODE_TEST_CONTEXT // a nested runner, not a child of this one
   const { status, output } = await new Promise((resolve) => {
-    execFile(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=tap', ...files], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 590000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', '--test-reporter=tap', ...files], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 590000 }, (error, stdout, stderr) => {
       resolve({ status: error ? error.code : 0, output: `${stdout}\n${stderr}` })
     })
   })

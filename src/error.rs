@@ -65,6 +65,10 @@ pub struct Error {
     message: String,
     /// Node's `code` for a network failure (`ECONNREFUSED`, `ETIMEDOUT`, ...).
     node_code: Option<&'static str>,
+    /// The HTTP status of the answer this error describes, when a server answered.
+    http_status: Option<u16>,
+    /// The server's error `Code` (`Throttling.User`, ...), for classification; never shown.
+    server_code: Option<String>,
 }
 
 impl Error {
@@ -74,7 +78,32 @@ impl Error {
             kind,
             message: message.into(),
             node_code: None,
+            http_status: None,
+            server_code: None,
         }
+    }
+
+    /// The same error recording the server's answer: its HTTP status and error `Code`, which
+    /// the session layer reads to tell a blip (5xx, throttling) from a refusal.
+    pub fn with_answer(mut self, status: u16, server_code: Option<&str>) -> Self {
+        self.http_status = Some(status);
+        self.server_code = server_code.map(|c| crate::time::truncate(c, 64));
+        self
+    }
+
+    /// The HTTP status of the server's answer, when the error describes one.
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
+    }
+
+    /// The server's error `Code`, when the error describes an answer that had one.
+    pub fn server_code(&self) -> Option<&str> {
+        self.server_code.as_deref()
+    }
+
+    /// Node's `code` of a network failure, when the error is one.
+    pub fn node_code(&self) -> Option<&'static str> {
+        self.node_code
     }
 
     /// The same error carrying Node's `code` for a network failure (`ECONNREFUSED`, `ETIMEDOUT`,

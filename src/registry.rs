@@ -5,15 +5,22 @@
 //! - Keys are a keyed hash of the whole description (random keys per process): no secret is a
 //!   map key in clear. Equal hashes are compared by the full description, so different identities
 //!   (another secret, role, endpoint, session name, ...) never share.
-//! - A provider stays while a user holds it, and for [`LINGER`] after it was last handed out:
-//!   code that makes a `Credential` per request drops each one quickly, and the garbage collector
-//!   must not decide how often STS is asked. Entries no one holds past that are swept at each
-//!   insertion, so the registry holds at most the identities used within the last minute.
+//! - A provider stays while a user holds it, and for the linger ([`LINGER`]) after it was last
+//!   handed out: code that makes a `Credential` per request drops each one quickly, and the
+//!   garbage collector must not decide how often STS is asked.
+//! - Expired entries go incrementally, never by a scan of the whole map under the lock: a queue of
+//!   deadlines in insertion order (the linger is one constant, so it is in deadline order) is
+//!   looked at from its front, a few entries per call ([`SWEEP_PER_CALL`]), and by a sweeper task
+//!   on the runtime that wakes at the front's deadline, so an identity goes within the linger and
+//!   a moment even when no new one comes. An entry still held when its deadline comes is queued
+//!   again for one more linger. Finding and inserting are amortised O(1) whatever the number of
+//!   identities alive.
 //! - Providers that run a background refresher (`asyncCredentialUpdateEnabled`) are not shared:
 //!   one object's `close()` must never stop another's refresh.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -22,6 +29,14 @@ use crate::provider::CredentialsProvider;
 
 /// How long a provider no one holds is kept for the next user of its identity.
 pub const LINGER: Duration = Duration::from_secs(60);
+/// Test-only: the linger of the process registry in milliseconds, so a test can watch an
+/// identity go without waiting a minute. Not an option: nothing else reads it.
+pub const LINGER_TEST_VAR: &str = "ALICLOUD_CREDENTIALS_NATIVE_TEST_LINGER_MS";
+/// Deadlines looked at per call of [`Registry::shared`]: more than the one each insertion adds,
+/// so the queue never outgrows the identities alive.
+pub const SWEEP_PER_CALL: usize = 4;
+/// Deadlines the sweeper task looks at per hold of the lock.
+const SWEEP_BATCH: usize = 256;
 
 struct Entry {
     spec: ProviderSpec,
@@ -29,13 +44,21 @@ struct Entry {
     handed_out: Instant,
 }
 
-type Entries = HashMap<u64, Vec<Entry>>;
+#[derive(Default)]
+struct Entries {
+    map: HashMap<u64, Vec<Entry>>,
+    /// (key, when to look at its entries again), in insertion order.
+    deadlines: VecDeque<(u64, Instant)>,
+    /// Entries looked at by sweeps, for the tests of the cost per insertion.
+    visited: u64,
+}
 
 /// Providers by identity.
 pub struct Registry {
     hasher: RandomState,
     linger: Duration,
     entries: Mutex<Entries>,
+    sweeper_running: AtomicBool,
 }
 
 impl Default for Registry {
@@ -47,7 +70,13 @@ impl Default for Registry {
 /// The registry of this process.
 pub fn process() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::default)
+    REGISTRY.get_or_init(|| {
+        let linger = std::env::var(LINGER_TEST_VAR)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(LINGER, Duration::from_millis);
+        Registry::with_linger(linger)
+    })
 }
 
 /// True for the descriptions whose providers cache session credentials and may be shared.
@@ -64,17 +93,70 @@ pub fn shareable(spec: &ProviderSpec) -> bool {
     }
 }
 
-fn find(
-    entries: &mut Entries,
-    key: u64,
-    spec: &ProviderSpec,
-) -> Option<Arc<dyn CredentialsProvider>> {
-    let entry = entries
-        .get_mut(&key)?
-        .iter_mut()
-        .find(|e| &e.spec == spec)?;
-    entry.handed_out = Instant::now();
-    Some(entry.provider.clone())
+impl Entries {
+    fn find(&mut self, key: u64, spec: &ProviderSpec) -> Option<Arc<dyn CredentialsProvider>> {
+        let entry = self
+            .map
+            .get_mut(&key)?
+            .iter_mut()
+            .find(|e| &e.spec == spec)?;
+        entry.handed_out = Instant::now();
+        Some(entry.provider.clone())
+    }
+
+    /// Looks at up to `budget` due deadlines from the front of the queue: drops the entries no
+    /// one holds whose linger has passed, queues the others again. The dropped providers are
+    /// returned, to be dropped outside the lock.
+    fn sweep(
+        &mut self,
+        now: Instant,
+        linger: Duration,
+        budget: usize,
+        dropped: &mut Vec<Arc<dyn CredentialsProvider>>,
+    ) {
+        for _ in 0..budget {
+            match self.deadlines.front() {
+                Some(&(_, deadline)) if deadline <= now => {}
+                _ => return,
+            }
+            let Some((key, _)) = self.deadlines.pop_front() else {
+                return;
+            };
+            let Some(list) = self.map.get_mut(&key) else {
+                continue;
+            };
+            let mut next: Option<Instant> = None;
+            let mut i = 0;
+            while i < list.len() {
+                self.visited += 1;
+                let e = &list[i];
+                let until = if Arc::strong_count(&e.provider) > 1 {
+                    // Held: look again a linger from now.
+                    Some(now + linger)
+                } else {
+                    Some(e.handed_out + linger).filter(|u| *u > now)
+                };
+                match until {
+                    Some(u) => {
+                        next = Some(next.map_or(u, |n| n.min(u)));
+                        i += 1;
+                    }
+                    None => dropped.push(list.swap_remove(i).provider),
+                }
+            }
+            match next {
+                // Never before the back's deadline: the queue stays in deadline order, so its
+                // front is always the next due.
+                Some(n) => {
+                    let n = self.deadlines.back().map_or(n, |&(_, b)| n.max(b));
+                    self.deadlines.push_back((key, n))
+                }
+                None => {
+                    self.map.remove(&key);
+                }
+            }
+        }
+    }
 }
 
 impl Registry {
@@ -83,7 +165,8 @@ impl Registry {
         Registry {
             hasher: RandomState::new(),
             linger,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
+            sweeper_running: AtomicBool::new(false),
         }
     }
 
@@ -99,39 +182,106 @@ impl Registry {
         make: impl FnOnce() -> Arc<dyn CredentialsProvider>,
     ) -> Arc<dyn CredentialsProvider> {
         let key = self.hasher.hash_one(spec);
-        if let Some(p) = find(&mut self.entries(), key, spec) {
+        let mut dropped = Vec::new();
+        let found = {
+            let mut entries = self.entries();
+            entries.sweep(Instant::now(), self.linger, SWEEP_PER_CALL, &mut dropped);
+            entries.find(key, spec)
+        };
+        drop(dropped);
+        if let Some(p) = found {
             return p;
         }
         let built = make();
-        let mut entries = self.entries();
-        // Another thread may have built the same provider meanwhile: one wins for everyone.
-        if let Some(p) = find(&mut entries, key, spec) {
-            return p;
-        }
-        let now = Instant::now();
-        entries.retain(|_, list| {
-            list.retain(|e| {
-                Arc::strong_count(&e.provider) > 1 || now.duration_since(e.handed_out) < self.linger
+        {
+            let mut entries = self.entries();
+            // Another thread may have built the same provider meanwhile: one wins for everyone.
+            if let Some(p) = entries.find(key, spec) {
+                return p;
+            }
+            let now = Instant::now();
+            entries.map.entry(key).or_default().push(Entry {
+                spec: spec.clone(),
+                provider: built.clone(),
+                handed_out: now,
             });
-            !list.is_empty()
-        });
-        entries.entry(key).or_default().push(Entry {
-            spec: spec.clone(),
-            provider: built.clone(),
-            handed_out: now,
-        });
+            entries.deadlines.push_back((key, now + self.linger));
+        }
+        if std::ptr::eq(self, process()) {
+            start_sweeper();
+        }
         built
+    }
+
+    /// Sweeps every due deadline, a batch per hold of the lock; returns how long until the next
+    /// one is due (`None`: nothing queued).
+    fn sweep_due(&self) -> Option<Duration> {
+        loop {
+            let mut dropped = Vec::new();
+            let next = {
+                let mut entries = self.entries();
+                let now = Instant::now();
+                entries.sweep(now, self.linger, SWEEP_BATCH, &mut dropped);
+                match entries.deadlines.front() {
+                    None => None,
+                    Some(&(_, d)) if d > now => Some(d - now),
+                    Some(_) => Some(Duration::ZERO),
+                }
+            };
+            drop(dropped);
+            if next != Some(Duration::ZERO) {
+                return next;
+            }
+        }
     }
 
     /// How many entries the registry holds, held or lingering or not yet swept.
     pub fn len(&self) -> usize {
-        self.entries().values().map(Vec::len).sum()
+        self.entries().map.values().map(Vec::len).sum()
     }
 
     /// True when the registry holds no entry.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Entries looked at by sweeps so far.
+    pub fn visited(&self) -> u64 {
+        self.entries().visited
+    }
+}
+
+/// Starts the process registry's sweeper on the current runtime, when none runs: it sleeps until
+/// the front deadline, sweeps, and ends when the registry is empty (the next insertion starts it
+/// again). A task on the runtime never keeps a Node process alive.
+fn start_sweeper() {
+    let registry = process();
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if registry.sweeper_running.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            process().sweeper_running.store(false, Ordering::Release);
+        }
+    }
+    handle.spawn(async move {
+        let running = Running;
+        // A little after the deadline, so one wake sweeps the entries that came due together.
+        const SLACK: Duration = Duration::from_millis(100);
+        while let Some(wait) = registry.sweep_due() {
+            tokio::time::sleep(wait + SLACK).await;
+        }
+        drop(running);
+        // An insertion between the last sweep and the flag's reset found the flag set and
+        // started nothing: look once more.
+        if !registry.entries().deadlines.is_empty() {
+            start_sweeper();
+        }
+    });
 }
 
 #[cfg(test)]
@@ -167,6 +317,74 @@ mod tests {
         assert!(registry.len() <= 2, "{}", registry.len());
         let again = registry.shared(&uri(0), || panic!("must not build again"));
         assert!(Arc::ptr_eq(&kept, &again));
+    }
+
+    #[test]
+    fn the_cost_per_insertion_is_flat_with_100000_identities_alive() {
+        // Every identity held (alive), and a zero linger so every deadline is due at once: the
+        // worst case for a sweep. The work per insertion is the entries looked at; it must not
+        // grow with the number alive (a whole-map sweep looked at all of them, every time).
+        const N: usize = 100_000;
+        let registry = Registry::with_linger(Duration::ZERO);
+        let mut held = Vec::with_capacity(N);
+        let mut visited_at = Vec::with_capacity(N + 1);
+        let mut took = Vec::with_capacity(N);
+        visited_at.push(registry.visited());
+        for n in 0..N {
+            let t = Instant::now();
+            held.push(registry.shared(&uri(n), provider));
+            took.push(t.elapsed());
+            visited_at.push(registry.visited());
+        }
+        let first = visited_at[1000] - visited_at[0];
+        let last = visited_at[N] - visited_at[N - 1000];
+        assert!(last <= (SWEEP_PER_CALL * 1000) as u64, "{last}");
+        assert!(
+            last <= 2 * first.max(1000),
+            "first 1000: {first}, last 1000: {last}"
+        );
+        assert_eq!(registry.len(), N);
+        let first_time: Duration = took[..1000].iter().sum();
+        let last_time: Duration = took[N - 1000..].iter().sum();
+        println!(
+            "registry: first 1,000 insertions {first_time:?} ({first} entries visited), last 1,000 of {N} {last_time:?} ({last} visited)"
+        );
+        // Found again, each in O(1).
+        let before = registry.visited();
+        for n in (0..N).step_by(997) {
+            let again = registry.shared(&uri(n), || panic!("must not build again"));
+            assert!(Arc::ptr_eq(&held[n], &again));
+        }
+        assert!(registry.visited() - before <= (SWEEP_PER_CALL * N.div_ceil(997)) as u64);
+        // Dropped, they go: a few per call, and all of them at the sweeper's pace.
+        drop(held);
+        for n in 0..10 {
+            drop(registry.shared(&uri(N + n), provider));
+        }
+        let left = registry.len();
+        assert!((N - 10 * SWEEP_PER_CALL..N).contains(&left), "{left}");
+        assert_eq!(registry.sweep_due(), None);
+        assert!(registry.is_empty(), "{}", registry.len());
+    }
+
+    #[test]
+    fn an_identity_handed_out_again_stays_a_linger_from_then() {
+        let registry = Registry::with_linger(Duration::from_millis(200));
+        let first = registry.shared(&uri(0), provider);
+        let weak = Arc::downgrade(&first);
+        drop(first);
+        std::thread::sleep(Duration::from_millis(150));
+        drop(registry.shared(&uri(0), || panic!("must not build again")));
+        std::thread::sleep(Duration::from_millis(100));
+        // The first deadline has passed, but it was handed out 100 ms ago: it stays.
+        registry.sweep_due();
+        assert!(weak.upgrade().is_some());
+        std::thread::sleep(Duration::from_millis(150));
+        assert_eq!(registry.sweep_due(), None);
+        assert!(
+            weak.upgrade().is_none(),
+            "gone a linger after it was last handed out"
+        );
     }
 
     #[test]

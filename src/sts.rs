@@ -164,10 +164,10 @@ pub fn parse_response(
         } else {
             format!("HTTP {}, {summary}", response.status)
         };
-        return Err(Error::new(
-            ErrorKind::Sts,
-            format!("{}{detail}", words.failed),
-        ));
+        return Err(
+            Error::new(ErrorKind::Sts, format!("{}{detail}", words.failed))
+                .with_answer(response.status, failure.code.as_deref()),
+        );
     }
     let parsed: Option<StsSuccess> = serde_json::from_slice(&response.body).map_err(|e| {
         Error::new(

@@ -26,6 +26,7 @@ impl NativeCredential {
         let config = config.map(Options::from);
         // Inside the runtime context, so providers can start their background refresh.
         let credential = guard(|| {
+            super::injected_panic("NativeCredential.new");
             within_runtime_if_available(|| Credential::from_config(config, &ProcessEnv::process()))
         })
         .map_err(|e| throw(&env, e))?;
@@ -36,20 +37,32 @@ impl NativeCredential {
 
     /// The official `type` of the credential.
     #[napi(getter)]
-    pub fn kind(&self) -> String {
-        self.inner.type_name().to_owned()
+    pub fn kind(&self, env: Env) -> napi::Result<String> {
+        guard(|| {
+            super::injected_panic("NativeCredential.kind");
+            Ok(self.inner.type_name().to_owned())
+        })
+        .map_err(|e| throw(&env, e))
     }
 
     /// The bearer token of a `bearer` credential.
     #[napi]
-    pub fn bearer_token(&self) -> Option<String> {
-        self.inner.bearer_token().map(|s| s.expose().to_owned())
+    pub fn bearer_token(&self, env: Env) -> napi::Result<Option<String>> {
+        guard(|| {
+            super::injected_panic("NativeCredential.bearerToken");
+            Ok(self.inner.bearer_token().map(|s| s.expose().to_owned()))
+        })
+        .map_err(|e| throw(&env, e))
     }
 
     /// Resolves the credentials, from the provider's cache when it has one.
     #[napi(ts_return_type = "Promise<NativeOutcome>")]
     pub fn resolve<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, NativeOutcome>> {
-        super::provider::resolve(env, self.inner.provider().clone())
+        super::provider::resolve(
+            env,
+            self.inner.provider().clone(),
+            "NativeCredential.resolve",
+        )
     }
 
     /// Resolves and describes the credential, without secrets.
@@ -58,6 +71,10 @@ impl NativeCredential {
         &self,
         env: &'env Env,
     ) -> napi::Result<PromiseRaw<'env, NativeDescription>> {
-        super::provider::describe(env, self.inner.provider().clone())
+        super::provider::describe(
+            env,
+            self.inner.provider().clone(),
+            "NativeCredential.describe",
+        )
     }
 }

@@ -17,16 +17,33 @@ mod provider;
 
 use napi_derive::napi;
 
+/// In builds with the `test-panics` feature only: panics when
+/// `ALICLOUD_CREDENTIALS_NATIVE_TEST_PANIC` names `entry`, so a test can check that every entry
+/// point turns a panic into `ERR_CREDENTIALS_INTERNAL` (or, for logging, into nothing).
+fn injected_panic(entry: &str) {
+    #[cfg(feature = "test-panics")]
+    if std::env::var("ALICLOUD_CREDENTIALS_NATIVE_TEST_PANIC").is_ok_and(|v| v == entry) {
+        panic!("injected panic at {entry}");
+    }
+    #[cfg(not(feature = "test-panics"))]
+    let _ = entry;
+}
+
 /// True when `DEBUG` enables `alicloud-credentials:<topic>`.
 #[napi]
 pub fn debug_enabled(topic: String) -> bool {
-    outcome::guard(|| Ok(crate::log::enabled(&topic))).unwrap_or(false)
+    outcome::guard(|| {
+        injected_panic("debugEnabled");
+        Ok(crate::log::enabled(&topic))
+    })
+    .unwrap_or(false)
 }
 
 /// Prints a debug line for `topic` (when enabled), in the format of the core's own lines.
 #[napi]
 pub fn debug_log(topic: String, message: String) {
     let _ = outcome::guard(|| {
+        injected_panic("debugLog");
         crate::log::debug(&topic, || message);
         Ok(())
     });

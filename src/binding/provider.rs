@@ -28,24 +28,32 @@ pub struct NativeProvider {
 // mid-call frees its objects) and read freed memory.
 
 /// Resolves `provider` on the runtime; a panic becomes the outcome's error.
-pub(super) fn resolve(
-    env: &Env,
+pub(super) fn resolve<'env>(
+    env: &'env Env,
     provider: Arc<dyn CredentialsProvider>,
-) -> napi::Result<PromiseRaw<'_, NativeOutcome>> {
+    entry: &'static str,
+) -> napi::Result<PromiseRaw<'env, NativeOutcome>> {
     env.spawn_future(async move {
-        let outcome = guarded(async move { provider.get_credentials().await }).await;
+        let outcome = guarded(async move {
+            super::injected_panic(entry);
+            provider.get_credentials().await
+        })
+        .await;
         Ok(NativeOutcome::from(outcome))
     })
 }
 
 /// Describes `provider` after resolving it; a panic becomes the described error.
-pub(super) fn describe(
-    env: &Env,
+pub(super) fn describe<'env>(
+    env: &'env Env,
     provider: Arc<dyn CredentialsProvider>,
-) -> napi::Result<PromiseRaw<'_, NativeDescription>> {
+    entry: &'static str,
+) -> napi::Result<PromiseRaw<'env, NativeDescription>> {
     env.spawn_future(async move {
-        let described =
-            guarded(async move { Ok(crate::diagnostics::describe(provider.as_ref()).await) });
+        let described = guarded(async move {
+            super::injected_panic(entry);
+            Ok(crate::diagnostics::describe(provider.as_ref()).await)
+        });
         Ok(match described.await {
             Ok(d) => d.into(),
             Err(e) => NativeDescription {
@@ -75,6 +83,7 @@ impl NativeProvider {
         super::record_runtime(&env);
         let source = source.map(|s| s.spec.clone());
         guard(|| {
+            super::injected_panic("NativeProvider.create");
             within_runtime_if_available(|| {
                 let process = ProcessEnv::process();
                 let spec = description::from_builder(&kind, options.into(), source, &process)?;
@@ -92,37 +101,50 @@ impl NativeProvider {
         factory,
         ts_args_type = "getCredentials: () => Promise<JsCredentials>, name: string"
     )]
-    pub fn from_js(get_credentials: JsGetCredentials, name: String) -> Self {
-        let get_credentials = Arc::new(get_credentials);
-        let call = move || {
-            let get_credentials = get_credentials.clone();
-            let pending: crate::provider::BoxFuture<'static, _> = Box::pin(async move {
-                let promise = get_credentials
-                    .call_async(())
-                    .await
-                    .map_err(|e| e.reason.clone())?;
-                promise.await.map(Into::into).map_err(|e| e.reason.clone())
-            });
-            pending
-        };
-        let inner: Arc<dyn CredentialsProvider> =
-            Arc::new(CustomProvider::new(name.clone(), Box::new(call)));
-        NativeProvider {
-            spec: crate::builder::custom(name, &inner),
-            inner,
-        }
+    pub fn from_js(
+        env: Env,
+        get_credentials: JsGetCredentials,
+        name: String,
+    ) -> napi::Result<Self> {
+        guard(|| {
+            super::injected_panic("NativeProvider.fromJs");
+            let get_credentials = Arc::new(get_credentials);
+            let call = move || {
+                let get_credentials = get_credentials.clone();
+                let pending: crate::provider::BoxFuture<'static, _> = Box::pin(async move {
+                    let promise = get_credentials
+                        .call_async(())
+                        .await
+                        .map_err(|e| e.reason.clone())?;
+                    promise.await.map(Into::into).map_err(|e| e.reason.clone())
+                });
+                pending
+            };
+            let inner: Arc<dyn CredentialsProvider> =
+                Arc::new(CustomProvider::new(name.clone(), Box::new(call)));
+            Ok(NativeProvider {
+                spec: crate::builder::custom(name, &inner),
+                inner,
+            })
+        })
+        .map_err(|e| throw(&env, e))
     }
 
     /// The official provider name (`ram_role_arn/static_ak`, `default`, ...).
     #[napi(getter)]
-    pub fn name(&self) -> String {
-        self.inner.provider_name()
+    pub fn name(&self, env: Env) -> napi::Result<String> {
+        guard(|| {
+            super::injected_panic("NativeProvider.name");
+            Ok(self.inner.provider_name())
+        })
+        .map_err(|e| throw(&env, e))
     }
 
     /// Stops background refresh (ECS `asyncCredentialUpdateEnabled`).
     #[napi]
     pub fn close(&self) {
         let _ = guard(|| {
+            super::injected_panic("NativeProvider.close");
             self.inner.close();
             Ok(())
         });
@@ -131,7 +153,7 @@ impl NativeProvider {
     /// Resolves the provider's credentials.
     #[napi(ts_return_type = "Promise<NativeOutcome>")]
     pub fn resolve<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, NativeOutcome>> {
-        resolve(env, self.inner.clone())
+        resolve(env, self.inner.clone(), "NativeProvider.resolve")
     }
 
     /// Resolves and describes the provider's credentials, without secrets.
@@ -140,6 +162,6 @@ impl NativeProvider {
         &self,
         env: &'env Env,
     ) -> napi::Result<PromiseRaw<'env, NativeDescription>> {
-        describe(env, self.inner.clone())
+        describe(env, self.inner.clone(), "NativeProvider.describe")
     }
 }

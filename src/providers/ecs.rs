@@ -81,11 +81,9 @@ impl EcsRefresher {
             Ok(r) => Err(Error::new(
                 ErrorKind::Http,
                 format!("get metadata token failed with {}", r.status),
-            )),
-            Err(e) => Err(Error::new(
-                e.kind(),
-                format!("get metadata token failed: {}", e.message()),
-            )),
+            )
+            .with_answer(r.status, None)),
+            Err(e) => Err(e.prefixed("get metadata token failed: ")),
         };
         match outcome {
             Ok(token) => {
@@ -137,7 +135,8 @@ impl EcsRefresher {
                     "get role name failed: GET {}{CREDENTIALS_PATH} {}",
                     self.base, response.status
                 ),
-            ));
+            )
+            .with_answer(response.status, None));
         }
         let name = response.text().trim().to_owned();
         if name.is_empty() || name.contains(['/', '\n', '?', '#']) {
@@ -184,9 +183,14 @@ impl Refresher for EcsRefresher {
                 .unwrap_or_else(|| "<discovered>".to_owned())
         ))
     }
+
+    fn budget(&self) -> Option<Duration> {
+        Some(self.connect_timeout + self.read_timeout)
+    }
 }
 
-/// The caching `ecs_ram_role` provider (15 min stale, 60 min background prefetch).
+/// The caching `ecs_ram_role` provider (refreshed in the background from up to 60 minutes before
+/// expiration).
 pub fn provider(spec: &EcsSpec) -> SessionProvider {
     let refresher = EcsRefresher {
         base: spec.base_url.clone(),
@@ -200,8 +204,7 @@ pub fn provider(spec: &EcsSpec) -> SessionProvider {
     SessionProvider::new(
         Arc::new(refresher),
         Policy {
-            stale_before: Duration::from_secs(15 * 60),
-            prefetch_before: Some(Duration::from_secs(60 * 60)),
+            refresh_before: Duration::from_secs(60 * 60),
             background: spec.background,
         },
     )
@@ -211,7 +214,7 @@ pub fn provider(spec: &EcsSpec) -> SessionProvider {
 /// quotes the body.
 pub fn parse_response(response: &http::Response) -> Result<Credentials> {
     if response.status != 200 {
-        return Err(http::refused(response, ""));
+        return Err(http::refused(response, "").with_answer(response.status, None));
     }
     parse_credentials(&response.body)
 }

@@ -53,6 +53,10 @@ impl Refresher for OidcRefresher {
             self.token_file
         ))
     }
+
+    fn budget(&self) -> Option<std::time::Duration> {
+        Some(self.request.sts.connect_timeout + self.request.sts.read_timeout)
+    }
 }
 
 /// The caching `oidc_role_arn` provider.

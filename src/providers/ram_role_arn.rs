@@ -45,6 +45,10 @@ impl Refresher for RamRoleArnRefresher {
             self.request.sts.role_arn
         ))
     }
+
+    fn budget(&self) -> Option<std::time::Duration> {
+        Some(self.request.sts.connect_timeout + self.request.sts.read_timeout)
+    }
 }
 
 /// The caching provider that assumes `role` with the credentials of `source`.

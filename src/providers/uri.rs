@@ -51,6 +51,10 @@ impl Refresher for UriRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(crate::http::redact_url(&self.uri))
     }
+
+    fn budget(&self) -> Option<Duration> {
+        Some(self.connect_timeout + self.read_timeout)
+    }
 }
 
 /// What the URI itself carries that is secret: its query's values (often a token) and its
@@ -83,7 +87,7 @@ pub fn provider(spec: &UriSpec) -> SessionProvider {
 /// Reads a credentials-URI answer: the status, then the document. Never quotes the body.
 pub fn parse_response(response: &http::Response) -> Result<Credentials> {
     if response.status != 200 {
-        return Err(http::refused(response, "."));
+        return Err(http::refused(response, ".").with_answer(response.status, None));
     }
     parse_credentials(&response.body)
 }

@@ -1,11 +1,14 @@
 //! The cache of one session credential and its single flight: one refresh at a time, whose outcome
-//! every caller that waited on it shares, success or failure.
+//! every caller that waited on it shares, success or failure. Callers wait only when nothing
+//! servable is cached; once a credential's refresh window opens, the first caller starts a
+//! refresh in the background and every caller keeps getting the cached credential meanwhile.
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use super::clock::Clock;
-use super::policy::{backoff, Policy, BACKOFF_CAP, COLD_BACKOFF_CAP, PREFETCH_REUSE};
+use super::policy::{backoff, Policy, BACKOFF_CAP, COLD_BACKOFF_CAP, WINDOW_REUSE};
+use super::retry::{is_blip, retry_delay, RETRIES};
 use super::Refresher;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
@@ -13,17 +16,20 @@ use crate::error::{Error, ErrorKind, Result};
 #[derive(Default)]
 pub(super) struct State {
     pub(super) current: Option<Credentials>,
-    /// When the current credentials go stale (a caller-visible refresh is due).
+    /// When the refresh window of the current credentials opens.
     pub(super) refresh_at: Option<SystemTime>,
-    /// When a background prefetch is due.
-    pub(super) prefetch_at: Option<SystemTime>,
-    /// Completed refresh attempts, successful or not.
+    /// From when the current credentials are no longer handed out (the safety margin).
+    pub(super) serve_until: Option<SystemTime>,
+    /// Completed refreshes, successful or not.
     attempts: u64,
     last_error: Option<Error>,
     failures: u32,
-    /// No new attempt before this, after a failure.
+    /// No new refresh before this, after a failure.
     pub(super) retry_at: Option<SystemTime>,
-    pub(super) prefetching: bool,
+    /// A background refresh is queued or running.
+    pub(super) refreshing: bool,
+    /// Requests sent upstream, retries included (for tests and `describe()`-level diagnostics).
+    pub(super) upstream_attempts: u64,
 }
 
 /// A caching provider over a [`Refresher`].
@@ -64,32 +70,23 @@ impl SessionCache {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The credentials to serve now without a refresh, with how long they may be reused.
+    /// The credentials to serve now without waiting, with how long they may be reused; `None`
+    /// when nothing servable is cached (none, or within the safety margin of expiring).
     fn serve(&self, st: &State, now: SystemTime) -> Option<Credentials> {
         let current = st.current.as_ref()?;
         let expiration = current.expiration?;
-        if now >= expiration {
+        let serve_until = st.serve_until.unwrap_or(expiration).min(expiration);
+        if now >= serve_until {
             return None;
         }
-        let refresh_at = st.refresh_at.unwrap_or(expiration);
-        let in_backoff = st.retry_at.is_some_and(|r| now < r);
-        if now >= refresh_at && !in_backoff {
-            return None;
-        }
-        let mut until = expiration;
-        if now < refresh_at {
-            until = until.min(refresh_at);
-        }
-        if let Some(retry) = st.retry_at.filter(|_| in_backoff) {
-            until = until.min(retry);
-        }
-        if let Some(prefetch) = st.prefetch_at {
-            if now >= prefetch {
-                until = until.min(now + PREFETCH_REUSE);
-            } else {
-                until = until.min(prefetch);
-            }
-        }
+        let refresh_at = st.refresh_at.unwrap_or(serve_until);
+        // Before the window: reusable until it opens. Inside it: briefly, so the result of the
+        // background refresh is picked up soon after it lands.
+        let until = if now < refresh_at {
+            refresh_at
+        } else {
+            serve_until.min(now + WINDOW_REUSE)
+        };
         let mut served = current.clone();
         served.reuse_until = Some(until);
         Some(served)
@@ -102,22 +99,25 @@ impl SessionCache {
             .filter(|_| st.retry_at.is_some_and(|r| now < r))
     }
 
-    fn prefetch_due(&self, st: &State, now: SystemTime) -> bool {
-        !st.prefetching
-            && st.prefetch_at.is_some_and(|p| now >= p)
+    /// True when a refresh should start now behind a servable credential.
+    fn window_refresh_due(st: &State, now: SystemTime) -> bool {
+        !st.refreshing
+            && st.refresh_at.is_some_and(|r| now >= r)
             && st.retry_at.is_none_or(|r| now >= r)
     }
 
-    /// The current credentials, refreshing them when they are stale or missing.
+    /// The current credentials, refreshing them when nothing servable is cached, and starting a
+    /// background refresh when the refresh window is open.
     pub async fn get(&self) -> Result<Credentials> {
         let seen_attempts;
         {
             let mut st = self.lock();
             let now = self.clock.now();
             if let Some(served) = self.serve(&st, now) {
-                if self.prefetch_due(&st, now) {
-                    st.prefetching = true;
-                    self.spawn_prefetch();
+                if Self::window_refresh_due(&st, now) {
+                    st.refreshing = true;
+                    drop(st);
+                    self.spawn_refresh();
                 }
                 return Ok(served);
             }
@@ -130,7 +130,7 @@ impl SessionCache {
         {
             let st = self.lock();
             if st.attempts != seen_attempts {
-                // An attempt finished while we waited: share its outcome.
+                // A refresh finished while we waited: share its outcome.
                 let now = self.clock.now();
                 if let Some(served) = self.serve(&st, now) {
                     return Ok(served);
@@ -143,10 +143,52 @@ impl SessionCache {
         self.refresh_locked().await
     }
 
-    /// Runs one refresh attempt; the caller holds `refresh_lock`.
+    /// One fetch with its retries: a blip is tried again up to [`RETRIES`] times after a jittered
+    /// wait, while the whole stays within the time one attempt may take (the refresher's
+    /// budget); an attempt cut short by that budget leaves the previous attempt's error.
+    async fn fetch_with_retries(&self) -> Result<Credentials> {
+        let deadline = self.refresher.budget().map(|b| Instant::now() + b);
+        self.lock().upstream_attempts += 1;
+        let mut outcome = self.refresher.fetch().await;
+        for retry in 1..=RETRIES {
+            let error = match &outcome {
+                Err(e) if is_blip(e) => e,
+                _ => break,
+            };
+            let wait = retry_delay(retry);
+            let budget_left = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now() + wait) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => break,
+                },
+                None => None,
+            };
+            crate::log::debug("session", || {
+                format!(
+                    "refresh {}: retry {retry} in {} ms after a blip: {}",
+                    self.refresher.provider_name(),
+                    wait.as_millis(),
+                    error.message()
+                )
+            });
+            tokio::time::sleep(wait).await;
+            self.lock().upstream_attempts += 1;
+            let attempt = self.refresher.fetch();
+            match budget_left {
+                Some(left) => match tokio::time::timeout(left, attempt).await {
+                    Ok(next) => outcome = next,
+                    Err(_) => break,
+                },
+                None => outcome = attempt.await,
+            }
+        }
+        outcome
+    }
+
+    /// Runs one refresh; the caller holds `refresh_lock`.
     pub(super) async fn refresh_locked(&self) -> Result<Credentials> {
-        let started = std::time::Instant::now();
-        let fetched = self.refresher.fetch().await.and_then(|c| {
+        let started = Instant::now();
+        let fetched = self.fetch_with_retries().await.and_then(|c| {
             let expiration = c.expiration.ok_or_else(|| {
                 Error::new(ErrorKind::Response, "the credentials have no expiration")
             })?;
@@ -178,11 +220,11 @@ impl SessionCache {
                         self.refresher.provider_name(),
                         crate::secret::mask_id(&credentials.access_key_id),
                         rfc3339(expiration),
-                        rfc3339(schedule.prefetch_at.unwrap_or(schedule.refresh_at)),
+                        rfc3339(schedule.refresh_at),
                     )
                 });
                 st.refresh_at = Some(schedule.refresh_at);
-                st.prefetch_at = schedule.prefetch_at;
+                st.serve_until = Some(schedule.serve_until);
                 st.current = Some(credentials);
                 st.failures = 0;
                 st.retry_at = None;
@@ -190,22 +232,33 @@ impl SessionCache {
             }
             Err(e) => {
                 st.failures = st.failures.saturating_add(1);
-                let valid = st
+                let servable_until = st
                     .current
                     .as_ref()
                     .and_then(|c| c.expiration)
-                    .is_some_and(|x| now < x);
+                    .map(|x| st.serve_until.unwrap_or(x).min(x))
+                    .filter(|until| now < *until);
                 let delay = backoff(
                     st.failures,
-                    if valid { BACKOFF_CAP } else { COLD_BACKOFF_CAP },
+                    if servable_until.is_some() {
+                        BACKOFF_CAP
+                    } else {
+                        COLD_BACKOFF_CAP
+                    },
                 );
-                st.retry_at = Some(now + delay);
+                // Once the cached credential can no longer be served, the next caller tries again
+                // (then under the short backoff of a cold cache).
+                let retry_at = match servable_until {
+                    Some(until) => (now + delay).min(until),
+                    None => now + delay,
+                };
+                st.retry_at = Some(retry_at);
                 crate::log::debug("session", || {
                     format!(
                         "refresh {} failed in {took} ms (failure {}, next try in {} ms): {}",
                         self.refresher.provider_name(),
                         st.failures,
-                        delay.as_millis(),
+                        retry_at.duration_since(now).unwrap_or_default().as_millis(),
                         e.message()
                     )
                 });
@@ -228,7 +281,7 @@ impl SessionCache {
         let target = if st.current.is_none() {
             st.retry_at.unwrap_or(now)
         } else {
-            let due = st.prefetch_at.or(st.refresh_at).unwrap_or(now);
+            let due = st.refresh_at.unwrap_or(now);
             match st.retry_at {
                 Some(r) if r > due => r,
                 _ => due,
@@ -241,29 +294,43 @@ impl SessionCache {
     pub(super) fn background_due(&self) -> bool {
         let st = self.lock();
         let now = self.clock.now();
-        let due =
-            st.current.is_none() || st.prefetch_at.or(st.refresh_at).is_some_and(|t| now >= t);
+        let due = st.current.is_none() || st.refresh_at.is_some_and(|t| now >= t);
         due && st.retry_at.is_none_or(|r| now >= r)
     }
 
-    fn spawn_prefetch(&self) {
+    /// Starts one refresh on the runtime, behind the credential callers are being served. It
+    /// holds the cache only while it runs.
+    fn spawn_refresh(&self) {
         let Some(me) = self.me.upgrade() else { return };
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            me.lock().prefetching = false;
+            // No runtime to run it on: the first caller past the safety margin refreshes.
+            me.lock().refreshing = false;
             return;
         };
+        let seen = me.lock().attempts;
         handle.spawn(async move {
+            // Clears the flag however the task ends (done, panicked, or dropped with the runtime).
+            let done = Refreshing(me);
+            let me = &done.0;
             let _guard = me.refresh_lock.lock().await;
-            let due = {
-                let st = me.lock();
-                let now = me.clock.now();
-                st.prefetch_at.is_some_and(|p| now >= p)
-            };
-            if due {
+            // A caller may have refreshed while this waited for the lock.
+            if me.lock().attempts == seen {
                 let _ = me.refresh_locked().await;
             }
-            me.lock().prefetching = false;
         });
+    }
+
+    /// Upstream requests so far, retries included.
+    pub fn upstream_attempts(&self) -> u64 {
+        self.lock().upstream_attempts
+    }
+}
+
+struct Refreshing(Arc<SessionCache>);
+
+impl Drop for Refreshing {
+    fn drop(&mut self) {
+        self.0.lock().refreshing = false;
     }
 }
 

@@ -1,7 +1,7 @@
 //! Time, read through a clock the cache is given, so tests move time instead of waiting for it.
 
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where the session cache reads the time.
 pub trait Clock: Send + Sync {
@@ -44,5 +44,83 @@ impl Default for ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Test-only: `<scale>@<epoch ms>` makes every session of the process read a clock running
+/// `scale` times as fast as the system's from the instant `epoch ms`, so a Node test can watch
+/// backoffs of a minute in a second (`__test__/backoff.test.js`). Not an option: nothing else
+/// reads it.
+pub const CLOCK_SCALE_TEST_VAR: &str = "ALICLOUD_CREDENTIALS_NATIVE_TEST_CLOCK_SCALE";
+
+/// A clock running `scale` times as fast as the system's from `origin`: at system time t it
+/// reads `origin + (t - origin) * scale`.
+#[derive(Debug)]
+pub struct ScaledClock {
+    origin: SystemTime,
+    scale: f64,
+}
+
+impl ScaledClock {
+    /// Parses `<scale>@<epoch ms>`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (scale, origin) = text.split_once('@')?;
+        let scale: f64 = scale
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s: &f64| *s >= 1.0 && s.is_finite())?;
+        let origin = UNIX_EPOCH + Duration::from_millis(origin.trim().parse().ok()?);
+        Some(ScaledClock { origin, scale })
+    }
+}
+
+impl Clock for ScaledClock {
+    fn now(&self) -> SystemTime {
+        let now = SystemTime::now();
+        match now.duration_since(self.origin) {
+            Ok(d) => self.origin + d.mul_f64(self.scale),
+            Err(_) => now,
+        }
+    }
+}
+
+/// The clock of every session of the process: the system's, unless a test set
+/// [`CLOCK_SCALE_TEST_VAR`].
+pub fn process_clock() -> Arc<dyn Clock> {
+    static CLOCK: OnceLock<Arc<dyn Clock>> = OnceLock::new();
+    CLOCK
+        .get_or_init(|| {
+            match std::env::var(CLOCK_SCALE_TEST_VAR)
+                .ok()
+                .and_then(|v| ScaledClock::parse(&v))
+            {
+                Some(scaled) => Arc::new(scaled),
+                None => Arc::new(SystemClock),
+            }
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scaled_clock_runs_faster_from_its_origin() {
+        let origin_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            - 1000;
+        let c = ScaledClock::parse(&format!("60@{origin_ms}")).unwrap();
+        let ahead = c.now().duration_since(SystemTime::now()).unwrap();
+        // One second since the origin reads as a minute: 59 s ahead.
+        assert!(
+            ahead >= Duration::from_secs(58) && ahead <= Duration::from_secs(61),
+            "{ahead:?}"
+        );
+        assert!(ScaledClock::parse("fast").is_none());
+        assert!(ScaledClock::parse("0.5@0").is_none());
     }
 }

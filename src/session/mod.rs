@@ -1,31 +1,40 @@
 //! The session cache: one refresh policy for every source of short-lived credentials.
 //!
-//! - Serve the cached credentials until 15 minutes before they expire (`stale`); optionally
-//!   (ECS) refresh in the background from 60 minutes before (`prefetch`) while callers keep the
-//!   cached ones. Credentials that arrive already inside that window are served for half their
-//!   remaining life, at most a minute, so that they are not fetched again at every call.
-//! - Single-flight: one upstream request however many callers ask at once; callers that waited
-//!   on an attempt share its outcome instead of starting their own.
-//! - Failure memory: after a failed refresh, no new request before a jittered backoff (1 s,
-//!   doubling). Meanwhile a cached credential is served while it is unexpired (backoff capped at
-//!   60 s); with none, callers get the same error again without a request (capped at 10 s), so a
+//! - A credential of lifetime L (as it arrives) is refreshed from `min(15 min, L/3)` before it
+//!   expires (ECS: up to 60 minutes), a continuous rule: a 900 s credential is used for 600 s
+//!   whether STS's clock is a second ahead or behind. It is never handed out within
+//!   `min(10 s, L/10)` of its expiry (see `policy` for why), never after.
+//! - No caller waits after the first: once the window is open, the first caller starts one
+//!   refresh in the background and every caller keeps getting the cached credential meanwhile;
+//!   only a caller with nothing servable cached waits for the network.
+//! - Single flight: one refresh at a time however many callers ask; callers that waited on one
+//!   share its outcome instead of starting their own.
+//! - Blips retried inside one refresh (`retry`): a reset connection, a timeout, a 5xx or STS
+//!   throttling is tried again up to twice, jittered, within the time one attempt may take.
+//! - Failure memory: after a failed refresh, no new refresh before a jittered backoff (1 s,
+//!   doubling). Meanwhile a cached credential is served while servable (backoff capped at 60 s);
+//!   with none, callers get the same error again without a request (capped at 10 s), so a
 //!   caller looping on a failing source sends a handful of requests, not thousands. The first call
 //!   after the window tries again. A credential that arrives already expired is such a failure.
-//!   Expired credentials are never handed out. The shape follows aws-sdk-java's `CachedSupplier`
-//!   and the Alibaba Java/.NET `RefreshCachedSupplier` (stale value kept on failure, jittered
-//!   retry); the constants are in `policy`, and tests move a [`ManualClock`] through them.
-//! - Background work runs on the Tokio runtime and holds only a weak reference to the cache, so
-//!   it never keeps a Node process alive and stops when the credential is dropped.
+//!   The shape follows aws-sdk-java's `CachedSupplier` and the Alibaba Java/.NET
+//!   `RefreshCachedSupplier` (stale value kept on failure, jittered retry, prefetch); the
+//!   constants are in `policy`, and tests move a [`ManualClock`] through them.
+//! - Background work runs on the Tokio runtime, holds the cache only while a refresh runs (the
+//!   `asyncCredentialUpdateEnabled` loop only weakly), so it never keeps a Node process alive and
+//!   ends with the credential.
 //!
-//! Parts: `policy` (when, as pure functions of the time), `cache` (state and single flight),
-//! `background` (the timer-driven refresher), `clock` (time, injected).
+//! Parts: `policy` (when, as pure functions of the time), `retry` (what a blip is), `cache`
+//! (state, single flight, background refresh), `background` (the timer-driven refresher),
+//! `clock` (time, injected).
 
 mod background;
 mod cache;
 pub mod clock;
 mod policy;
+mod retry;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::credentials::Credentials;
 use crate::error::Result;
@@ -34,6 +43,7 @@ use crate::provider::{BoxFuture, CredentialsProvider};
 pub use cache::{rfc3339, SessionCache};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use policy::{random_unit, Policy};
+pub use retry::is_blip;
 
 /// Something that fetches new session credentials (an STS call, a metadata request, ...).
 pub trait Refresher: Send + Sync {
@@ -47,6 +57,12 @@ pub trait Refresher: Send + Sync {
     fn endpoint(&self) -> Option<String> {
         None
     }
+
+    /// The longest one attempt may take by its configured timeouts (connect + read): retries of
+    /// a blip stay within it. `None`: no bound of its own (retries are still counted).
+    fn budget(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// A [`CredentialsProvider`] serving a [`SessionCache`].
@@ -56,9 +72,10 @@ pub struct SessionProvider {
 }
 
 impl SessionProvider {
-    /// A caching provider over `refresher`, on the system clock.
+    /// A caching provider over `refresher`, on the system clock (a test may speed it up:
+    /// [`clock::CLOCK_SCALE_TEST_VAR`]).
     pub fn new(refresher: Arc<dyn Refresher>, policy: Policy) -> Self {
-        SessionProvider::with_clock(refresher, policy, Arc::new(SystemClock))
+        SessionProvider::with_clock(refresher, policy, clock::process_clock())
     }
 
     /// A caching provider over `refresher` reading the time from `clock`; starts the background
@@ -105,26 +122,42 @@ mod tests {
     use crate::secret::Secret;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Mutex;
-    use std::time::Duration;
 
     /// Returns credentials `id-<n>` living `lifetime` from the clock's now, or fails when `fail`
-    /// is set, or returns them already expired when `expired` is set.
+    /// is set (or for the next `blips` calls with `blip`), or returns them already expired when
+    /// `expired` is set. `delay` is how long each fetch takes.
     struct Fake {
         clock: Arc<dyn Clock>,
         calls: AtomicUsize,
         lifetime: Mutex<Duration>,
         fail: AtomicBool,
         expired: AtomicBool,
+        blips: AtomicUsize,
+        blip: Mutex<Error>,
+        delay: Mutex<Duration>,
+        budget: Option<Duration>,
     }
 
     impl Fake {
         fn new(clock: Arc<dyn Clock>, lifetime: Duration) -> Arc<Self> {
+            Fake::with_budget(clock, lifetime, None)
+        }
+
+        fn with_budget(
+            clock: Arc<dyn Clock>,
+            lifetime: Duration,
+            budget: Option<Duration>,
+        ) -> Arc<Self> {
             Arc::new(Fake {
                 clock,
                 calls: AtomicUsize::new(0),
                 lifetime: Mutex::new(lifetime),
                 fail: AtomicBool::new(false),
                 expired: AtomicBool::new(false),
+                blips: AtomicUsize::new(0),
+                blip: Mutex::new(Error::new(ErrorKind::Timeout, "blip")),
+                delay: Mutex::new(Duration::from_millis(5)),
+                budget,
             })
         }
 
@@ -136,8 +169,16 @@ mod tests {
     impl Refresher for Fake {
         fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
             Box::pin(async move {
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                let delay = *self.delay.lock().unwrap();
+                tokio::time::sleep(delay).await;
                 let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                if self
+                    .blips
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+                    .is_ok()
+                {
+                    return Err(self.blip.lock().unwrap().clone());
+                }
                 if self.fail.load(Ordering::SeqCst) {
                     return Err(Error::new(ErrorKind::Sts, format!("upstream down {n}")));
                 }
@@ -155,6 +196,9 @@ mod tests {
         fn provider_name(&self) -> String {
             "fake".into()
         }
+        fn budget(&self) -> Option<Duration> {
+            self.budget
+        }
     }
 
     fn setup(
@@ -165,6 +209,17 @@ mod tests {
         let fake = Fake::new(clock.clone(), lifetime);
         let cache = SessionCache::new(fake.clone(), policy, clock.clone());
         (clock, fake, cache)
+    }
+
+    /// Waits (real time) until no background refresh is queued or running.
+    async fn settled(cache: &SessionCache) {
+        for _ in 0..1000 {
+            if !cache.lock().refreshing {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        panic!("the background refresh never finished");
     }
 
     const HOUR: Duration = Duration::from_secs(3600);
@@ -185,8 +240,8 @@ mod tests {
         assert_eq!(fake.calls(), 1);
     }
 
-    #[tokio::test]
-    async fn serves_cache_until_stale_then_refreshes() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_window_opens_and_the_refresh_runs_behind_the_cached_credential() {
         let (clock, fake, cache) = setup(HOUR, Policy::default());
         let first = cache.get().await.unwrap();
         assert_eq!(
@@ -195,31 +250,127 @@ mod tests {
         );
         clock.advance(Duration::from_secs(45 * 60) - SECOND);
         assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+        settled(&cache).await;
+        assert_eq!(fake.calls(), 1);
+        // The window is open: slow refreshes do not hold callers up.
+        *fake.delay.lock().unwrap() = Duration::from_millis(300);
         clock.advance(SECOND);
+        let started = std::time::Instant::now();
+        for _ in 0..100 {
+            let served = cache.get().await.unwrap();
+            assert_eq!(served.access_key_id, "id-1");
+            assert!(served.reuse_until.unwrap() <= clock.now() + SECOND);
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(250),
+            "callers waited for the refresh"
+        );
+        settled(&cache).await;
+        assert_eq!(fake.calls(), 2, "one refresh for all those callers");
         assert_eq!(cache.get().await.unwrap().access_key_id, "id-2");
-        assert_eq!(fake.calls(), 2);
     }
 
-    #[tokio::test]
-    async fn failure_serves_unexpired_cache_with_backoff_then_rejects_once_expired() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_900s_credential_costs_one_request_per_600s_whatever_the_sts_clock_skew() {
+        // STS's clock a second ahead (the credential arrives with 901 s left), right, and a
+        // second behind (899 s). An hour of a caller every 100 ms.
+        for lifetime_ms in [901_000u64, 900_000, 899_000, 900_700] {
+            let (clock, fake, cache) = setup(Duration::from_millis(lifetime_ms), Policy::default());
+            for _ in 0..36_000 {
+                let served = cache.get().await.unwrap();
+                let left = served
+                    .expiration
+                    .unwrap()
+                    .duration_since(clock.now())
+                    .unwrap();
+                assert!(
+                    left >= Duration::from_secs(10),
+                    "handed out with {left:?} left"
+                );
+                settled(&cache).await;
+                clock.advance(Duration::from_millis(100));
+            }
+            let requests = fake.calls();
+            // 3600 s / ~600 s: the first and five or six refreshes.
+            assert!(
+                (6..=7).contains(&requests),
+                "{lifetime_ms} ms credentials: {requests} requests in an hour"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn never_handed_out_within_the_safety_margin_nor_after_expiry() {
+        // Four-second credentials and a source that fails once they are out: served until
+        // 0.4 s before expiry, never after; then the refresh error.
+        let (clock, fake, cache) = setup(4 * SECOND, Policy::default());
+        let first = cache.get().await.unwrap();
+        let expiration = first.expiration.unwrap();
+        fake.fail.store(true, Ordering::SeqCst);
+        let mut last_served = None;
+        for _ in 0..500 {
+            match cache.get().await {
+                Ok(c) => {
+                    assert_eq!(c.access_key_id, "id-1");
+                    assert!(c.reuse_until.unwrap() <= expiration - Duration::from_millis(400));
+                    last_served = Some(clock.now());
+                }
+                Err(e) => assert!(e.message().starts_with("upstream down"), "{e}"),
+            }
+            settled(&cache).await;
+            clock.advance(Duration::from_millis(10));
+        }
+        let last = last_served.unwrap();
+        assert!(last < expiration - Duration::from_millis(400), "{last:?}");
+        assert!(last >= expiration - Duration::from_millis(420), "{last:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_window_refresh_serves_the_cached_credential_with_backoff_then_rejects() {
         let (clock, fake, cache) = setup(HOUR, Policy::default());
         cache.get().await.unwrap();
         fake.fail.store(true, Ordering::SeqCst);
         clock.advance(Duration::from_secs(50 * 60));
-        // Stale but unexpired: the refresh fails, the cached one is served, a retry is scheduled.
-        let served = cache.get().await.unwrap();
-        assert_eq!(served.access_key_id, "id-1");
+        // In the window: the background refresh fails, the cached one is served throughout.
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+        settled(&cache).await;
         assert_eq!(fake.calls(), 2);
-        // Reused at most until the retry, which comes within the first backoff (1 s).
-        assert!(served.reuse_until.unwrap() <= clock.now() + SECOND);
         for _ in 0..100 {
             assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
         }
-        assert_eq!(fake.calls(), 2);
-        // Expired: the refresh error, never the expired credential.
+        settled(&cache).await;
+        assert_eq!(fake.calls(), 2, "no new refresh within the backoff");
+        // Past the safety margin: the refresh error, never the old credential.
         clock.advance(Duration::from_secs(10 * 60));
         let e = cache.get().await.unwrap_err();
         assert!(e.message().starts_with("upstream down"), "{e}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_refresh_of_a_valid_credential_keeps_serving_it_asking_with_backoff() {
+        let (clock, fake, cache) = setup(HOUR, Policy::default());
+        cache.get().await.unwrap();
+        fake.fail.store(true, Ordering::SeqCst);
+        clock.advance(46 * 60 * SECOND);
+        // Fourteen minutes of a caller looping every 10 ms in the window, up to the safety margin:
+        // the credential is served throughout, and the source is asked with a backoff growing
+        // to a minute.
+        for _ in 0..((14 * 60 - 10) * 100) {
+            assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+            settled(&cache).await;
+            clock.advance(Duration::from_millis(10));
+        }
+        let asked = fake.calls() - 1;
+        // Waits of 1, 2, 4 ... 60 s, each jittered down to half: 20 to 34 requests.
+        assert!((15..=40).contains(&asked), "{asked} requests");
+        fake.fail.store(false, Ordering::SeqCst);
+        clock.advance(60 * SECOND);
+        cache.get().await.unwrap();
+        settled(&cache).await;
+        assert_eq!(
+            cache.get().await.unwrap().access_key_id,
+            format!("id-{}", fake.calls())
+        );
     }
 
     #[tokio::test]
@@ -281,86 +432,74 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn credentials_inside_the_stale_window_are_served_for_a_bounded_time() {
-        // Ten-minute credentials under the 15-minute stale window: served for a minute (not
-        // refetched at every call), then refreshed.
-        let (clock, fake, cache) = setup(Duration::from_secs(600), Policy::default());
-        let first = cache.get().await.unwrap();
-        assert_eq!(first.reuse_until.unwrap(), clock.now() + 60 * SECOND);
-        for _ in 0..500 {
-            assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+    async fn blips_are_retried_twice_inside_one_refresh() {
+        for blip in [
+            Error::new(ErrorKind::Http, "reset").with_node_code("ECONNRESET"),
+            Error::new(ErrorKind::Timeout, "timeout"),
+            Error::new(ErrorKind::Sts, "503").with_answer(503, Some("ServiceUnavailable")),
+            Error::new(ErrorKind::Sts, "throttled").with_answer(400, Some("Throttling.User")),
+        ] {
+            // One blip: the caller gets credentials from the second attempt.
+            let (_, fake, cache) = setup(HOUR, Policy::default());
+            *fake.blip.lock().unwrap() = blip.clone();
+            fake.blips.store(1, Ordering::SeqCst);
+            assert_eq!(cache.get().await.unwrap().access_key_id, "id-2", "{blip}");
+            assert_eq!(cache.upstream_attempts(), 2);
+            // Three in a row: two retries, then the refresh fails with the blip.
+            let (_, fake, cache) = setup(HOUR, Policy::default());
+            *fake.blip.lock().unwrap() = blip.clone();
+            fake.blips.store(3, Ordering::SeqCst);
+            assert_eq!(cache.get().await.unwrap_err(), blip);
+            assert_eq!(fake.calls(), 3);
+            assert_eq!(cache.upstream_attempts(), 3);
         }
-        clock.advance(59 * SECOND);
-        assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
-        assert_eq!(fake.calls(), 1);
-        clock.advance(SECOND);
-        assert_eq!(cache.get().await.unwrap().access_key_id, "id-2");
-        // Four-second credentials: half their life.
-        *fake.lifetime.lock().unwrap() = 4 * SECOND;
-        clock.advance(60 * SECOND);
-        let short = cache.get().await.unwrap();
-        assert_eq!(short.access_key_id, "id-3");
-        assert_eq!(short.reuse_until.unwrap(), clock.now() + 2 * SECOND);
-        for _ in 0..500 {
-            assert_eq!(cache.get().await.unwrap().access_key_id, "id-3");
-        }
-        assert_eq!(fake.calls(), 3);
     }
 
     #[tokio::test]
-    async fn a_failing_refresh_of_a_valid_credential_keeps_serving_it_asking_with_backoff() {
-        let (clock, fake, cache) = setup(HOUR, Policy::default());
-        cache.get().await.unwrap();
-        fake.fail.store(true, Ordering::SeqCst);
-        clock.advance(46 * 60 * SECOND);
-        // Fourteen minutes of a caller looping every 10 ms on a stale, valid credential: it is
-        // served throughout, and the source is asked with a backoff growing to a minute.
-        for _ in 0..(14 * 60 * 100) {
-            assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
-            clock.advance(Duration::from_millis(10));
+    async fn refusals_are_never_retried() {
+        for refusal in [
+            Error::new(ErrorKind::Sts, "denied").with_answer(403, Some("NoPermission")),
+            Error::new(ErrorKind::Sts, "bad key")
+                .with_answer(404, Some("InvalidAccessKeyId.NotFound")),
+            Error::new(ErrorKind::InvalidSecret, "the access key secret is invalid"),
+            Error::new(ErrorKind::Http, "401").with_answer(401, None),
+            Error::new(ErrorKind::Response, "not json"),
+        ] {
+            let (_, fake, cache) = setup(HOUR, Policy::default());
+            *fake.blip.lock().unwrap() = refusal.clone();
+            fake.blips.store(1, Ordering::SeqCst);
+            assert_eq!(cache.get().await.unwrap_err(), refusal);
+            assert_eq!(fake.calls(), 1, "{refusal}");
         }
-        let asked = fake.calls() - 1;
-        // Waits of 1, 2, 4 ... 60 s, each jittered down to half: 20 to 34 requests.
-        assert!((15..=40).contains(&asked), "{asked} requests");
-        fake.fail.store(false, Ordering::SeqCst);
-        clock.advance(60 * SECOND);
-        assert_eq!(
-            cache.get().await.unwrap().access_key_id,
-            format!("id-{}", fake.calls())
-        );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn prefetch_serves_cached_and_refreshes_in_background() {
-        let policy = Policy {
-            prefetch_before: Some(HOUR),
-            ..Policy::default()
-        };
-        let (clock, fake, cache) = setup(2 * HOUR, policy);
-        cache.get().await.unwrap();
-        clock.advance(HOUR + SECOND);
-        // Served from cache at once; a background refresh starts.
-        assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
-        for _ in 0..200 {
-            if fake.calls() == 2 && !cache.lock().prefetching {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert_eq!(cache.get().await.unwrap().access_key_id, "id-2");
-        assert_eq!(fake.calls(), 2);
+    #[tokio::test]
+    async fn retries_stay_within_the_time_one_attempt_may_take() {
+        // Attempts of 150 ms that time out, in a budget of 400 ms: the first retry fits (about
+        // 150 + 100 + 150 ms), the second would not and is cut; the whole within the budget.
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+        let fake = Fake::with_budget(clock.clone(), HOUR, Some(Duration::from_millis(400)));
+        *fake.delay.lock().unwrap() = Duration::from_millis(150);
+        fake.blips.store(5, Ordering::SeqCst);
+        let cache = SessionCache::new(fake.clone(), Policy::default(), clock);
+        let started = std::time::Instant::now();
+        let e = cache.get().await.unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert!(took < Duration::from_millis(450), "{took:?}");
+        assert!(cache.upstream_attempts() <= 3);
+        assert!(fake.calls() >= 2, "{} attempts completed", fake.calls());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn background_refresher_refreshes_without_callers_then_stops_when_closed_or_dropped() {
-        // Credentials living 3 s with a 2 s prefetch window: a background refresh every ~1 s.
+        // Credentials living 3 s: a background refresh every 2 s.
         let policy = Policy {
-            stale_before: Duration::from_millis(500),
-            prefetch_before: Some(Duration::from_secs(2)),
+            refresh_before: Duration::from_secs(2),
             background: true,
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let fake = Fake::new(clock.clone(), Duration::from_secs(3));
+        let fake = Fake::new(clock.clone(), Duration::from_millis(1500));
         let provider = SessionProvider::with_clock(fake.clone(), policy, clock.clone());
         for _ in 0..400 {
             if fake.calls() >= 3 {
@@ -376,10 +515,10 @@ mod tests {
         provider.close();
         tokio::time::sleep(Duration::from_millis(100)).await;
         let at_close = fake.calls();
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(fake.calls(), at_close, "no refresh after close()");
 
-        let fake = Fake::new(clock.clone(), Duration::from_secs(3));
+        let fake = Fake::new(clock.clone(), Duration::from_millis(1500));
         let provider = SessionProvider::with_clock(fake.clone(), policy, clock);
         for _ in 0..200 {
             if fake.calls() >= 1 {
@@ -395,7 +534,7 @@ mod tests {
             "the loop holds no strong reference"
         );
         let at_drop = fake.calls();
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(fake.calls(), at_drop, "no refresh after drop");
     }
 }

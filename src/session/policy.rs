@@ -1,15 +1,14 @@
-//! The refresh policy, as pure functions of the time: when a credential goes stale, when to
-//! prefetch it, and how long to wait after a failure.
+//! The refresh policy, as pure functions of the time: when a credential's refresh window opens,
+//! until when it may be handed out, and how long to wait after a failure.
 
 use std::time::{Duration, SystemTime};
 
 /// When to refresh.
 #[derive(Clone, Copy, Debug)]
 pub struct Policy {
-    /// Refresh this long before expiration (15 minutes).
-    pub stale_before: Duration,
-    /// Refresh in the background from this long before expiration (ECS: 60 minutes).
-    pub prefetch_before: Option<Duration>,
+    /// The longest refresh window: refresh from at most this long before expiration (15 minutes;
+    /// ECS 60 minutes, as its metadata service rotates an hour ahead).
+    pub refresh_before: Duration,
     /// Keep refreshing in the background on a timer, without callers (`asyncCredentialUpdateEnabled`).
     pub background: bool,
 }
@@ -17,12 +16,25 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            stale_before: Duration::from_secs(15 * 60),
-            prefetch_before: None,
+            refresh_before: Duration::from_secs(15 * 60),
             background: false,
         }
     }
 }
+
+/// The refresh window of a credential of lifetime L is `min(refresh_before, L / WINDOW_DIVISOR)`:
+/// a 900 s credential (the STS minimum) is used for 600 s, an hour-long one for 45 minutes. A
+/// continuous function of L, so a second of clock skew between STS and us moves the refresh by
+/// two thirds of a second, never from "every ten minutes" to "every second".
+pub const WINDOW_DIVISOR: u32 = 3;
+/// A credential is never handed out within `min(SAFETY_MARGIN, L / MARGIN_DIVISOR)` of its
+/// expiration: the request it signs must still reach the server (latency, retries of the
+/// caller's own client) and be checked against the server's clock, which may be a few seconds
+/// ahead of ours. Ten seconds covers both with room; a tenth of the lifetime keeps credentials
+/// of a few seconds (tests, odd sidecars) usable for most of their life.
+pub const SAFETY_MARGIN: Duration = Duration::from_secs(10);
+/// See [`SAFETY_MARGIN`].
+pub const MARGIN_DIVISOR: u32 = 10;
 
 /// The first wait after a failed refresh; each further failure doubles it.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -32,16 +44,17 @@ pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
 /// used soon, and long enough that a caller looping on a failing source sends a handful of
 /// requests a minute.
 pub const COLD_BACKOFF_CAP: Duration = Duration::from_secs(10);
-/// How long a caller may reuse a credential while a background prefetch is running.
-pub const PREFETCH_REUSE: Duration = Duration::from_secs(1);
+/// How long a caller (the JavaScript snapshot cache) may reuse a credential once its refresh
+/// window is open: the background refresh's result is picked up within this.
+pub const WINDOW_REUSE: Duration = Duration::from_secs(1);
 
-/// When a credential expiring at `expiration`, fetched at `now`, is due for refresh.
+/// When a credential expiring at `expiration`, fetched at `now`, is refreshed and retired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Schedule {
-    /// Callers wait for a refresh from here on.
+    /// The refresh window opens: a background refresh starts, callers keep the credential.
     pub refresh_at: SystemTime,
-    /// A background refresh starts from here on, while callers keep the credential.
-    pub prefetch_at: Option<SystemTime>,
+    /// The credential is never handed out from here on (the safety margin before expiration).
+    pub serve_until: SystemTime,
 }
 
 impl Policy {
@@ -52,23 +65,11 @@ impl Policy {
             .duration_since(now)
             .ok()
             .filter(|l| !l.is_zero())?;
-        // Credentials that arrive already inside the stale (or prefetch) window are still used for
-        // a while, a fraction of their remaining life and at most a minute, rather than fetched
-        // again at every call.
-        let refresh_at = match expiration.checked_sub(self.stale_before) {
-            Some(t) if t > now => t,
-            _ => now + (lifetime / 2).min(Duration::from_secs(60)),
-        };
-        let prefetch_at = self.prefetch_before.and_then(|before| {
-            let at = match expiration.checked_sub(before) {
-                Some(t) if t > now => t,
-                _ => now + (lifetime / 4).min(Duration::from_secs(60)),
-            };
-            (at < refresh_at).then_some(at)
-        });
+        let window = self.refresh_before.min(lifetime / WINDOW_DIVISOR);
+        let margin = SAFETY_MARGIN.min(lifetime / MARGIN_DIVISOR);
         Some(Schedule {
-            refresh_at,
-            prefetch_at,
+            refresh_at: expiration - window,
+            serve_until: expiration - margin,
         })
     }
 }
@@ -77,8 +78,12 @@ impl Policy {
 /// at `cap`, with jitter in [d/2, d] so that many processes failing together spread out.
 pub fn backoff(failures: u32, cap: Duration) -> Duration {
     let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
-    let capped = exp.min(cap);
-    let half = capped / 2;
+    jittered(exp.min(cap))
+}
+
+/// `d` jittered uniformly into [d/2, d].
+pub fn jittered(d: Duration) -> Duration {
+    let half = d / 2;
     half + half.mul_f64(random_unit())
 }
 
@@ -95,29 +100,62 @@ pub fn random_unit() -> f64 {
 mod tests {
     use super::*;
 
+    const S: Duration = Duration::from_secs(1);
+
     #[test]
-    fn schedules() {
+    fn windows_are_a_third_of_the_lifetime_up_to_the_cap() {
         let now = SystemTime::now();
         let p = Policy::default();
-        let s = p.schedule(now, now + Duration::from_secs(3600)).unwrap();
-        assert_eq!(s.refresh_at, now + Duration::from_secs(45 * 60));
-        assert_eq!(s.prefetch_at, None);
-        // Inside the stale window: half the remaining life, at most a minute.
-        let s = p.schedule(now, now + Duration::from_secs(600)).unwrap();
-        assert_eq!(s.refresh_at, now + Duration::from_secs(60));
-        let s = p.schedule(now, now + Duration::from_secs(10)).unwrap();
-        assert_eq!(s.refresh_at, now + Duration::from_secs(5));
+        let at = |secs: u64| p.schedule(now, now + S * secs as u32).unwrap();
+        // An hour: refreshed from 15 minutes before, retired 10 s before.
+        assert_eq!(at(3600).refresh_at, now + S * 45 * 60);
+        assert_eq!(at(3600).serve_until, now + S * 3590);
+        // 900 s, the STS minimum: from 300 s before, so one request per 600 s of use.
+        assert_eq!(at(900).refresh_at, now + S * 600);
+        // Ten minutes: from 200 s before.
+        assert_eq!(at(600).refresh_at, now + S * 400);
+        // Four seconds: window 1.33 s, margin 0.4 s.
+        let s = at(4);
+        assert_eq!(s.refresh_at, now + S * 4 - S * 4 / 3);
+        assert_eq!(s.serve_until, now + Duration::from_millis(3600));
         // Already expired, or expiring now: no schedule.
         assert!(p.schedule(now, now).is_none());
-        assert!(p.schedule(now, now - Duration::from_secs(1)).is_none());
+        assert!(p.schedule(now, now - S).is_none());
         let ecs = Policy {
-            prefetch_before: Some(Duration::from_secs(3600)),
+            refresh_before: S * 3600,
             ..p
         };
-        let s = ecs
-            .schedule(now, now + Duration::from_secs(6 * 3600))
-            .unwrap();
-        assert_eq!(s.prefetch_at, Some(now + Duration::from_secs(5 * 3600)));
+        assert_eq!(
+            ecs.schedule(now, now + S * 6 * 3600).unwrap().refresh_at,
+            now + S * 5 * 3600
+        );
+    }
+
+    #[test]
+    fn the_schedule_is_continuous_in_the_lifetime() {
+        // No cliff anywhere, the 900 s STS minimum and the 45-minute cap included: a lifetime one
+        // millisecond longer moves the refresh by at most a millisecond.
+        let now = SystemTime::now();
+        let p = Policy::default();
+        let mut last: Option<Schedule> = None;
+        for ms in (1..=4_000_000u64).step_by(997) {
+            let s = p.schedule(now, now + Duration::from_millis(ms)).unwrap();
+            assert!(s.refresh_at < s.serve_until, "{ms} ms");
+            assert!(s.serve_until < now + Duration::from_millis(ms), "{ms} ms");
+            if let Some(prev) = last {
+                let d = s.refresh_at.duration_since(prev.refresh_at).unwrap();
+                assert!(
+                    d <= Duration::from_millis(997),
+                    "{ms} ms: the refresh jumped {d:?}"
+                );
+                let d = s.serve_until.duration_since(prev.serve_until).unwrap();
+                assert!(
+                    d <= Duration::from_millis(997),
+                    "{ms} ms: the margin jumped {d:?}"
+                );
+            }
+            last = Some(s);
+        }
     }
 
     #[test]
