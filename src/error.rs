@@ -87,7 +87,7 @@ impl Error {
     /// the session layer reads to tell a blip (5xx, throttling) from a refusal.
     pub fn with_answer(mut self, status: u16, server_code: Option<&str>) -> Self {
         self.http_status = Some(status);
-        self.server_code = server_code.map(|c| crate::time::truncate(c, 64));
+        self.server_code = server_code.map(|c| truncate(c, 64));
         self
     }
 
@@ -227,6 +227,16 @@ fn describe_data(what: &str) -> String {
 
 /// Result alias of the core.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// `s` cut to at most `max` characters, for echoing untrusted input in messages.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}...")
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -261,16 +261,6 @@ pub fn epoch_millis() -> u128 {
         .unwrap_or(0)
 }
 
-/// `s` cut to at most `max` characters, for echoing untrusted input in messages.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}...")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -304,7 +304,7 @@ pub fn error_summary(body: &[u8]) -> String {
         ("RequestId", "RequestId", 64),
     ] {
         if let Some(v) = map.get(key).and_then(|v| v.as_str()) {
-            parts.push(format!("{label}: {}", crate::time::truncate(v, max)));
+            parts.push(format!("{label}: {}", crate::error::truncate(v, max)));
         }
     }
     parts.join(", ")
