@@ -149,3 +149,13 @@ test('a platform no binary is published for: MISSING, lists the published ones',
   assert.equal(r.code, 'ERR_CREDENTIALS_NATIVE_MISSING', r.message)
   assert.match(r.message, /probably: no binary is published for linux-riscv64-gnu; published: linux-x64-gnu, linux-arm64-gnu/)
 })
+
+test('a runtime without process.report: the libc comes from /usr/bin/ldd, as napi and npm tell it', { skip: opts.skip || (!fs.existsSync('/usr/bin/ldd') && 'no /usr/bin/ldd') }, () => {
+  const dir = app()
+  const preload = path.join(dir, 'no-report.js')
+  fs.writeFileSync(preload, "process.report.getReport = () => { throw new Error('no report here') }\n")
+  const r = load(dir, { NODE_OPTIONS: `--require ${preload}` })
+  assert.equal(r.code, 'ERR_CREDENTIALS_NATIVE_MISSING', r.message)
+  const libc = fs.readFileSync('/usr/bin/ldd', 'latin1').includes('musl') ? 'musl' : 'glibc'
+  assert.match(r.message, new RegExp(`^detected platform: linux ${process.arch} ${libc}$`, 'm'))
+})
