@@ -140,8 +140,9 @@ function loadError(cause) {
         override ? 'it was named by NAPI_RS_NATIVE_LIBRARY_PATH' : `expected: ${wanted}`,
         `probably: ${why}`,
       ],
-      reason || cause,
-      { ...fields, binaryPath: present },
+      cause,
+      // The loader's own error object for this file (napi's chain keeps only the messages).
+      { ...fields, binaryPath: present, binaryError: reason },
     )
   }
 

@@ -46,7 +46,7 @@ try {
 } catch (e) {
   const causes = []
   for (let c = e.cause; c; c = c.cause) causes.push(String(c.message))
-  console.log(JSON.stringify({ code: e.code, message: e.message, causes, platform: e.platform, packageName: e.packageName, packageVersion: e.packageVersion }))
+  console.log(JSON.stringify({ code: e.code, message: e.message, causes, platform: e.platform, packageName: e.packageName, packageVersion: e.packageVersion, binaryError: e.binaryError && e.binaryError.code }))
 }`
   const r = runNode(code, { cwd: dir, env: isolatedEnv(env) })
   assert.equal(r.status, 0, r.stderr)
@@ -105,7 +105,9 @@ test('a binary for another CPU where this one belongs: LOAD_FAILED, says which C
   assert.equal(r.code, 'ERR_CREDENTIALS_NATIVE_LOAD_FAILED', r.message)
   assert.match(r.message.split('\n')[0], /is present but cannot be loaded: /)
   assert.match(r.message, new RegExp(`probably: the file is a linux ${other.name} binary, and this is linux ${process.arch}`))
-  assert.ok(r.causes.length > 0, 'the loader\'s own error is attached')
+  assert.match(r.causes[0], /Cannot find native binding/, 'napi\'s errors stay attached')
+  assert.ok(r.causes.some((c) => c.includes(r.message.split('cannot be loaded: ')[1].split('\n')[0])), r.causes.join('\n'))
+  assert.equal(r.binaryError, 'ERR_DLOPEN_FAILED', 'and Node\'s own error for the file')
 })
 
 test('a binary that needs a newer glibc: LOAD_FAILED with the real loader error and the glibc versions', { skip: opts.skip || (!fs.existsSync(hereBinary) && 'no build here') }, () => {
