@@ -205,7 +205,8 @@ function crossEnv(target) {
 
 function smoke(cmd, argv, env = {}) {
   const r = run(cmd, [...argv, SMOKE], { env, timeout: 600000 })
-  const summary = lastLine(r.out)
+  // The suite's last line, wherever log lines on stderr (DEBUG) put it in the merged output.
+  const summary = r.out.split('\n').reverse().find((l) => / \d+ passed, \d+ failed/.test(l)) || lastLine(r.out)
   const ok = r.ok && / (\d+) passed, 0 failed/.test(summary)
   const notes = r.out.split('\n').filter((l) => l.startsWith('note:')).map((l) => l.slice(6))
   return { ok, summary: ok ? summary.replace(/^.*?: /, '') : failure(r.out), notes }
