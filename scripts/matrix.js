@@ -54,6 +54,9 @@ const APT = {
   'test -f /usr/x86_64-w64-mingw32/include/assert.h': 'mingw-w64-x86-64-dev',
   // The arm64 Node needs libstdc++ under qemu's -L root.
   'test -f /usr/aarch64-linux-gnu/lib/libstdc++.so.6': 'libstdc++6-arm64-cross',
+  // The arm64 glibc headers, for ring's C in the aarch64-unknown-linux-gnu clippy check (the build
+  // itself uses zig's); only recommended by gcc-aarch64-linux-gnu, which --no-install-recommends skips.
+  'test -f /usr/aarch64-linux-gnu/include/stdio.h': 'libc6-dev-arm64-cross',
   // A Debian 11 root (glibc 2.31) for loading the x64 glibc build under an older glibc.
   debootstrap: 'debootstrap',
 }
