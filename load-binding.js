@@ -32,10 +32,20 @@ function detectPlatform() {
   let libc = null
   let glibcVersion = null
   if (os === 'linux') {
+    // Node's report names the glibc it runs on; where there is no report (other runtimes), what
+    // /usr/bin/ldd is, as napi's loader and npm tell.
+    let reported = false
     try {
       glibcVersion = process.report.getReport().header.glibcVersionRuntime || null
+      reported = true
     } catch {}
-    libc = glibcVersion ? 'glibc' : 'musl'
+    let ldd = ''
+    if (!glibcVersion) {
+      try {
+        ldd = fs.readFileSync('/usr/bin/ldd', 'latin1')
+      } catch {}
+    }
+    libc = glibcVersion || (!ldd.includes('musl') && ldd.includes('GNU C Library')) ? 'glibc' : ldd.includes('musl') || reported ? 'musl' : 'glibc'
   }
   const abi = libc === 'glibc' ? 'gnu' : libc === 'musl' ? 'musl' : os === 'win32' ? 'msvc' : null
   return { os, cpu, libc, glibcVersion, platform: [os, cpu, abi].filter(Boolean).join('-') }
@@ -130,8 +140,9 @@ function loadError(cause) {
         override ? 'it was named by NAPI_RS_NATIVE_LIBRARY_PATH' : `expected: ${wanted}`,
         `probably: ${why}`,
       ],
-      reason || cause,
-      { ...fields, binaryPath: present },
+      cause,
+      // The loader's own error object for this file (napi's chain keeps only the messages).
+      { ...fields, binaryPath: present, binaryError: reason },
     )
   }
 

@@ -1,6 +1,6 @@
 'use strict'
 // The README's bundler recipes, kept working: a small app (a Credential and an ali-oss client
-// built from ossOptions) bundled with esbuild and webpack 5 (devDependencies) from an app whose
+// built from ossOptions) bundled with esbuild, webpack 5 and Vite SSR (devDependencies) from an app whose
 // node_modules holds the package as npm installs it, then run from another directory against a
 // credentials URI and an OSS bucket on 127.0.0.1 (the bucket checks ali-oss's signature). A
 // bundle that leaves the binary out, or esbuild's file loader, fails with the load error.
@@ -201,4 +201,51 @@ test('webpack 5 recipe, self-contained: node-loader emits the binary beside the 
   const outdir = await bundleWebpack(makeApp(), { module: { rules: [{ test: /\.node$/, loader: 'node-loader', options: { name: '[name].[ext]' } }] } })
   assert.deepEqual(fs.readdirSync(outdir).sort(), [`${pkg.napi.binaryName}.${here}.node`, 'app.js'])
   await runsAndSigns(deploy(outdir))
+})
+
+// ---- Vite SSR (an ES module app, as Vite builds them) ----
+
+const ESM_APP = (name) => `
+import Credential, { Config, ossOptions } from '${name}'
+import OSS from 'ali-oss'
+const credential = new Credential(new Config({ type: 'credentials_uri', credentialsURI: process.env.CREDS_URI }))
+const client = new OSS({ endpoint: process.env.OSS_ENDPOINT, bucket: 'bundle-bucket', ...(await ossOptions(credential)) })
+const put = await client.put('bundled.txt', Buffer.from('from a bundle'))
+console.log(JSON.stringify({ status: put.res.status, providerName: (await credential.getCredential()).providerName }))
+`
+
+function makeEsmApp() {
+  const dir = makeApp()
+  fs.writeFileSync(path.join(dir, 'app.js'), ESM_APP(pkg.name))
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"vite-app","private":true,"type":"module"}\n')
+  // Vite resolves from the app's own node_modules: ali-oss as installed beside it.
+  fs.symlinkSync(path.join(ROOT, 'node_modules', 'ali-oss'), path.join(dir, 'node_modules', 'ali-oss'))
+  return dir
+}
+
+async function bundleVite(app, ssr = {}) {
+  const { build } = await import('vite')
+  await build({ root: app, configFile: false, logLevel: 'silent', ssr, build: { ssr: 'app.js', outDir: 'dist' } })
+  return path.join(app, 'dist')
+}
+
+// Deployed with the app's package.json (an ES module) and its node_modules.
+function deployEsm(outdir, app) {
+  const dir = deploy(outdir, app)
+  fs.copyFileSync(path.join(app, 'package.json'), path.join(dir, 'package.json'))
+  return dir
+}
+
+test('Vite SSR recipe: nothing to configure, dependencies stay external', { skip }, async () => {
+  const app = makeEsmApp()
+  const outdir = await bundleVite(app)
+  assert.match(fs.readFileSync(path.join(outdir, 'app.js'), 'utf8'), new RegExp(`from "${pkg.name}"`))
+  await runsAndSigns(deployEsm(outdir, app))
+})
+
+test('Vite SSR with ssr.noExternal: true needs ssr.external for the package; with it, it runs', { skip }, async () => {
+  const app = makeEsmApp()
+  await assert.rejects(bundleVite(app, { noExternal: true, external: ALI_OSS_EXTERNALS }), /\.node/)
+  const outdir = await bundleVite(app, { noExternal: true, external: [pkg.name, ...ALI_OSS_EXTERNALS] })
+  await runsAndSigns(deployEsm(outdir, app))
 })

@@ -57,8 +57,21 @@ test(`the glibc builds need at most GLIBC_${GLIBC_FLOOR}`, { skip: process.platf
   }
 })
 
-test('the musl builds here need musl only: no GLIBC_ version, no glibc library', () => {
-  for (const b of binaries.filter((f) => f.endsWith('-musl.node'))) {
+// Loading, not only the symbol versions: this node, its addon and the smoke suite under the
+// dynamic loader and C library of a Debian 11 root (glibc 2.31), which .ci/run makes with
+// debootstrap (as `npm run matrix` does).
+const OLD_GLIBC_ROOT = path.join(ROOT, '.cache', 'debian11-root')
+const hasOldRoot = fs.existsSync(path.join(OLD_GLIBC_ROOT, 'lib', 'x86_64-linux-gnu', 'libc.so.6'))
+test('the x64 glibc build loads and passes the smoke suite under glibc 2.31', { skip: (process.arch !== 'x64' && 'x64 only') || (!hasOldRoot && 'no Debian 11 root in .cache/debian11-root (.ci/run and npm run matrix make it)') }, () => {
+  const { oldGlibcSmoke } = require('../scripts/matrix')
+  const r = oldGlibcSmoke()
+  assert.equal(r.glibc, '2.31')
+  assert.ok(r.ok, r.summary)
+})
+
+const muslBinaries = binaries.filter((f) => f.endsWith('-musl.node'))
+test('the musl builds here need musl only: no GLIBC_ version, no glibc library', { skip: muslBinaries.length === 0 && 'no musl build here (npm run matrix builds them)' }, () => {
+  for (const b of muslBinaries) {
     const { glibc, needed } = elfNeeds(path.join(ROOT, b))
     assert.equal(glibc, null, b)
     assert.deepEqual(needed.filter((l) => /libc\.so\.6|ld-linux|libpthread|libdl\.so|libm\.so\.6/.test(l)), [], b)

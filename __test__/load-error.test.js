@@ -46,7 +46,7 @@ try {
 } catch (e) {
   const causes = []
   for (let c = e.cause; c; c = c.cause) causes.push(String(c.message))
-  console.log(JSON.stringify({ code: e.code, message: e.message, causes, platform: e.platform, packageName: e.packageName, packageVersion: e.packageVersion }))
+  console.log(JSON.stringify({ code: e.code, message: e.message, causes, platform: e.platform, packageName: e.packageName, packageVersion: e.packageVersion, binaryError: e.binaryError && e.binaryError.code }))
 }`
   const r = runNode(code, { cwd: dir, env: isolatedEnv(env) })
   assert.equal(r.status, 0, r.stderr)
@@ -105,7 +105,9 @@ test('a binary for another CPU where this one belongs: LOAD_FAILED, says which C
   assert.equal(r.code, 'ERR_CREDENTIALS_NATIVE_LOAD_FAILED', r.message)
   assert.match(r.message.split('\n')[0], /is present but cannot be loaded: /)
   assert.match(r.message, new RegExp(`probably: the file is a linux ${other.name} binary, and this is linux ${process.arch}`))
-  assert.ok(r.causes.length > 0, 'the loader\'s own error is attached')
+  assert.match(r.causes[0], /Cannot find native binding/, 'napi\'s errors stay attached')
+  assert.ok(r.causes.some((c) => c.includes(r.message.split('cannot be loaded: ')[1].split('\n')[0])), r.causes.join('\n'))
+  assert.equal(r.binaryError, 'ERR_DLOPEN_FAILED', 'and Node\'s own error for the file')
 })
 
 test('a binary that needs a newer glibc: LOAD_FAILED with the real loader error and the glibc versions', { skip: opts.skip || (!fs.existsSync(hereBinary) && 'no build here') }, () => {
@@ -148,4 +150,14 @@ test('a platform no binary is published for: MISSING, lists the published ones',
   const r = load(dir, { NODE_OPTIONS: `--require ${preload}` })
   assert.equal(r.code, 'ERR_CREDENTIALS_NATIVE_MISSING', r.message)
   assert.match(r.message, /probably: no binary is published for linux-riscv64-gnu; published: linux-x64-gnu, linux-arm64-gnu/)
+})
+
+test('a runtime without process.report: the libc comes from /usr/bin/ldd, as napi and npm tell it', { skip: opts.skip || (!fs.existsSync('/usr/bin/ldd') && 'no /usr/bin/ldd') }, () => {
+  const dir = app()
+  const preload = path.join(dir, 'no-report.js')
+  fs.writeFileSync(preload, "process.report.getReport = () => { throw new Error('no report here') }\n")
+  const r = load(dir, { NODE_OPTIONS: `--require ${preload}` })
+  assert.equal(r.code, 'ERR_CREDENTIALS_NATIVE_MISSING', r.message)
+  const libc = fs.readFileSync('/usr/bin/ldd', 'latin1').includes('musl') ? 'musl' : 'glibc'
+  assert.match(r.message, new RegExp(`^detected platform: linux ${process.arch} ${libc}$`, 'm'))
 })

@@ -12,8 +12,9 @@ const { execFile } = require('node:child_process')
 const { ROOT, tempDir } = require('./helpers')
 const { secretForms } = require('./mocks')
 
-// The packaging tests install real packages and print nothing of ours: left out to save a minute.
-const SKIP = new Set(['zz-secrets-audit.test.js', 'packaging.test.js'])
+// The packaging and registry tests install real packages and print nothing of ours (static keys
+// only): left out to save two minutes.
+const SKIP = new Set(['zz-secrets-audit.test.js', 'packaging.test.js', 'registry-installs.test.js'])
 
 // Every secret value the suite uses: the random ones (recorded by `randomSecret()` in the
 // directory named by ACN_AUDIT_SECRETS, by every process of the run), those the mocks issue, and

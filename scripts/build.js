@@ -1,9 +1,9 @@
 'use strict'
 // `npm run build` (and ensure-built, the release jobs and the matrix): `napi build` with the
 // project's options, the Linux glibc targets linked against glibc 2.17 through cargo-zigbuild (napi's
-// `--cross-compile`), so the binary built and tested here is the one that loads on every glibc
-// Node runs on (Node 18+ needs 2.28; Amazon Linux 2 has 2.26; CentOS 7 2.17), not only on glibc
-// as new as this machine's. Other targets build as napi builds them.
+// `--cross-compile`), so the binary built and tested here is the one released and loads on every
+// glibc Node runs on (Node 18+ itself needs 2.28), not only on one as new as this machine's.
+// Other targets build as napi builds them.
 //
 //   node scripts/build.js [--debug] [--target <triple>] [other napi build options]
 //   node scripts/build.js --tools      (only installs zig and cargo-zigbuild where missing)
@@ -44,7 +44,9 @@ function zigEnv() {
     const dir = path.join(TOOLS, 'python')
     if (!fs.existsSync(path.join(dir, 'ziglang', 'zig'))) {
       console.error(`zig not found: installing ${ZIGLANG} from PyPI into ${path.relative(ROOT, dir)}`)
-      spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--target', dir, ZIGLANG], { stdio: 'inherit' })
+      const pip = (...extra) => spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--target', dir, ...extra, ZIGLANG], { stdio: 'inherit' }).status === 0
+      // A distribution's own python refuses pip (PEP 668) even into a directory of ours.
+      if (!pip()) pip('--break-system-packages')
     }
     prepend(path.join(dir, 'ziglang'))
   }

@@ -54,6 +54,11 @@ const APT = {
   'test -f /usr/x86_64-w64-mingw32/include/assert.h': 'mingw-w64-x86-64-dev',
   // The arm64 Node needs libstdc++ under qemu's -L root.
   'test -f /usr/aarch64-linux-gnu/lib/libstdc++.so.6': 'libstdc++6-arm64-cross',
+  // The arm64 glibc headers, for ring's C in the aarch64-unknown-linux-gnu clippy check (the build
+  // itself uses zig's); only recommended by gcc-aarch64-linux-gnu, which --no-install-recommends skips.
+  'test -f /usr/aarch64-linux-gnu/include/stdio.h': 'libc6-dev-arm64-cross',
+  // A Debian 11 root (glibc 2.31) for loading the x64 glibc build under an older glibc.
+  debootstrap: 'debootstrap',
 }
 
 function log(line) {
@@ -203,7 +208,8 @@ function crossEnv(target) {
 
 function smoke(cmd, argv, env = {}) {
   const r = run(cmd, [...argv, SMOKE], { env, timeout: 600000 })
-  const summary = lastLine(r.out)
+  // The suite's last line, wherever log lines on stderr (DEBUG) put it in the merged output.
+  const summary = r.out.split('\n').reverse().find((l) => / \d+ passed, \d+ failed/.test(l)) || lastLine(r.out)
   const ok = r.ok && / (\d+) passed, 0 failed/.test(summary)
   const notes = r.out.split('\n').filter((l) => l.startsWith('note:')).map((l) => l.slice(6))
   return { ok, summary: ok ? summary.replace(/^.*?: /, '') : failure(r.out), notes }
@@ -309,11 +315,33 @@ function muslLoad(binary) {
   }
 }
 
+// The smoke suite under an older glibc than this machine's: a Debian 11 root (glibc 2.31, as on
+// Debian 11 and Ubuntu 20.04) made by debootstrap into .cache/debian11-root, whose dynamic loader
+// and C library run this node. A binary linked against a newer glibc fails to load there
+// (plain `cargo build` on Debian 12: "version `GLIBC_2.32' not found").
+const OLD_GLIBC_ROOT = path.join(CACHE, 'debian11-root')
+function oldGlibcSmoke() {
+  const libs = path.join(OLD_GLIBC_ROOT, 'lib', 'x86_64-linux-gnu')
+  if (!fs.existsSync(path.join(libs, 'libc.so.6'))) {
+    log('debootstrap --variant=minbase bullseye .cache/debian11-root')
+    const argv = ['--variant=minbase', 'bullseye', OLD_GLIBC_ROOT]
+    const r = process.getuid() === 0 ? run('debootstrap', argv, { timeout: 900000 }) : run('sudo', ['debootstrap', ...argv], { timeout: 900000 })
+    if (!r.ok) return { ok: false, summary: `debootstrap: ${failure(r.out)}` }
+  }
+  // The root's own loader (the symlink beside libc is relative; /lib64's is absolute).
+  const loader = path.join(libs, 'ld-linux-x86-64.so.2')
+  const glibc = run(loader, ['--library-path', libs, process.execPath, '-p', 'process.report.getReport().header.glibcVersionRuntime']).out.trim()
+  const r = smoke(loader, ['--library-path', [libs, path.join(OLD_GLIBC_ROOT, 'usr', 'lib', 'x86_64-linux-gnu')].join(':'), process.execPath])
+  return { ...r, glibc }
+}
+
 function test(target) {
   const binary = binaryOf(target)
   if (target === HOST) {
     const r = smoke(process.execPath, [])
-    return { ok: r.ok, note: `smoke under node ${process.versions.node}: ${r.summary}` }
+    if (!r.ok) return { ok: false, note: `smoke under node ${process.versions.node}: ${r.summary}` }
+    const old = oldGlibcSmoke()
+    return { ok: old.ok, note: `smoke under node ${process.versions.node}: ${r.summary}; under glibc ${old.glibc || '?'} (Debian 11 root): ${old.summary}` }
   }
   if (target === 'aarch64-unknown-linux-gnu') {
     const node = runtimeBin('node22-arm64')
@@ -403,6 +431,6 @@ function main() {
   process.exitCode = red ? 1 : 0
 }
 
-module.exports = { glibcSymbols, crossEnv, RUNTIME_PACKAGES }
+module.exports = { glibcSymbols, crossEnv, oldGlibcSmoke, RUNTIME_PACKAGES }
 
 if (require.main === module) main()
