@@ -9,8 +9,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use tokio_rustls::rustls;
-
 /// The most `NODE_EXTRA_CA_CERTS` may hold (a bundle of every public CA is about 250 KiB).
 const EXTRA_ROOTS_LIMIT: u64 = 8 * 1024 * 1024;
 
