@@ -131,12 +131,16 @@ fn sts(role_arn: String, o: StsOptions, env: &Env) -> Result<StsSpec> {
     let endpoint = given(o.sts_endpoint).or_else(|| env.get(vars::STS_ENDPOINT));
     let region = given(o.sts_region_id).or_else(|| env.get(vars::STS_REGION));
     let vpc = o.enable_vpc.unwrap_or(false) || env.flag(vars::VPC_ENDPOINT_ENABLED);
+    let endpoint = Endpoint::resolve(endpoint, region, vpc);
+    if crate::http::Url::parse(&format!("{}/", endpoint.base())).is_err() {
+        return Err(Error::config("the STS endpoint is not an http(s) URL"));
+    }
     Ok(StsSpec {
         role_arn,
         role_session_name: given(o.role_session_name).or_else(|| env.get(vars::ROLE_SESSION_NAME)),
         duration_seconds: duration_seconds(o.duration_seconds)?,
         policy: given(o.policy),
-        endpoint: Endpoint::resolve(endpoint, region, vpc),
+        endpoint,
         connect_timeout: millis(o.timeouts.connect, STS_DEFAULT_CONNECT_TIMEOUT),
         read_timeout: millis(o.timeouts.read, STS_DEFAULT_READ_TIMEOUT),
     })
@@ -222,8 +226,14 @@ pub fn ecs(o: EcsOptions, env: &Env) -> Result<EcsSpec> {
             "IMDS credentials is disabled",
         ));
     }
+    let base_url = ecs_base_url(env);
+    if crate::http::Url::parse(&base_url).is_err() {
+        return Err(Error::config(
+            "the metadata service endpoint (ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT) is not an http(s) URL",
+        ));
+    }
     Ok(EcsSpec {
-        base_url: ecs_base_url(env),
+        base_url,
         role_name: given(o.role_name).or_else(|| env.get(vars::ECS_METADATA)),
         disable_imds_v1: o.disable_imds_v1.unwrap_or(false) || env.flag(vars::IMDSV1_DISABLED),
         background: o.background.unwrap_or(false),

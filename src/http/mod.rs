@@ -1,5 +1,5 @@
-//! The one HTTP client of the package: HTTP/1.1 over tokio, TLS by rustls (`wire`, `tls`), URLs
-//! (`url`) and proxies from the environment (`proxy`).
+//! The one HTTP client of the package: reqwest over tokio (`client`), TLS by rustls against what
+//! Node trusts (`tls`), URLs by the `url` crate (`url`) and proxies from the environment (`proxy`).
 //!
 //! - TLS is always verified, against what Node trusts: the bundled Mozilla roots and the PEM file
 //!   named by `NODE_EXTRA_CA_CERTS` (how Node users trust a corporate CA); the OS store only when
@@ -10,18 +10,18 @@
 //! - Bodies are capped at [`MAX_BODY`]; the whole exchange is bounded by connect + read timeouts.
 //! - Error messages name the method and the URL without its query (STS queries carry tokens).
 
+mod client;
 mod proxy;
 mod tls;
 pub mod url;
-pub mod wire;
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+use client::Failure;
 pub use tls::set_node_flags;
 pub use url::Url;
-use wire::Failure;
 
 /// The methods credential sources use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,13 +29,6 @@ pub enum Method {
     Get,
     Post,
     Put,
-}
-
-impl Method {
-    /// Whether a request without a body still says `Content-Length: 0`.
-    fn has_body(self) -> bool {
-        matches!(self, Method::Post | Method::Put)
-    }
 }
 
 impl std::fmt::Display for Method {
@@ -183,11 +176,11 @@ fn classify(req: &Request, failure: Failure) -> Error {
             return Error::new(ErrorKind::Tls, format!("{what} failed: TLS error: {text}"))
         }
         Failure::TooLarge => return too_large(req),
-        Failure::NotFound(host) => Error::new(
+        Failure::NotFound { host, code } => Error::new(
             ErrorKind::Http,
-            format!("getaddrinfo ENOTFOUND {host} ({what} failed)"),
+            format!("getaddrinfo {code} {host} ({what} failed)"),
         )
-        .with_node_code("ENOTFOUND"),
+        .with_node_code(code),
         Failure::Connect { peer, error } => match node_code(&error) {
             Some("ECONNREFUSED") => Error::new(
                 ErrorKind::Http,
@@ -222,9 +215,17 @@ fn classify(req: &Request, failure: Failure) -> Error {
         Failure::Protocol(detail) => {
             Error::new(ErrorKind::Http, format!("{what} failed: {detail}"))
         }
-        Failure::Proxy(status) => Error::new(
+        Failure::Proxy(Some(status)) => Error::new(
             ErrorKind::Http,
             format!("{what} failed: the proxy refused the tunnel with HTTP {status}"),
+        ),
+        Failure::ProxyAnswered(status) => Error::new(
+            ErrorKind::Http,
+            format!("{what} failed: the proxy refused the request with HTTP {status}"),
+        ),
+        Failure::Proxy(None) => Error::new(
+            ErrorKind::Http,
+            format!("{what} failed: the proxy refused the tunnel"),
         ),
     };
     error
@@ -239,10 +240,28 @@ pub async fn fetch<T>(
     secrets: &[&str],
     parse: impl FnOnce(&Response) -> Result<T>,
 ) -> Result<T> {
-    match send(request).await {
-        Ok(response) => finish(&response, secrets, parse),
-        Err(e) => Err(e.scrubbed(secrets)),
+    // The proxy's password is as secret as the request's own: an answer may quote it.
+    let mut known: Vec<String> = proxy_for(&request)
+        .map(|p| p.url.password_secrets())
+        .unwrap_or_default();
+    known.extend(secrets.iter().map(|s| (*s).to_owned()));
+    let secrets: Vec<&str> = known.iter().map(String::as_str).collect();
+    let result = match send(request).await {
+        Ok(response) => finish(&response, &secrets, parse),
+        Err(e) => Err(e.scrubbed(&secrets)),
+    };
+    known.iter_mut().for_each(crate::secret::wipe);
+    result
+}
+
+/// The proxy `request` goes through, from the environment of the moment; none for the metadata
+/// service.
+fn proxy_for(request: &Request) -> Option<proxy::Proxy> {
+    if !request.use_proxy {
+        return None;
     }
+    let url = Url::parse(&request.url).ok()?;
+    proxy::for_url(&url, &crate::env::Env::process())
 }
 
 /// The part of [`fetch`] after the exchange, a pure function (the fuzz targets call it):
@@ -339,7 +358,8 @@ async fn send_inner(req: &Request) -> Result<Response> {
             format!("{} failed: not a valid http(s) URL", req.describe()),
         )
     })?;
-    wire::exchange(req, &url, &user_agent())
+    let proxy = proxy_for(req);
+    client::exchange(req, &url, proxy.as_ref(), &user_agent())
         .await
         .map_err(|f| classify(req, f))
 }

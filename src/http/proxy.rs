@@ -17,7 +17,7 @@ pub struct Proxy {
 pub fn for_url(url: &Url, env: &Env) -> Option<Proxy> {
     let var = |name: &str| env.get(name);
     let cgi = var("REQUEST_METHOD").is_some();
-    let named = if url.scheme == "https" {
+    let named = if url.scheme() == "https" {
         var("HTTPS_PROXY").or_else(|| var("https_proxy"))
     } else if cgi {
         var("http_proxy")
@@ -40,25 +40,25 @@ pub fn for_url(url: &Url, env: &Env) -> Option<Proxy> {
     parsed.ok().map(|url| Proxy { url })
 }
 
-/// Whether `host` is listed in `no_proxy`: `*`, an exact name or address, a domain (with or without
-/// a leading `.` or `*.`) covering it, or an IP network in CIDR form. Ports in entries are ignored.
+/// Whether `host` is listed in `no_proxy`, as curl reads it: `*` alone exempts every host; each
+/// entry (separated by commas or spaces) is an exact name or address, a domain (with or without a
+/// leading `.`, or `*.`) covering it, or an IP network in CIDR form. An entry with a port, or a `*`
+/// inside a list, names no host (curl compares them literally).
 fn exempt(no_proxy: &str, host: &str) -> bool {
+    if no_proxy.trim() == "*" {
+        return true;
+    }
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let ip: Option<std::net::IpAddr> = host.parse().ok();
-    no_proxy.split(',').map(str::trim).any(|entry| {
-        if entry == "*" {
-            return true;
-        }
+    no_proxy.split([',', ' ']).map(str::trim).any(|entry| {
         if let Some((net, bits)) = entry.split_once('/') {
             return match (ip, net.parse::<std::net::IpAddr>(), bits.parse::<u32>()) {
                 (Some(ip), Ok(net), Ok(bits)) => in_network(ip, net, bits),
                 _ => false,
             };
         }
-        let entry = entry.trim_start_matches('[');
-        let entry = match entry.split_once(']') {
-            Some((v6, _)) => v6,
-            None if entry.matches(':').count() == 1 => entry.split(':').next().unwrap_or(""),
+        let entry = match entry.strip_prefix('[').and_then(|e| e.strip_suffix(']')) {
+            Some(v6) => v6,
             None => entry,
         };
         let entry = entry
@@ -139,8 +139,7 @@ mod tests {
 
     #[test]
     fn no_proxy_entries() {
-        let list =
-            "localhost, .internal.example, *.corp, 10.0.0.0/8, ::1, 192.168.1.5:8080, [fe80::1]";
+        let list = "localhost, .internal.example, *.corp, 10.0.0.0/8, ::1, [fe80::1] 172.16.0.9";
         for host in [
             "localhost",
             "a.internal.example",
@@ -148,9 +147,9 @@ mod tests {
             "x.y.corp",
             "10.2.3.4",
             "::1",
-            "192.168.1.5",
             "fe80::1",
             "LOCALHOST.",
+            "172.16.0.9",
         ] {
             assert!(exempt(list, host), "{host}");
         }
@@ -165,7 +164,12 @@ mod tests {
             assert!(!exempt(list, host), "{host}");
         }
         assert!(exempt("*", "anything"));
+        assert!(exempt(" * ", "anything"));
         assert!(!exempt("", "anything"));
+        // curl compares these literally: they name no host.
+        assert!(!exempt("192.168.1.5:8080", "192.168.1.5"));
+        assert!(!exempt("localhost:3128", "localhost"));
+        assert!(!exempt("example.invalid, *", "anything"));
         assert!(exempt("0.0.0.0/0", "8.8.8.8"));
         assert!(!exempt("10.0.0.0/99,10.0.0.0/x", "10.0.0.1"));
     }

@@ -9,7 +9,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use tokio_rustls::rustls;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
 /// The most `NODE_EXTRA_CA_CERTS` may hold (a bundle of every public CA is about 250 KiB).
 const EXTRA_ROOTS_LIMIT: u64 = 8 * 1024 * 1024;
@@ -47,10 +48,30 @@ pub fn config() -> Result<Arc<rustls::ClientConfig>, String> {
                 // Unreadable entries are skipped, as OpenSSL does.
                 roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
             }
-            roots.add_parsable_certificates(extra_roots());
-            rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
+            let extra = ExtraCerts::sorted(extra_roots(), std::time::SystemTime::now());
+            roots.add_parsable_certificates(extra.anchors);
+            let provider = Arc::new(provider());
+            let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|e| e.to_string())?;
+            let verifier = NodeVerifier {
+                inner,
+                intermediates: extra.intermediates,
+                self_signed: extra.self_signed,
+                provider: provider.clone(),
+            };
+            rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
-                .map(|b| Arc::new(b.with_root_certificates(roots).with_no_client_auth()))
+                .map(|b| {
+                    Arc::new(
+                        b.dangerous()
+                            .with_custom_certificate_verifier(Arc::new(verifier))
+                            .with_no_client_auth(),
+                    )
+                })
                 .map_err(|e| e.to_string())
         })
         .clone()
@@ -164,5 +185,114 @@ fn extra_roots() -> Vec<rustls::pki_types::CertificateDer<'static>> {
             .filter_map(|c| c.ok())
             .collect(),
         Err(_) => Vec::new(),
+    }
+}
+
+/// The certificates of `NODE_EXTRA_CA_CERTS` by what OpenSSL (and so Node) lets them do: a CA
+/// certificate (basicConstraints `CA:TRUE`, keyCertSign where key usage is present) within its
+/// validity is a trust anchor when it issued itself, and otherwise an intermediate that counts
+/// only where it chains to an anchor; a self-signed certificate that is no CA is trusted as that
+/// one server's certificate only; anything else (expired, not yet valid, unreadable) is unused.
+#[derive(Default)]
+struct ExtraCerts {
+    anchors: Vec<CertificateDer<'static>>,
+    intermediates: Vec<CertificateDer<'static>>,
+    self_signed: Vec<CertificateDer<'static>>,
+}
+
+impl ExtraCerts {
+    fn sorted(certs: Vec<CertificateDer<'static>>, now: std::time::SystemTime) -> Self {
+        use x509_cert::der::Decode;
+        use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+        let mut sorted = ExtraCerts::default();
+        for der in certs {
+            let Ok(cert) = x509_cert::Certificate::from_der(der.as_ref()) else {
+                continue;
+            };
+            let tbs = cert.tbs_certificate();
+            let validity = tbs.validity();
+            if now < validity.not_before.to_system_time()
+                || now > validity.not_after.to_system_time()
+            {
+                continue;
+            }
+            let ca = matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, b))) if b.ca);
+            let signs_certificates = match tbs.get_extension::<KeyUsage>() {
+                Ok(Some((_, usage))) => usage.key_cert_sign(),
+                Ok(None) => true,
+                Err(_) => false,
+            };
+            let self_issued = tbs.subject() == tbs.issuer();
+            match (ca && signs_certificates, self_issued) {
+                (true, true) => sorted.anchors.push(der),
+                (true, false) => sorted.intermediates.push(der),
+                (false, true) => sorted.self_signed.push(der),
+                (false, false) => {}
+            }
+        }
+        sorted
+    }
+}
+
+/// webpki's verification over the anchors, offered the intermediates of `NODE_EXTRA_CA_CERTS`
+/// beside the server's own, and a self-signed server certificate of that file as its own anchor.
+#[derive(Debug)]
+struct NodeVerifier {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    intermediates: Vec<CertificateDer<'static>>,
+    self_signed: Vec<CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for NodeVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if self
+            .self_signed
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            let mut itself = rustls::RootCertStore::empty();
+            itself.add(end_entity.clone().into_owned())?;
+            let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(itself),
+                self.provider.clone(),
+            )
+            .build()
+            .map_err(|e| rustls::Error::General(e.to_string()))?;
+            return verifier.verify_server_cert(end_entity, &[], server_name, ocsp_response, now);
+        }
+        let mut offered: Vec<CertificateDer<'_>> = intermediates.to_vec();
+        offered.extend(self.intermediates.iter().cloned());
+        self.inner
+            .verify_server_cert(end_entity, &offered, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
     }
 }

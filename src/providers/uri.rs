@@ -64,11 +64,7 @@ fn uri_secrets(uri: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut found: Vec<String> = u.query_values();
-    if let Some(password) = u.password.as_deref() {
-        found.extend(u.basic_credentials());
-        found.push(password.to_owned());
-        found.push(crate::encoding::percent_decode(password));
-    }
+    found.extend(u.password_secrets());
     found
 }
 

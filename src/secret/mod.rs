@@ -6,8 +6,6 @@ mod scrub;
 use std::fmt;
 
 pub use scrub::*;
-// `http::Url` reads it here; it lives in `encoding`.
-pub use crate::encoding::percent_decode;
 
 /// A secret string (AccessKey secret, security token, bearer token).
 #[derive(Clone, Default, PartialEq, Eq, Hash)]

@@ -125,7 +125,7 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
     out
 }
 
-/// What [`crate::time::truncate`] puts where it cuts.
+/// What [`crate::error::truncate`] puts where it cuts.
 const CUT: &str = "...";
 
 /// `part` with a trailing beginning of a secret (at least [`MIN_SECRET`] bytes) redacted: the

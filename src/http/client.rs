@@ -1,0 +1,403 @@
+//! One exchange on a fresh connection, carried by reqwest: hyper's HTTP/1.1 framing, hyper-util's
+//! connector (happy eyeballs between address families), rustls with our trimmed ring provider
+//! and roots (`super::tls`), and reqwest's proxy support (absolute-form requests for http URLs,
+//! CONNECT tunnels for https). What stays here: the body cap, the timeouts, and turning reqwest's
+//! errors into the words Node uses.
+//!
+//! Refreshes are minutes apart, so no connection is kept: each request has its own client (with
+//! the proxy chosen for it), says `Connection: close`, and follows no redirect.
+
+use std::error::Error as StdError;
+use std::io;
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::proxy::Proxy;
+use super::url::Url;
+use super::{Method, Request, Response, MAX_BODY};
+
+/// Most header fields a response may have (Node's `maxHeadersCount`); hyper's default is 100.
+const MAX_HEADERS: usize = 2000;
+
+/// Why an exchange failed; `super` turns it into the package's error words.
+#[derive(Debug)]
+pub enum Failure {
+    /// The connect or the whole exchange ran out of time.
+    Timeout,
+    /// The host name did not resolve: Node's `getaddrinfo` code (`ENOTFOUND`, `EAI_AGAIN`).
+    NotFound { host: String, code: &'static str },
+    /// No address of `peer` accepted a connection.
+    Connect { peer: String, error: io::Error },
+    /// The TLS handshake failed (rustls's words).
+    Tls(String),
+    /// The peer closed the connection before a whole response head.
+    HangUp,
+    /// The connection failed while the response was read.
+    Broken(io::Error),
+    /// The peer closed the connection before the whole body.
+    CutShort,
+    /// Not an HTTP response, or a request we refuse to write.
+    Protocol(String),
+    /// The proxy refused the tunnel, with its status if known.
+    Proxy(Option<u16>),
+    /// The proxy answered an http URL's request itself (407: it wants credentials).
+    ProxyAnswered(u16),
+    /// The body is larger than `MAX_BODY`.
+    TooLarge,
+}
+
+/// Sends `req` to `url` (through `proxy` when given) and reads the whole response, within its
+/// timeouts: the connect timeout for each connection attempt, their sum for everything.
+pub async fn exchange(
+    req: &Request,
+    url: &Url,
+    proxy: Option<&Proxy>,
+    user_agent: &str,
+) -> Result<Response, Failure> {
+    let total = req.connect_timeout + req.read_timeout;
+    match tokio::time::timeout(total, exchange_unbounded(req, url, proxy, user_agent)).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::Timeout),
+    }
+}
+
+async fn exchange_unbounded(
+    req: &Request,
+    url: &Url,
+    proxy: Option<&Proxy>,
+    user_agent: &str,
+) -> Result<Response, Failure> {
+    let client = client(req, proxy)?;
+    // Who a refused connection names: the proxy when there is one, as in Node.
+    let peer = proxy.map_or_else(|| url.peer(), |p| p.url.peer());
+    let method = match req.method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+    };
+    let mut request = client
+        .request(method, url.inner().clone())
+        .headers(headers(req, user_agent)?);
+    match &req.body {
+        Some(body) => request = request.body(body.clone()),
+        // `Content-Length: 0`, as Node sends for a POST or PUT without a body.
+        None if matches!(req.method, Method::Post | Method::Put) => {
+            request = request.body(Vec::new())
+        }
+        None => {}
+    }
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| failure(&e, &peer, url.bare_host(), Phase::Head))?;
+    let status = response.status().as_u16();
+    // Through a proxy, an http URL's 407 is the proxy's answer, not the server's: never read.
+    if status == 407 && proxy.is_some() && url.scheme() == "http" {
+        return Err(Failure::ProxyAnswered(status));
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY as u64)
+    {
+        return Err(Failure::TooLarge);
+    }
+    let mut body = Vec::new();
+    // Chunk by chunk, stopping at the cap: a larger body is never held whole.
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| failure(&e, &peer, url.bare_host(), Phase::Body))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            crate::secret::wipe_bytes(&mut body);
+            return Err(Failure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Response {
+        status,
+        content_type,
+        body,
+    })
+}
+
+/// A client for one request: our TLS configuration, HTTP/1 only, no redirects, no pool, our
+/// resolver, and `proxy` or none (the environment is read by `super::proxy`, not by reqwest).
+fn client(req: &Request, proxy: Option<&Proxy>) -> Result<reqwest::Client, Failure> {
+    let tls = super::tls::config().map_err(Failure::Tls)?;
+    let builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
+        .http1_only()
+        .http1_max_headers(MAX_HEADERS)
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
+        .connect_timeout(req.connect_timeout)
+        .pool_max_idle_per_host(0)
+        .dns_resolver(Arc::new(Resolver));
+    let builder = match proxy {
+        Some(p) => builder.proxy(
+            reqwest::Proxy::all(p.url.inner().clone())
+                .map_err(|_| Failure::Protocol("invalid proxy URL".into()))?,
+        ),
+        None => builder.no_proxy(),
+    };
+    builder
+        .build()
+        .map_err(|e| Failure::Protocol(format!("HTTP client: {}", innermost(&e))))
+}
+
+/// The request's headers: ours (User-Agent, Accept, Connection) unless it names them, then its
+/// own, each checked so that a value from outside (a metadata token) cannot smuggle a header in.
+fn headers(req: &Request, user_agent: &str) -> Result<HeaderMap, Failure> {
+    let mut map = HeaderMap::new();
+    let has = |name: &str| {
+        req.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    let ours = [
+        ("user-agent", user_agent),
+        ("accept", "*/*"),
+        ("connection", "close"),
+    ];
+    for (name, value) in ours {
+        if !has(name) {
+            map.insert(
+                name,
+                HeaderValue::from_str(value).map_err(|_| invalid(name))?,
+            );
+        }
+    }
+    for (name, value) in &req.headers {
+        let value_ok = value
+            .bytes()
+            .all(|b| b == b'\t' || (b >= b' ' && b != 0x7f));
+        if !value_ok {
+            return Err(invalid(name));
+        }
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid(name))?;
+        let mut value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| invalid(name))?;
+        value.set_sensitive(true);
+        map.append(header, value);
+    }
+    Ok(map)
+}
+
+/// The refusal of a header, named as the provider wrote it (names are the providers' constants).
+fn invalid(name: &str) -> Failure {
+    Failure::Protocol(format!("invalid value for the {name:?} header"))
+}
+
+/// Whether the response head had arrived when the error happened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Head,
+    Body,
+}
+
+/// The errors in `e`'s source chain, and inside each `io::Error` the error it carries (an
+/// `io::Error`'s own `source()` skips it).
+fn chain<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut all = Vec::new();
+    let mut next = Some(e);
+    while let Some(error) = next {
+        all.push(error);
+        // hyper-rustls wraps tokio-rustls's `io::Error` (which carries the `rustls::Error`) in
+        // another `io::Error`: each one is opened.
+        next = match error
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => error.source(),
+        };
+    }
+    all
+}
+
+/// The words of the innermost error of `e`: never reqwest's own (which quotes the URL).
+fn innermost(e: &reqwest::Error) -> String {
+    chain(e).last().map(|e| e.to_string()).unwrap_or_default()
+}
+
+fn find<'a, T: StdError + 'static>(all: &[&'a (dyn StdError + 'static)]) -> Option<&'a T> {
+    all.iter().find_map(|e| e.downcast_ref::<T>())
+}
+
+/// The failure `e` is, by what its source chain holds.
+fn failure(e: &reqwest::Error, peer: &str, host: &str, phase: Phase) -> Failure {
+    let all = chain(e);
+    if let Some(tls) = find::<rustls::Error>(&all) {
+        return Failure::Tls(tls.to_string());
+    }
+    if let Some(unresolved) = find::<Unresolved>(&all) {
+        return Failure::NotFound {
+            host: host.to_owned(),
+            code: unresolved.code,
+        };
+    }
+    // hyper-util's tunnel error is not public: its words say which.
+    for text in all.iter().map(|e| e.to_string()) {
+        match text.as_str() {
+            "tunnel error: proxy authorization required" => return Failure::Proxy(Some(407)),
+            "tunnel error: unsuccessful" => return Failure::Proxy(None),
+            "tunnel error: unexpected end of file" => return Failure::HangUp,
+            _ => {}
+        }
+    }
+    // An operating system error: Node's code for it.
+    if let Some(os) = all
+        .iter()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .find(|io| io.raw_os_error().is_some())
+    {
+        let error = io::Error::from_raw_os_error(os.raw_os_error().unwrap_or_default());
+        use io::ErrorKind as K;
+        let at_connect = e.is_connect()
+            && matches!(
+                error.kind(),
+                K::ConnectionRefused
+                    | K::TimedOut
+                    | K::HostUnreachable
+                    | K::NetworkUnreachable
+                    | K::AddrNotAvailable
+            );
+        return if at_connect {
+            Failure::Connect {
+                peer: peer.to_owned(),
+                error,
+            }
+        } else {
+            Failure::Broken(error)
+        };
+    }
+    // Our timers (reqwest's connect timeout, hyper-util's per-address one).
+    if e.is_timeout()
+        || all.iter().any(|e| {
+            e.downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
+        })
+    {
+        return Failure::Timeout;
+    }
+    let closed = all.iter().any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message())
+            || e.downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::UnexpectedEof)
+    });
+    if closed {
+        return match phase {
+            Phase::Head => Failure::HangUp,
+            Phase::Body => Failure::CutShort,
+        };
+    }
+    if phase == Phase::Body {
+        // A body hyper could not frame (an invalid chunk, a connection cut in a chunk).
+        return Failure::CutShort;
+    }
+    Failure::Protocol(format!("invalid response: {}", innermost(e)))
+}
+
+/// The resolver: the system's (`getaddrinfo`, as Node's `dns.lookup`), with a failure that says
+/// which of Node's codes it is.
+struct Resolver;
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            match tokio::net::lookup_host((host.as_str(), 0)).await {
+                Ok(found) => {
+                    let addresses: Vec<std::net::SocketAddr> = found.collect();
+                    if addresses.is_empty() {
+                        return Err(Box::new(Unresolved { code: "ENOTFOUND" }) as _);
+                    }
+                    Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+                }
+                Err(e) => Err(Box::new(Unresolved {
+                    code: getaddrinfo_code(&e),
+                }) as _),
+            }
+        })
+    }
+}
+
+/// A name that did not resolve.
+#[derive(Debug)]
+struct Unresolved {
+    code: &'static str,
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "getaddrinfo {}", self.code)
+    }
+}
+
+impl StdError for Unresolved {}
+
+/// Node's code for a failed lookup: `EAI_AGAIN` for a temporary failure (the resolver did not
+/// answer), else `ENOTFOUND`. The standard library keeps only `gai_strerror`'s words, so they
+/// are compared with the system's words for `EAI_AGAIN`.
+fn getaddrinfo_code(e: &io::Error) -> &'static str {
+    #[cfg(unix)]
+    {
+        // SAFETY: gai_strerror returns a static, NUL-terminated string for every code.
+        let again = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(libc::EAI_AGAIN)) };
+        if let Ok(again) = again.to_str() {
+            if e.to_string().ends_with(again) {
+                return "EAI_AGAIN";
+            }
+        }
+    }
+    let _ = e;
+    "ENOTFOUND"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn request(method: Method, url: &str) -> Request {
+        Request::new(method, url, Duration::from_secs(2), Duration::from_secs(2))
+    }
+
+    #[test]
+    fn headers_are_ours_then_the_providers_and_refuse_line_breaks() {
+        let req = request(Method::Get, "http://h/").header("X-Token", "t");
+        let map = headers(&req, "ua/1").unwrap();
+        assert_eq!(map["user-agent"], "ua/1");
+        assert_eq!(map["accept"], "*/*");
+        assert_eq!(map["connection"], "close");
+        assert_eq!(map["x-token"], "t");
+        let smuggled = request(Method::Get, "http://h/").header("X-Token", "a\r\nX-Evil: 1");
+        match headers(&smuggled, "ua") {
+            Err(Failure::Protocol(text)) => {
+                assert_eq!(text, "invalid value for the \"X-Token\" header")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_temporary_resolver_failure_is_eai_again() {
+        #[cfg(unix)]
+        {
+            let again = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(libc::EAI_AGAIN)) };
+            let e = io::Error::other(format!(
+                "failed to lookup address information: {}",
+                again.to_str().unwrap()
+            ));
+            assert_eq!(getaddrinfo_code(&e), "EAI_AGAIN");
+        }
+        let e = io::Error::other("failed to lookup address information: Name or service not known");
+        assert_eq!(getaddrinfo_code(&e), "ENOTFOUND");
+    }
+}
