@@ -12,17 +12,7 @@ const path = require('node:path')
 const { createRequire } = require('node:module')
 const pkg = require('./package.json')
 
-// Rust target → npm platform suffix, for the targets this release publishes.
-const PLATFORM_OF_TARGET = {
-  'x86_64-unknown-linux-gnu': 'linux-x64-gnu',
-  'aarch64-unknown-linux-gnu': 'linux-arm64-gnu',
-  'x86_64-unknown-linux-musl': 'linux-x64-musl',
-  'aarch64-unknown-linux-musl': 'linux-arm64-musl',
-  'x86_64-apple-darwin': 'darwin-x64',
-  'aarch64-apple-darwin': 'darwin-arm64',
-  'x86_64-pc-windows-msvc': 'win32-x64-msvc',
-  'aarch64-pc-windows-msvc': 'win32-arm64-msvc',
-}
+const { PLATFORM_OF_TARGET } = require('./platforms.js')
 const PUBLISHED = pkg.napi.targets.map((t) => PLATFORM_OF_TARGET[t]).filter(Boolean)
 
 /** What this process runs on: { os, cpu, libc, glibcVersion, platform: 'linux-x64-gnu' }. */

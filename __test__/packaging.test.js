@@ -126,7 +126,7 @@ test('the main package names all eight platform packages, at its own version, as
 })
 
 test('the main package holds the entry, the loader and the types, nothing else', () => {
-  assert.deepEqual(packed.main.files.sort(), ['README.md', 'binding.d.ts', 'binding.js', 'cli.js', 'index.d.ts', 'index.js', 'load-binding.js', 'options.js', 'package.json', 'providers.js'])
+  assert.deepEqual(packed.main.files.sort(), ['README.md', 'binding.d.ts', 'binding.js', 'cli.js', 'index.d.ts', 'index.js', 'load-binding.js', 'options.js', 'package.json', 'platforms.js', 'providers.js'])
   const manifest = JSON.parse(fs.readFileSync(path.join(work, 'packages', 'main', 'package.json'), 'utf8'))
   assert.equal(Object.keys(manifest.optionalDependencies).length, pkg.napi.targets.length)
   assert.equal(manifest.scripts, undefined, 'no install scripts: nothing builds on the user machine')

@@ -11,17 +11,7 @@ const path = require('node:path')
 
 const ROOT = path.join(__dirname, '..')
 
-// Rust target triple → the platform suffix napi-rs gives binaries and npm packages.
-const PLATFORM_OF_TARGET = {
-  'x86_64-unknown-linux-gnu': 'linux-x64-gnu',
-  'aarch64-unknown-linux-gnu': 'linux-arm64-gnu',
-  'x86_64-unknown-linux-musl': 'linux-x64-musl',
-  'aarch64-unknown-linux-musl': 'linux-arm64-musl',
-  'x86_64-apple-darwin': 'darwin-x64',
-  'aarch64-apple-darwin': 'darwin-arm64',
-  'x86_64-pc-windows-msvc': 'win32-x64-msvc',
-  'aarch64-pc-windows-msvc': 'win32-arm64-msvc',
-}
+const { PLATFORM_OF_TARGET } = require('../platforms.js')
 
 function hostPlatform() {
   const libc = process.platform === 'linux' ? (process.report.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl') : process.platform === 'win32' ? '-msvc' : ''
