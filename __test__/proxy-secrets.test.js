@@ -64,7 +64,10 @@ for (const status of [407, 502]) {
         { type: 'ram_role_arn', accessKeyId: 'LTAI-proxy', accessKeySecret: randomSecret('ak'), roleArn: 'acs:ram::1:role/p', stsEndpoint: 'https://sts.invalid', timeout: 3000 },
       ]
       for (const config of configs) {
+        const before = proxy.seen.length
         const r = await runThrough(proxyUrl, config)
+        // A 5xx is a blip retried inside the refresh, so a request may reach the proxy more than once.
+        assert.ok(proxy.seen.length > before, `${config.stsEndpoint || config.credentialsURI}: the request reached the proxy`)
         assert.equal(r.status, 0, r.stderr)
         assert.match(r.stdout, /^rejected: /, `${config.stsEndpoint || config.credentialsURI}: ${r.stdout}`)
         const printed = r.stdout + r.stderr
@@ -72,7 +75,6 @@ for (const status of [407, 502]) {
           assert.ok(!printed.includes(form), `${config.stsEndpoint || config.credentialsURI}: printed ${JSON.stringify(form)}:\n${printed}`)
         }
       }
-      assert.equal(proxy.seen.length, configs.length, 'every request reached the proxy')
       assert.ok(proxy.seen.every((auth) => auth === `Basic ${basic}`), 'the proxy got the credentials')
     } finally {
       await proxy.close()
