@@ -551,6 +551,8 @@ mod tests {
                     continue;
                 };
                 eprintln!("{host}: answered in {} ms", elapsed.as_millis());
+                // The lower bound shows the black holes held (a refused or accepted connect would
+                // be answered at once); the upper one is the claim.
                 let share = connect * holes.len() as u32 / (holes.len() as u32 + 1);
                 assert!(
                     elapsed >= share,
