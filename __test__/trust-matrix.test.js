@@ -52,18 +52,14 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:other.test
 `
 
-// Certificates for every case in `dir`: name -> { cert, key } (PEM).
-function makeCertificates(dir) {
+// An openssl CA directory in `dir`: returns make(name, extensions, issuer, [start, end]).
+function certificateMaker(dir, made) {
   fs.mkdirSync(path.join(dir, 'issued'))
   fs.writeFileSync(path.join(dir, 'index.txt'), '')
   fs.writeFileSync(path.join(dir, 'serial'), '1000\n')
   const config = path.join(dir, 'openssl.cnf')
   fs.writeFileSync(config, CONFIG.replaceAll('DIR', dir))
-  const day = 86400_000
-  const stamp = (ms) => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z'
-  const valid = [stamp(Date.now() - day), stamp(Date.now() + 30 * day)]
-  const expired = ['20100101000000Z', '20110101000000Z']
-  const made = {}
+  const valid = [stamp(Date.now() - DAY), stamp(Date.now() + 30 * DAY)]
   const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
   // `issuer` null: self-signed.
   const make = (name, extensions, issuer, [start, end] = valid) => {
@@ -76,6 +72,18 @@ function makeCertificates(dir) {
     openssl('ca', '-batch', '-config', config, '-notext', ...signer, '-in', csr, '-out', cert, '-extensions', extensions, '-startdate', start, '-enddate', end)
     made[name] = { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') }
   }
+  return make
+}
+
+const DAY = 86400_000
+// openssl's time form: YYYYMMDDHHMMSSZ.
+const stamp = (ms) => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z'
+
+// Certificates for every case in `dir`: name -> { cert, key } (PEM).
+function makeCertificates(dir) {
+  const expired = ['20100101000000Z', '20110101000000Z']
+  const made = {}
+  const make = certificateMaker(dir, made)
   make('root', 'root', null)
   make('expiredRoot', 'root', null, expired)
   make('notCa', 'leaf_ip', null)
@@ -152,5 +160,68 @@ const ours = (url, i) => new Credential({ type: 'credentials_uri', credentialsUR
     assert.equal(verdicts['leaf of an intermediate in the file without its root'].node, 'untrusted')
   } finally {
     await Promise.all(Object.values(servers).map((s) => s.close()))
+  }
+})
+
+test('trust as Node: a root of NODE_EXTRA_CA_CERTS that expires between two requests of one process is refused at the second, as by https.get', { skip: !hasOpenssl && !process.env.CI && 'openssl is not installed', timeout: 120000 }, async () => {
+  const dir = tempDir('acn-trust-expiring-')
+  const made = {}
+  const make = certificateMaker(dir, made)
+  // A root valid for a few seconds from now; its leaf for a month (openssl lets a leaf outlive
+  // its issuer; only the root's end is what this test is about).
+  const rootEnd = Math.floor((Date.now() + 12_000) / 1000) * 1000
+  make('shortRoot', 'root', null, [stamp(Date.now() - DAY), stamp(rootEnd)])
+  make('leaf', 'leaf_ip', 'shortRoot', [stamp(Date.now() - DAY), stamp(Date.now() + 30 * DAY)])
+  const trusted = path.join(dir, 'extra.pem')
+  fs.writeFileSync(trusted, made.shortRoot.cert)
+  const body = JSON.stringify({ Code: 'Success', AccessKeyId: 'STS.expiring', AccessKeySecret: 'expiring-secret', SecurityToken: 'expiring-token', Expiration: utc(3600_000) })
+  let requests = 0
+  // Two servers with the same certificate, one for the requests before the root's end and one
+  // for those after: a new server knows no TLS session of the first, so the second requests make
+  // a full handshake (a resumed session is not verified again, by OpenSSL nor by rustls).
+  const servers = []
+  for (let i = 0; i < 2; i++) {
+    const server = https.createServer({ key: made.leaf.key, cert: made.leaf.cert }, (req, res) => {
+      requests++
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(body)
+    })
+    server.on('tlsClientError', () => {})
+    servers.push(await listen(server))
+  }
+  try {
+    const urls = servers.map((s) => `https://127.0.0.1:${s.port}/creds`)
+    const code = `
+const https = require('node:https')
+const Credential = require('alicloud-credentials-native')
+const urls = ${JSON.stringify(urls)}
+const node = (i) => new Promise((resolve) => {
+  https.get(urls[i], { agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode === 200 ? 'trusted' : 'failed: ' + res.statusCode)) })
+    .on('error', (e) => resolve(/CERT|SIGNED|ISSUER|INVALID_CA|ERR_TLS|UNABLE|UNSPECIFIED/.test(e.code || '') ? 'untrusted: ' + e.code : 'failed: ' + e.code))
+})
+// A new credential (and URL) each time: nothing is cached between the two.
+const ours = (i) => new Credential({ type: 'credentials_uri', credentialsURI: urls[i], timeout: 5000 }).getCredential()
+  .then(() => 'trusted', (e) => (/TLS error/.test(e.message) ? 'untrusted: ' + e.message : 'failed: ' + e.message))
+;(async () => {
+  const before = { at: Date.now(), node: await node(0), ours: await ours(0) }
+  // Past the root's notAfter (second precision) with a margin.
+  while (Date.now() < ${rootEnd} + 1500) await new Promise((r) => setTimeout(r, 250))
+  const after = { at: Date.now(), node: await node(1), ours: await ours(1) }
+  console.log(JSON.stringify({ before, after }))
+})()`
+    const env = isolatedEnv({ NODE_EXTRA_CA_CERTS: trusted })
+    for (const k of ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_OPTIONS', 'NODE_USE_SYSTEM_CA']) delete env[k]
+    const r = await runNodeAsync(code, { env, timeout: 60000 })
+    assert.equal(r.status, 0, r.stderr)
+    const { before, after } = JSON.parse(r.stdout.trim().split('\n').at(-1))
+    assert.ok(before.at < rootEnd - 1000, `the first requests ran too late to test anything (${rootEnd - before.at} ms before the root's end)`)
+    assert.equal(before.node, 'trusted')
+    assert.equal(before.ours, 'trusted')
+    assert.match(after.node, /^untrusted/)
+    assert.match(after.ours, /^untrusted/, JSON.stringify({ before, after }))
+    // The first two were answered: the certificates work, and only the time changed.
+    assert.ok(requests >= 2, `the servers answered ${requests} requests`)
+  } finally {
+    await Promise.all(servers.map((s) => s.close()))
   }
 })

@@ -311,6 +311,12 @@ struct Resolver;
 impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
+        #[cfg(test)]
+        if let Some(addresses) = tests::resolved(&host) {
+            return Box::pin(
+                async move { Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs) },
+            );
+        }
         Box::pin(async move {
             match tokio::net::lookup_host((host.as_str(), 0)).await {
                 Ok(found) => {
@@ -363,7 +369,130 @@ fn getaddrinfo_code(e: &io::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::net::SocketAddr;
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+    /// Host names the resolver answers with these addresses, in this order (tests only: the
+    /// hook is compiled into test builds alone, so no user can reach it).
+    static RESOLVED: Mutex<Vec<(String, Vec<SocketAddr>)>> = Mutex::new(Vec::new());
+
+    pub(super) fn resolved(host: &str) -> Option<Vec<SocketAddr>> {
+        let names = RESOLVED.lock().unwrap_or_else(|e| e.into_inner());
+        names
+            .iter()
+            .find(|(name, _)| name == host)
+            .map(|(_, addresses)| addresses.clone())
+    }
+
+    fn resolve_as(host: &str, addresses: Vec<SocketAddr>) {
+        let mut names = RESOLVED.lock().unwrap_or_else(|e| e.into_inner());
+        names.retain(|(name, _)| name != host);
+        names.push((host.to_owned(), addresses));
+    }
+
+    /// A listener on `ip:port` whose accept queue is full: the kernel drops new SYNs, so a
+    /// connect to it hangs as to an address that never answers. None when `ip:port` is taken or
+    /// the family is not configured here.
+    async fn black_hole(address: SocketAddr) -> Option<(TcpListener, Vec<TcpStream>)> {
+        let socket = match address {
+            SocketAddr::V4(_) => TcpSocket::new_v4(),
+            SocketAddr::V6(_) => TcpSocket::new_v6(),
+        }
+        .ok()?;
+        socket.bind(address).ok()?;
+        let listener = socket.listen(1).ok()?;
+        let mut fillers = Vec::new();
+        // Connects complete without an accept until the queue is full; then one hangs.
+        while let Ok(Ok(tcp)) =
+            tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(address)).await
+        {
+            fillers.push(tcp);
+            assert!(fillers.len() < 64, "the accept queue never filled");
+        }
+        Some((listener, fillers))
+    }
+
+    /// A server on 127.0.0.1 that answers one request with a JSON body, and reports the request
+    /// head it read.
+    async fn answering_server() -> (u16, tokio::task::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let served = tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = tcp.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the client closed before a whole request head");
+                head.extend_from_slice(&buf[..n]);
+            }
+            tcp.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}")
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        (port, served)
+    }
+
+    /// Resolves `host` to a black hole on each of `holes` then to the server, all on one port
+    /// (the URL's), sends a GET through the real path and returns how long it took. None when a
+    /// black hole could not be made here (the port is taken on that address, or no IPv6).
+    async fn get_past_black_holes(
+        host: &str,
+        holes: &[&str],
+        connect: Duration,
+    ) -> Option<Duration> {
+        let (port, served) = answering_server().await;
+        let mut kept = Vec::new();
+        let mut addresses = Vec::new();
+        for ip in holes {
+            let address = SocketAddr::new(ip.parse().unwrap(), port);
+            // The same address twice is one black hole, tried twice.
+            if !addresses.contains(&address) {
+                kept.push(black_hole(address).await?);
+            }
+            addresses.push(address);
+        }
+        addresses.push(SocketAddr::from(([127, 0, 0, 1], port)));
+        resolve_as(host, addresses);
+        let req = Request::new(
+            Method::Get,
+            format!("http://{host}:{port}/x"),
+            connect,
+            connect,
+        );
+        let started = Instant::now();
+        let response = super::super::send(req)
+            .await
+            .expect("the server past the black holes answers");
+        let elapsed = started.elapsed();
+        assert_eq!(response.status, 200);
+        assert_eq!(response.body, b"{\"ok\":true}");
+        // What the server received, read by the server: the request was made to it once.
+        let head = tokio::time::timeout(Duration::from_secs(5), served)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(head.starts_with("GET /x HTTP/1.1\r\n"), "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("host: {host}:{port}\r\n")),
+            "{head}"
+        );
+        drop(kept);
+        Some(elapsed)
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
 
     fn request(method: Method, url: &str) -> Request {
         Request::new(method, url, Duration::from_secs(2), Duration::from_secs(2))
@@ -399,5 +528,64 @@ mod tests {
         }
         let e = io::Error::other("failed to lookup address information: Name or service not known");
         assert_eq!(getaddrinfo_code(&e), "ENOTFOUND");
+    }
+
+    /// Prints the skip, as the Node tests say theirs.
+    fn skipped(what: &str) {
+        eprintln!("skipped: {what}: a black hole could not be made here (port taken, or no IPv6 loopback)");
+    }
+
+    #[test]
+    fn a_black_holed_address_of_the_same_family_costs_a_share_of_the_connect_timeout() {
+        // hyper-util gives each address of one family an equal share of the connect timeout:
+        // one black hole before the server costs half of it, two cost two thirds; the server is
+        // still reached within the connect timeout.
+        let connect = Duration::from_secs(4);
+        runtime().block_on(async {
+            for (host, holes) in [
+                ("one-hole.test", &["127.0.0.2"][..]),
+                ("two-holes.test", &["127.0.0.2", "127.0.0.3"][..]),
+            ] {
+                let Some(elapsed) = get_past_black_holes(host, holes, connect).await else {
+                    skipped(host);
+                    continue;
+                };
+                eprintln!("{host}: answered in {} ms", elapsed.as_millis());
+                // The lower bound shows the black holes held (a refused or accepted connect would
+                // be answered at once); the upper one is the claim.
+                let share = connect * holes.len() as u32 / (holes.len() as u32 + 1);
+                assert!(
+                    elapsed >= share,
+                    "{host}: {elapsed:?}, before the black holes' share"
+                );
+                assert!(
+                    elapsed < connect,
+                    "{host}: {elapsed:?}, past the connect timeout"
+                );
+            }
+        });
+    }
+
+    #[test]
+    fn address_families_are_interleaved_so_black_holes_of_one_family_do_not_hold_up_the_other() {
+        // As Node's autoSelectFamily: the first address of the other family is tried within
+        // about 300 ms (hyper-util's happy eyeballs), however many addresses of the first
+        // family never answer and whatever the connect timeout.
+        let connect = Duration::from_secs(10);
+        runtime().block_on(async {
+            for (host, holes) in [
+                ("v6-hole.test", &["::1"][..]),
+                ("v6-holes.test", &["::1", "::1", "::1"][..]),
+            ] {
+                let Some(elapsed) = get_past_black_holes(host, holes, connect).await else {
+                    skipped(host);
+                    continue;
+                };
+                eprintln!("{host}: answered in {} ms", elapsed.as_millis());
+                // Sequential tries would take a share of 10 s (5 s or more); 2 s is far from both.
+                assert!(elapsed < Duration::from_secs(2), "{host}: {elapsed:?}");
+                assert!(elapsed >= Duration::from_millis(250), "{host}: {elapsed:?}");
+            }
+        });
     }
 }

@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -48,21 +49,9 @@ pub fn config() -> Result<Arc<rustls::ClientConfig>, String> {
                 // Unreadable entries are skipped, as OpenSSL does.
                 roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
             }
-            let extra = ExtraCerts::sorted(extra_roots(), std::time::SystemTime::now());
-            roots.add_parsable_certificates(extra.anchors);
             let provider = Arc::new(provider());
-            let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
-                Arc::new(roots),
-                provider.clone(),
-            )
-            .build()
-            .map_err(|e| e.to_string())?;
-            let verifier = NodeVerifier {
-                inner,
-                intermediates: extra.intermediates,
-                self_signed: extra.self_signed,
-                provider: provider.clone(),
-            };
+            let verifier =
+                NodeVerifier::new(roots, ExtraCerts::sorted(extra_roots()), provider.clone())?;
             rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
                 .map(|b| {
@@ -189,19 +178,34 @@ fn extra_roots() -> Vec<rustls::pki_types::CertificateDer<'static>> {
 }
 
 /// The certificates of `NODE_EXTRA_CA_CERTS` by what OpenSSL (and so Node) lets them do: a CA
-/// certificate (basicConstraints `CA:TRUE`, keyCertSign where key usage is present) within its
-/// validity is a trust anchor when it issued itself, and otherwise an intermediate that counts
-/// only where it chains to an anchor; a self-signed certificate that is no CA is trusted as that
-/// one server's certificate only; anything else (expired, not yet valid, unreadable) is unused.
-#[derive(Default)]
+/// certificate (basicConstraints `CA:TRUE`, keyCertSign where key usage is present) is a trust
+/// anchor when it issued itself, and otherwise an intermediate that counts only where it chains to
+/// an anchor; a self-signed certificate that is no CA is trusted as that one server's certificate
+/// only; anything else (unreadable, or no CA and issued by another) is unused. Each counts only
+/// within its validity, judged at every handshake as OpenSSL does ([`NodeVerifier`]).
+#[derive(Default, Debug)]
 struct ExtraCerts {
-    anchors: Vec<CertificateDer<'static>>,
-    intermediates: Vec<CertificateDer<'static>>,
-    self_signed: Vec<CertificateDer<'static>>,
+    anchors: Vec<Dated>,
+    intermediates: Vec<Dated>,
+    self_signed: Vec<Dated>,
+}
+
+/// A certificate and its validity (notBefore, notAfter).
+#[derive(Debug)]
+struct Dated {
+    der: CertificateDer<'static>,
+    not_before: SystemTime,
+    not_after: SystemTime,
+}
+
+impl Dated {
+    fn valid_at(&self, now: SystemTime) -> bool {
+        self.not_before <= now && now <= self.not_after
+    }
 }
 
 impl ExtraCerts {
-    fn sorted(certs: Vec<CertificateDer<'static>>, now: std::time::SystemTime) -> Self {
+    fn sorted(certs: Vec<CertificateDer<'static>>) -> Self {
         use x509_cert::der::Decode;
         use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
         let mut sorted = ExtraCerts::default();
@@ -211,11 +215,6 @@ impl ExtraCerts {
             };
             let tbs = cert.tbs_certificate();
             let validity = tbs.validity();
-            if now < validity.not_before.to_system_time()
-                || now > validity.not_after.to_system_time()
-            {
-                continue;
-            }
             let ca = matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, b))) if b.ca);
             let signs_certificates = match tbs.get_extension::<KeyUsage>() {
                 Ok(Some((_, usage))) => usage.key_cert_sign(),
@@ -223,10 +222,15 @@ impl ExtraCerts {
                 Err(_) => false,
             };
             let self_issued = tbs.subject() == tbs.issuer();
+            let dated = Dated {
+                not_before: validity.not_before.to_system_time(),
+                not_after: validity.not_after.to_system_time(),
+                der,
+            };
             match (ca && signs_certificates, self_issued) {
-                (true, true) => sorted.anchors.push(der),
-                (true, false) => sorted.intermediates.push(der),
-                (false, true) => sorted.self_signed.push(der),
+                (true, true) => sorted.anchors.push(dated),
+                (true, false) => sorted.intermediates.push(dated),
+                (false, true) => sorted.self_signed.push(dated),
                 (false, false) => {}
             }
         }
@@ -234,14 +238,48 @@ impl ExtraCerts {
     }
 }
 
-/// webpki's verification over the anchors, offered the intermediates of `NODE_EXTRA_CA_CERTS`
-/// beside the server's own, and a self-signed server certificate of that file as its own anchor.
+/// webpki's verification over the roots and the anchors of `NODE_EXTRA_CA_CERTS` valid at the
+/// handshake's time, offered that file's intermediates valid then beside the server's own, and a
+/// self-signed server certificate of that file as its own anchor. webpki checks the validity of
+/// every certificate of a chain but its anchor's, so that one is checked here, at each handshake
+/// (a root that expires while the process runs stops counting then, as in Node).
 #[derive(Debug)]
 struct NodeVerifier {
-    inner: Arc<rustls::client::WebPkiServerVerifier>,
-    intermediates: Vec<CertificateDer<'static>>,
-    self_signed: Vec<CertificateDer<'static>>,
+    /// The bundled roots, and the OS store's when Node would use it.
+    roots: rustls::RootCertStore,
+    extra: ExtraCerts,
+    /// Over `roots` and every anchor: used whenever every anchor is valid (the usual case).
+    all_anchors: Arc<rustls::client::WebPkiServerVerifier>,
     provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl NodeVerifier {
+    fn new(
+        roots: rustls::RootCertStore,
+        extra: ExtraCerts,
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> Result<Self, String> {
+        let all_anchors = verifier(&roots, &extra.anchors, &provider).map_err(|e| e.to_string())?;
+        Ok(NodeVerifier {
+            roots,
+            extra,
+            all_anchors,
+            provider,
+        })
+    }
+}
+
+/// A webpki verifier over `roots` and `anchors`.
+fn verifier<'a>(
+    roots: &rustls::RootCertStore,
+    anchors: impl IntoIterator<Item = &'a Dated>,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<rustls::client::WebPkiServerVerifier>, rustls::Error> {
+    let mut roots = roots.clone();
+    roots.add_parsable_certificates(anchors.into_iter().map(|a| a.der.clone()));
+    rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| rustls::Error::General(e.to_string()))
 }
 
 impl ServerCertVerifier for NodeVerifier {
@@ -253,25 +291,31 @@ impl ServerCertVerifier for NodeVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if self
+        let at = UNIX_EPOCH + Duration::from_secs(now.as_secs());
+        let extra = &self.extra;
+        if let Some(itself) = extra
             .self_signed
             .iter()
-            .any(|c| c.as_ref() == end_entity.as_ref())
+            .find(|c| c.valid_at(at) && c.der.as_ref() == end_entity.as_ref())
         {
-            let mut itself = rustls::RootCertStore::empty();
-            itself.add(end_entity.clone().into_owned())?;
-            let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
-                Arc::new(itself),
-                self.provider.clone(),
-            )
-            .build()
-            .map_err(|e| rustls::Error::General(e.to_string()))?;
+            let verifier = verifier(&rustls::RootCertStore::empty(), [itself], &self.provider)?;
             return verifier.verify_server_cert(end_entity, &[], server_name, ocsp_response, now);
         }
         let mut offered: Vec<CertificateDer<'_>> = intermediates.to_vec();
-        offered.extend(self.intermediates.iter().cloned());
-        self.inner
-            .verify_server_cert(end_entity, &offered, server_name, ocsp_response, now)
+        offered.extend(
+            extra
+                .intermediates
+                .iter()
+                .filter(|c| c.valid_at(at))
+                .map(|c| c.der.clone()),
+        );
+        let inner = if extra.anchors.iter().all(|a| a.valid_at(at)) {
+            self.all_anchors.clone()
+        } else {
+            let valid = extra.anchors.iter().filter(|a| a.valid_at(at));
+            verifier(&self.roots, valid, &self.provider)?
+        };
+        inner.verify_server_cert(end_entity, &offered, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
@@ -280,7 +324,7 @@ impl ServerCertVerifier for NodeVerifier {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        self.all_anchors.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -289,10 +333,10 @@ impl ServerCertVerifier for NodeVerifier {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        self.all_anchors.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.all_anchors.supported_verify_schemes()
     }
 }
