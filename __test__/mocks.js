@@ -345,7 +345,15 @@ async function startSignIn({ accessToken = 'sso-access-token', refreshToken = 'o
     json(res, 404, { Code: 'NotFound' })
   })
   const { port, close } = await listen(server)
-  return { state, port, url: `https://127.0.0.1:${port}`, close }
+  return {
+    state,
+    port,
+    url: `https://127.0.0.1:${port}`,
+    set(changes) {
+      Object.assign(state, changes)
+    },
+    close,
+  }
 }
 
 module.exports = { TEST_CA, tlsOptions, randomSecret, auditSecret, secretForms, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }
