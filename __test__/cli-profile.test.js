@@ -202,6 +202,97 @@ test('OAuth: refreshes a near-expiry access token, exchanges it, writes the new 
   )
 })
 
+// The portal and the OAuth service are refreshes like any other (issue 22): a 5xx, a 429 or a
+// throttling Code is tried again inside the one refresh; a refusal (400, 401) never is. The mock
+// counts every attempt.
+test('CloudSSO: a 5xx, 429 or throttling answer is retried inside one refresh; a 400 or 401 never is', { timeout: 30_000 }, async () => {
+  const portal = await startSignIn({ accessToken: 'retry-sso-token' })
+  let accounts = 0
+  // A new account id each time: a new identity, so no refresh shares another's outcome.
+  const sso = (accessToken = 'retry-sso-token') => ({
+    current: 'sso',
+    profiles: [
+      {
+        name: 'sso',
+        mode: 'CloudSSO',
+        cloud_sso_sign_in_url: `${portal.url}/login`,
+        cloud_sso_account_id: `retry-${++accounts}`,
+        cloud_sso_access_config: 'ac-retry',
+        access_token: accessToken,
+        cloud_sso_access_token_expire: Math.floor(Date.now() / 1000) + 3600,
+      },
+    ],
+  })
+  const attempts = () => portal.state.requests.splice(0).map((q) => q.path)
+  try {
+    for (const blip of [
+      { failNext: 1 },
+      { failNext: 1, failStatus: 500, failBody: 'not json' },
+      { failNext: 1, failStatus: 429, failBody: { Code: 'TooManyRequests' } },
+      { failNext: 1, failStatus: 400, failBody: { Code: 'Throttling.User', Message: 'slow down' } },
+      { failNext: 2, failStatus: 502, failBody: {} },
+    ]) {
+      portal.set(blip)
+      const r = await resolve(sso())
+      assert.equal(r.providerName, 'cli_profile/cloud_sso', JSON.stringify(blip))
+      assert.match(r.accessKeyId, /^STS\.signin-\d+$/)
+      assert.deepEqual(attempts(), Array(blip.failNext + 1).fill('/cloud-credentials'), JSON.stringify(blip))
+    }
+    // Three 503s in a row: two retries, then the caller gets the error.
+    portal.set({ failNext: 3, failStatus: 503, failBody: undefined })
+    await assert.rejects(resolve(sso()), { message: 'get session token from CloudSSO failed: Code: ServiceUnavailable, Message: a blip (HTTP 503)' })
+    assert.equal(attempts().length, 3)
+    // Refusals: asked once.
+    await assert.rejects(resolve(sso('not-the-token')), /Code: InvalidToken \(HTTP 401\)/)
+    assert.deepEqual(attempts(), ['/cloud-credentials'])
+    portal.set({ failNext: 1, failStatus: 400, failBody: { Code: 'InvalidParameter.AccountId', Message: 'no' } })
+    await assert.rejects(resolve(sso()), /Code: InvalidParameter\.AccountId, Message: no \(HTTP 400\)/)
+    assert.deepEqual(attempts(), ['/cloud-credentials'])
+  } finally {
+    await portal.close()
+  }
+})
+
+test('OAuth: a 5xx or 429 from the token refresh or the exchange is retried inside one refresh; a 400 or 401 never is', { timeout: 30_000 }, async () => {
+  const service = await startSignIn({ accessToken: 'retry-oauth-access', refreshToken: 'retry-oauth-refresh' })
+  const now = () => Math.floor(Date.now() / 1000)
+  // A new config file each time (the write-back target is part of the identity).
+  const oauth = ({ access = service.state.accessToken, refresh = service.state.refreshToken, expire = now() + 7200 } = {}) =>
+    resolve(
+      { current: 'o', profiles: [{ name: 'o', mode: 'OAuth', oauth_site_type: 'CN', oauth_refresh_token: refresh, oauth_access_token: access, oauth_access_token_expire: expire }] },
+      { env: { ALIBABA_CLOUD_OAUTH_SIGN_IN_URL: service.url } },
+    )
+  const attempts = () => service.state.requests.splice(0).map((q) => q.path)
+  try {
+    // The exchange blips: only the exchange is asked again.
+    for (const blip of [{ failNext: 1 }, { failNext: 1, failStatus: 429, failBody: { error: 'slow_down' } }, { failNext: 2, failStatus: 500, failBody: 'oops' }]) {
+      service.set(blip)
+      const r = await oauth()
+      assert.equal(r.providerName, 'cli_profile/oauth', JSON.stringify(blip))
+      assert.deepEqual(attempts(), Array(blip.failNext + 1).fill('/v1/exchange'), JSON.stringify(blip))
+    }
+    // The token refresh blips (an access token 10 minutes from expiry is refreshed first).
+    service.set({ failNext: 1, failStatus: 503 })
+    const r = await oauth({ expire: now() + 600 })
+    assert.equal(r.providerName, 'cli_profile/oauth')
+    assert.deepEqual(attempts(), ['/v1/token', '/v1/token', '/v1/exchange'])
+    // Three 503s in a row: the caller gets the error after three attempts.
+    service.set({ failNext: 3, failStatus: 503, failBody: undefined })
+    await assert.rejects(oauth(), { message: 'get session token from OAuth failed: Code: ServiceUnavailable, Message: a blip (HTTP 503)' })
+    assert.equal(attempts().length, 3)
+    // Refusals: asked once.
+    await assert.rejects(oauth({ access: 'not-the-access-token' }), /error: invalid_token \(HTTP 401\)/)
+    assert.deepEqual(attempts(), ['/v1/exchange'])
+    await assert.rejects(oauth({ refresh: 'a-spent-refresh-token', expire: now() + 600 }), { message: 'failed to refresh OAuth token, status code: 400' })
+    assert.deepEqual(attempts(), ['/v1/token'])
+    service.set({ failNext: 1, failStatus: 400, failBody: { error: 'invalid_request' } })
+    await assert.rejects(oauth(), /error: invalid_request \(HTTP 400\)/)
+    assert.deepEqual(attempts(), ['/v1/exchange'])
+  } finally {
+    await service.close()
+  }
+})
+
 test('External: runs process_command without a shell, parses stdout, writes back', async () => {
   const script = path.join(dir, 'tool with space.js')
   fs.writeFileSync(

@@ -91,19 +91,41 @@ function json(res, status, body) {
   res.end(text)
 }
 
+// Every port a mock server of this process has had. A server's URL (a credentials URI, an STS
+// endpoint, the metadata service, a sign-in URL) is part of an identity the registry keeps for a
+// linger (60 s) after its last use, and the OS readily gives a new server the port of one closed
+// moments ago (within a few dozen servers here): the new server's clients would then be served
+// the closed one's cached credentials, or its errors. The registry is per process, and so is this.
+const usedPorts = new Set()
+
 /**
- * Starts `server` (HTTP, HTTPS or raw TCP) on a free loopback port; `close()` also ends the
+ * Starts `server` (HTTP, HTTPS or raw TCP) on a free loopback port (`host`: `127.0.0.1`, or `::`
+ * for both stacks) that no other mock server of this process has had; `close()` also ends the
  * connections still open, so a stalled client never keeps the test process alive.
  */
-async function listen(server) {
+async function listen(server, host = '127.0.0.1') {
   const sockets = new Set()
   server.on('connection', (s) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const bind = () =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, host, () => {
+        server.off('error', reject)
+        resolve(server.address().port)
+      })
+    })
+  let port = await bind()
+  for (let tries = 1; usedPorts.has(port); tries++) {
+    if (tries === 100) throw new Error(`listen: 100 ports in a row were ones this process's mocks had (last ${port})`)
+    await new Promise((resolve) => server.close(resolve))
+    port = await bind()
+  }
+  usedPorts.add(port)
   return {
-    port: server.address().port,
+    port,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy()
@@ -345,7 +367,15 @@ async function startSignIn({ accessToken = 'sso-access-token', refreshToken = 'o
     json(res, 404, { Code: 'NotFound' })
   })
   const { port, close } = await listen(server)
-  return { state, port, url: `https://127.0.0.1:${port}`, close }
+  return {
+    state,
+    port,
+    url: `https://127.0.0.1:${port}`,
+    set(changes) {
+      Object.assign(state, changes)
+    },
+    close,
+  }
 }
 
 module.exports = { TEST_CA, tlsOptions, randomSecret, auditSecret, secretForms, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }

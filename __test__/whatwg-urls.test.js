@@ -14,33 +14,21 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
 const { clearAlibabaEnv, withEnv } = require('./helpers')
-const { utc } = require('./mocks')
+const { utc, listen } = require('./mocks')
 
 clearAlibabaEnv()
 const Credential = require('alicloud-credentials-native')
 
 const credentials = () => JSON.stringify({ Code: 'Success', AccessKeyId: 'STS.whatwg', AccessKeySecret: 'whatwg-secret', SecurityToken: 'whatwg-token', Expiration: utc(3600_000) })
 
-// Listens on `::` (IPv4 too, dual stack) so that every loopback form reaches it.
+// Listens on `::` (IPv4 too, dual stack) so that every loopback form reaches it, on a port no
+// other server of this process had (mocks.js listen()).
 async function serve(handler) {
   const server = http.createServer(handler)
   server.on('connect', (req, socket) => {
     handler(req, null, socket)
   })
-  const sockets = new Set()
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise((resolve) => server.listen(0, '::', resolve))
-  return {
-    port: server.address().port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
-  }
+  return listen(server, '::')
 }
 
 // The URL standard added `^` to the path percent-encode set after the version Node 20 implements;

@@ -280,7 +280,8 @@ pub fn finish<T>(
 }
 
 /// `{prefix}{error fields} (HTTP {status})`, or `{prefix}HTTP {status}` for a body without
-/// error fields: a non-200 answer described without quoting its body.
+/// error fields: a non-200 answer described without quoting its body, carrying the answer (see
+/// [`Error::answered`]).
 pub fn status_error(kind: ErrorKind, prefix: &str, response: &Response) -> Error {
     let summary = error_summary(&response.body);
     let message = if summary.is_empty() {
@@ -288,11 +289,12 @@ pub fn status_error(kind: ErrorKind, prefix: &str, response: &Response) -> Error
     } else {
         format!("{prefix}{summary} (HTTP {})", response.status)
     };
-    Error::new(kind, message)
+    Error::new(kind, message).answered(response)
 }
 
 /// The official words for a credentials server that refused (ECS metadata, credentials URI):
 /// `get sts token failed, httpStatus: <status>, message = <summary><end>`; never quotes the body.
+/// Carries the answer (see [`Error::answered`]).
 pub fn refused(response: &Response, end: &str) -> Error {
     Error::new(
         ErrorKind::Http,
@@ -302,6 +304,28 @@ pub fn refused(response: &Response, end: &str) -> Error {
             error_summary(&response.body)
         ),
     )
+    .answered(response)
+}
+
+/// The server's error code in a JSON error body: `Code` of Alibaba Cloud APIs (`code` in some),
+/// else `error` of OAuth.
+pub fn server_code(body: &[u8]) -> Option<String> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return None;
+    };
+    ["Code", "code", "error"]
+        .iter()
+        .find_map(|key| map.get(*key).and_then(|v| v.as_str()).map(str::to_owned))
+}
+
+impl Error {
+    /// This error carrying `response`'s status and its body's server code
+    /// ([`Error::with_answer`]): what decides whether a refresh tries again.
+    pub fn answered(self, response: &Response) -> Error {
+        let code = server_code(&response.body);
+        self.with_answer(response.status, code.as_deref())
+    }
 }
 
 /// The error fields of a server's JSON error body (`Code`/`Message`/`RequestId` of Alibaba Cloud
@@ -427,6 +451,38 @@ mod tests {
             e.message(),
             "p: Code: E, Message: <redacted> and <redacted> (HTTP 400)"
         );
+    }
+
+    #[test]
+    fn answers_are_recorded_on_their_errors() {
+        let response = |status, body: &[u8]| Response {
+            status,
+            content_type: None,
+            body: body.to_vec(),
+        };
+        for (status, body, code) in [
+            (
+                503,
+                &br#"{"Code":"ServiceUnavailable"}"#[..],
+                Some("ServiceUnavailable"),
+            ),
+            (
+                400,
+                br#"{"code":"Throttling.User"}"#,
+                Some("Throttling.User"),
+            ),
+            (401, br#"{"error":"invalid_token"}"#, Some("invalid_token")),
+            (429, br#"{"Code":7}"#, None),
+            (502, b"<html>bad gateway</html>", None),
+        ] {
+            for e in [
+                status_error(ErrorKind::Http, "p: ", &response(status, body)),
+                refused(&response(status, body), ""),
+            ] {
+                assert_eq!(e.http_status(), Some(status), "{}", e.message());
+                assert_eq!(e.server_code(), code, "{}", e.message());
+            }
+        }
     }
 
     #[test]

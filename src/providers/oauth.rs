@@ -210,7 +210,8 @@ impl Refresher for OAuthRefresher {
     }
 }
 
-/// Reads a `/v1/token` answer: the status (never the body), then [`parse_token`].
+/// Reads a `/v1/token` answer: the status (never the body; the answer is recorded for the
+/// retry), then [`parse_token`].
 pub fn parse_token_response(response: &http::Response) -> Result<(String, String, i64)> {
     if response.status != 200 {
         return Err(Error::new(
@@ -219,7 +220,8 @@ pub fn parse_token_response(response: &http::Response) -> Result<(String, String
                 "failed to refresh OAuth token, status code: {}",
                 response.status
             ),
-        ));
+        )
+        .answered(response));
     }
     parse_token(&response.body)
 }
@@ -362,6 +364,37 @@ mod tests {
         let p = &saved["profiles"][0];
         assert_eq!(p["oauth_refresh_token"], "new-refresh");
         assert_eq!(p["oauth_access_token"], "new-access");
+    }
+
+    #[test]
+    fn the_services_answers_decide_the_retry() {
+        let response = |status, body: &[u8]| http::Response {
+            status,
+            content_type: None,
+            body: body.to_vec(),
+        };
+        let token = |status, body| parse_token_response(&response(status, body)).unwrap_err();
+        let exchange = |status, body| parse_exchange_response(&response(status, body)).unwrap_err();
+        for status in [500, 502, 503, 429] {
+            assert!(crate::session::is_blip(&token(status, b"")), "{status}");
+            assert!(
+                crate::session::is_blip(&exchange(status, b"{}")),
+                "{status}"
+            );
+        }
+        for (status, body) in [(400, &br#"{"error":"invalid_grant"}"#[..]), (401, b"{}")] {
+            assert!(!crate::session::is_blip(&token(status, body)), "{status}");
+            assert!(
+                !crate::session::is_blip(&exchange(status, body)),
+                "{status}"
+            );
+        }
+        let e = token(400, br#"{"error":"invalid_grant"}"#);
+        assert_eq!(
+            e.message(),
+            "failed to refresh OAuth token, status code: 400"
+        );
+        assert_eq!(e.server_code(), Some("invalid_grant"));
     }
 
     #[test]

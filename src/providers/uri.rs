@@ -83,7 +83,7 @@ pub fn provider(spec: &UriSpec) -> SessionProvider {
 /// Reads a credentials-URI answer: the status, then the document. Never quotes the body.
 pub fn parse_response(response: &http::Response) -> Result<Credentials> {
     if response.status != 200 {
-        return Err(http::refused(response, ".").with_answer(response.status, None));
+        return Err(http::refused(response, "."));
     }
     parse_credentials(&response.body)
 }
