@@ -31,24 +31,15 @@ function clonerOf(model) {
   return () => ({ ...model })
 }
 
-// A snapshot far from its expiry is served without reading the clock (a clock read costs as much
-// as the rest of a cached call): a timer drops it when it may no longer be reused, and every
-// 1024th call reads the clock anyway, since a loop of awaits starves timers. A snapshot within
-// CLOCK_MARGIN_MS of its expiry reads the clock at every call.
-const CLOCK_MARGIN_MS = 5 * 60_000
-const CLOCK_EVERY = 1024
-const MAX_TIMER_MS = 2 ** 31 - 1
-
-// The timer that drops a due snapshot holds its cache weakly and is cleared once the cache is
-// collected: a dropped Credential must not stay in memory (with its native session) until its
-// timer fires, 45 minutes later for an hour-long credential.
-const snapshotTimers = new FinalizationRegistry((timer) => clearTimeout(timer))
-
 /**
  * The last snapshot of a native credential or provider, in the shape `shape(snapshot)` gives it,
- * served without a native call until the `reuseUntil` the native side set (`Infinity` for static
- * credentials, now for sources read on every call). One native call in flight at a time; the
- * Rust session cache is single-flight as well.
+ * served without a native call while the wall clock is before the `reuseUntil` the native side
+ * set (`Infinity` for static credentials; the opening of the refresh window for session
+ * credentials; now, that is not at all, for sources read on every call and for a credential
+ * whose refresh window is open, so the refresh's result is served from the call after it lands).
+ * `Date.now()` is read at every call: no timer and no monotonic deadline decides, so the first
+ * call after a jump of the wall clock (a sleep, a migration, an NTP step) sees it. One native
+ * call in flight at a time; the Rust session cache is single-flight as well.
  */
 class SnapshotCache {
   #native
@@ -56,9 +47,6 @@ class SnapshotCache {
   #clone = null
   #reuseUntil = 0
   #expiresAt = 0
-  #readClock = true
-  #calls = 0
-  #timer = null
   #pending = null
 
   constructor(native, shape) {
@@ -68,12 +56,7 @@ class SnapshotCache {
 
   /** Resolves to a fresh copy of the current snapshot. */
   get() {
-    const clone = this.#clone
-    if (clone !== null) {
-      if (!this.#readClock && (++this.#calls & (CLOCK_EVERY - 1)) !== 0) return Promise.resolve(clone())
-      if (Date.now() < this.#reuseUntil) return Promise.resolve(clone())
-      this.#clone = null
-    }
+    if (this.#clone !== null && Date.now() < this.#reuseUntil) return Promise.resolve(this.#clone())
     return this.#refresh().then((fresh) => fresh())
   }
 
@@ -82,35 +65,10 @@ class SnapshotCache {
     return this.#expiresAt
   }
 
-  // The timer's callback: drops `clone` if it is still the snapshot of the cache, if any.
-  static #expire(weak, clone) {
-    const cache = weak.deref()
-    if (cache === undefined) return
-    cache.#timer = null
-    if (cache.#clone === clone) cache.#clone = null
-  }
-
   #keep(clone, reuseUntil, expiresAt) {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer)
-      snapshotTimers.unregister(this)
-    }
-    this.#timer = null
     this.#reuseUntil = reuseUntil
     this.#expiresAt = expiresAt
-    const now = Date.now()
-    if (reuseUntil <= now) {
-      this.#clone = null
-      return
-    }
-    this.#clone = clone
-    this.#readClock = expiresAt - reuseUntil < CLOCK_MARGIN_MS
-    if (reuseUntil !== Infinity) {
-      const timer = setTimeout(SnapshotCache.#expire, Math.min(reuseUntil - now, MAX_TIMER_MS), new WeakRef(this), clone)
-      if (typeof timer.unref === 'function') timer.unref()
-      snapshotTimers.register(this, timer, this)
-      this.#timer = timer
-    }
+    this.#clone = reuseUntil > Date.now() ? clone : null
   }
 
   #refresh() {

@@ -165,9 +165,10 @@ setTimeout(() => { ${close ? 'p.close()' : ''} }, 1500)`,
 
 test('a window refresh in flight behind a cached credential against a server that never answers: the process exits by itself at once', async (t) => {
   const { id, secret } = randomKey()
-  // Three-second credentials: the window opens after 2 s, and the second call starts a background
-  // refresh, which the server then never answers.
-  const slow = await startSts({ keys: { [id]: { secret } }, expiresInMs: 3000 })
+  // 4.9-second credentials: the window opens after 1.9 s (3 s before expiry), the safety margin
+  // retires them after 2.9 s, and the second call (at 2.2 s) starts a background refresh, which the
+  // server then never answers.
+  const slow = await startSts({ keys: { [id]: { secret } }, expiresInMs: 4900 })
   t.after(() => slow.close())
   const child = runTimed(
     `

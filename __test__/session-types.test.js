@@ -192,15 +192,17 @@ test('ecs_ram_role: errors from the metadata service', async () => {
 })
 
 test('ecs_ram_role: refreshes in the background in its window, serving the cached one', async () => {
-  // Credentials living 4.5 s: the window opens after 3 s.
+  // Credentials living 3.5 to 4.5 s (the mock's expirations are whole seconds): the window opens
+  // 3 s before expiry, the safety margin 2 s before; 2.5 s before expiry is between the two.
   await withMetadata({ expiresInMs: 4500 }, async (md) => {
     const c = new Credential({ type: 'ecs_ram_role' })
     assert.equal((await c.getCredential()).accessKeyId, 'STS.ecs-1')
-    await sleep(3100)
+    const expiry = Date.parse((await c.describe()).expiration)
+    await sleep(expiry - 2500 - Date.now())
     assert.equal((await c.getCredential()).accessKeyId, 'STS.ecs-1', 'served at once from cache')
     for (let i = 0; i < 50 && md.state.issued < 2; i++) await sleep(20)
-    await sleep(1100)
-    assert.equal((await c.getCredential()).accessKeyId, 'STS.ecs-2')
+    await sleep(100)
+    assert.equal((await c.getCredential()).accessKeyId, 'STS.ecs-2', 'served from the call after the refresh landed')
   })
 })
 

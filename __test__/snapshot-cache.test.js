@@ -1,7 +1,9 @@
 'use strict'
-// The JavaScript snapshot cache serves a cached session credential without reading the clock; it
-// must still let go of it when the native side said it may no longer be reused: by a timer when
-// the event loop turns, and within 1024 calls when a loop starves the timers.
+// The JavaScript snapshot cache serves a cached session credential without a native call while
+// the wall clock, read at every call, is before the time the native side said it may be reused
+// until; the first call after that asks the native side, however long the event loop was
+// starved, and once the refresh window is open every call asks, so a refresh's result is served
+// from the call after it lands. (A wall clock that jumps: __test__/wall-clock.test.js.)
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -13,7 +15,8 @@ process.env.NODE_EXTRA_CA_CERTS = TEST_CA
 const Credential = require('alicloud-credentials-native')
 
 const { id: keyId, secret: keySecret } = randomKey()
-// Credentials living 4.5 s: due for refresh (the window opens) after 3 s.
+// Credentials living 4.5 s (whole seconds on the wire: 3.5 to 4.5 s): the window opens 3 s before
+// expiry, the safety margin retires them 2 s before.
 const LIFE_MS = 4500
 let sts
 test.before(async () => {
@@ -28,7 +31,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 // Blocks this thread without turning the event loop: no timer can fire meanwhile.
 const block = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 
-test('a timer lets go of the snapshot when it is due for refresh', async () => {
+test('the snapshot is let go of when it is due for refresh', { timeout: 30_000 }, async () => {
   sts.reset()
   const c = credential()
   const first = (await c.getCredential()).accessKeyId
@@ -41,16 +44,34 @@ test('a timer lets go of the snapshot when it is due for refresh', async () => {
   assert.equal(sts.state.requests.length, 2)
 })
 
-test('a loop of awaits that starves the timers still asks the native side within 1024 calls', async () => {
+test('a loop of awaits that starves the timers: the first call once the window is open asks the native side, and the refresh is served from the call after it lands', { timeout: 30_000 }, async () => {
   sts.reset()
   const c = credential()
   const first = (await c.getCredential()).accessKeyId
-  block(3100)
-  // The window is open. Within 1025 calls the snapshot cache reads the clock and asks the native
-  // side, which starts the refresh in the background (served from cache meanwhile).
-  for (let i = 0; i < 1025; i++) assert.equal((await c.getCredential()).accessKeyId, first)
-  for (let i = 0; i < 100 && sts.state.requests.length < 2; i++) await sleep(10)
-  assert.equal(sts.state.requests.length, 2, 'the refresh started from the loop')
-  await sleep(1100)
-  assert.notEqual((await c.getCredential()).accessKeyId, first)
+  const expiry = Date.parse((await c.describe()).expiration)
+  // Between the window and the margin, without turning the event loop.
+  block(expiry - 2500 - Date.now())
+  assert.equal((await c.getCredential()).accessKeyId, first, 'served from cache meanwhile')
+  // The refresh started from that one call; the loop of awaits sees its result as soon as it lands.
+  let served = first
+  let calls = 0
+  const end = Date.now() + 2000
+  while (served === first && Date.now() < end) {
+    served = (await c.getCredential()).accessKeyId
+    calls++
+  }
+  assert.equal(sts.state.requests.length, 2, 'one refresh for all those calls')
+  assert.notEqual(served, first, `the refresh's result after ${calls} calls`)
+})
+
+test('the event loop blocked from before the window to past the safety margin: the first call after never gets the old credential', { timeout: 30_000 }, async () => {
+  // Blocked from before the window to past the margin: the first call after sees the clock.
+  sts.reset()
+  const c = credential()
+  const first = (await c.getCredential()).accessKeyId
+  const expiry = Date.parse((await c.describe()).expiration)
+  block(expiry - 1000 - Date.now())
+  const next = (await c.getCredential()).accessKeyId
+  assert.notEqual(next, first, 'a credential within its safety margin is never handed out')
+  assert.equal(sts.state.requests.length, 2)
 })

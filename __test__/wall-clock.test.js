@@ -21,8 +21,6 @@ const lib = findLibfaketime()
 const skip = lib.path || process.env.CI ? false : lib.why
 if (skip) console.log(`# wall-clock tests skipped: ${skip}`)
 
-// Cases not yet fixed on this branch (failing first, recorded in the notes of issue 27).
-const PENDING = 'not fixed yet'
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const HOUR = 3600_000
 // The least a credential is handed out with (the safety margin of any lifetime over 4 s), less
@@ -93,7 +91,7 @@ async function until(what, predicate, ms = 5000) {
 }
 
 for (const type of Object.keys(TYPES)) {
-  test(`${type}: wall clock +2 h past the expiry of a 1 h credential: the next call never gets it`, { skip, todo: PENDING, timeout: 60_000 }, () =>
+  test(`${type}: wall clock +2 h past the expiry of a 1 h credential: the next call never gets it`, { skip, timeout: 60_000 }, () =>
     session(type, HOUR, async ({ clock, child, expiries, left }) => {
       const first = await child.get()
       assert.ok(left(first) > 3500_000, `fresh: ${left(first)} ms left`)
@@ -104,7 +102,7 @@ for (const type of Object.keys(TYPES)) {
     }),
   )
 
-  test(`${type}: wall clock moved into the refresh window: the first call starts the refresh, the next call after it lands gets its result`, { skip, todo: PENDING, timeout: 60_000 }, () =>
+  test(`${type}: wall clock moved into the refresh window: the first call starts the refresh, the next call after it lands gets its result`, { skip, timeout: 60_000 }, () =>
     session(type, HOUR, async ({ clock, mock, child, expiries, left }) => {
       const first = await child.get()
       // Ten minutes before expiry: inside every session type's window, far from the margin.
@@ -120,7 +118,7 @@ for (const type of Object.keys(TYPES)) {
     }),
   )
 
-  test(`${type}: wall clock stepped back 1 h during the backoff after a failed refresh: the backoff is not stretched`, { skip, todo: PENDING, timeout: 60_000 }, () =>
+  test(`${type}: wall clock stepped back 1 h during the backoff after a failed refresh: the backoff is not stretched`, { skip, timeout: 60_000 }, () =>
     session(type, HOUR, async ({ clock, mock, child, left }) => {
       mock.set(REFUSED)
       const failed = await child.get()
@@ -140,7 +138,7 @@ for (const type of Object.keys(TYPES)) {
     }),
   )
 
-  test(`${type}: a 10 s credential after an idle spell is never handed out with under 2 s left`, { skip, todo: PENDING, timeout: 60_000 }, () =>
+  test(`${type}: a 10 s credential after an idle spell is never handed out with under 2 s left`, { skip, timeout: 60_000 }, () =>
     session(type, 10_000, async ({ clock, child, expiries, left }) => {
       const first = await child.get()
       // Idle until 1.5 s before its expiry (a sleep of the machine, or just a quiet spell).

@@ -14,8 +14,10 @@ pub(super) async fn run(cache: Weak<SessionCache>) {
             Some(c) if !c.stopped.load(Ordering::Relaxed) => c.next_wake(),
             _ => return,
         };
-        // Wake at least once a minute to notice that the credential was dropped.
-        tokio::time::sleep(wait.clamp(Duration::from_millis(50), Duration::from_secs(60))).await;
+        // Tokio's timers run on the monotonic clock, which stands still while the machine sleeps
+        // and ignores steps of the wall clock: wake at least every 10 s to re-check the window
+        // (a wall-clock time) and to notice that the credential was dropped.
+        tokio::time::sleep(wait.clamp(Duration::from_millis(50), Duration::from_secs(10))).await;
         let Some(c) = cache.upgrade() else { return };
         if c.stopped.load(Ordering::Relaxed) {
             return;

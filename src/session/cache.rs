@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Instant, SystemTime};
 
 use super::clock::Clock;
-use super::policy::{backoff, Policy, BACKOFF_CAP, COLD_BACKOFF_CAP, WINDOW_REUSE};
+use super::policy::{backoff, Policy, BACKOFF_CAP, COLD_BACKOFF_CAP};
 use super::retry::{is_blip, retry_delay, RETRIES};
 use super::Refresher;
 use crate::credentials::Credentials;
@@ -24,8 +24,12 @@ pub(super) struct State {
     attempts: u64,
     last_error: Option<Error>,
     failures: u32,
-    /// No new refresh before this, after a failure.
-    pub(super) retry_at: Option<SystemTime>,
+    /// After a failure, no new refresh before this instant of the monotonic clock: a step of the
+    /// wall clock neither stretches nor shrinks a backoff.
+    pub(super) retry_at: Option<Instant>,
+    /// ... nor after the cached credential stops being servable (its safety margin, on the wall
+    /// clock): the next caller then tries again at once.
+    retry_by: Option<SystemTime>,
     /// A background refresh is queued or running.
     pub(super) refreshing: bool,
     /// Requests sent upstream, retries included (for tests and `describe()`-level diagnostics).
@@ -80,30 +84,33 @@ impl SessionCache {
             return None;
         }
         let refresh_at = st.refresh_at.unwrap_or(serve_until);
-        // Before the window: reusable until it opens. Inside it: briefly, so the result of the
-        // background refresh is picked up soon after it lands.
-        let until = if now < refresh_at {
-            refresh_at
-        } else {
-            serve_until.min(now + WINDOW_REUSE)
-        };
+        // Before the window: reusable until it opens. Inside it: not reusable (the caller asks
+        // again at its next call), so the result of the refresh is served from the call after it
+        // lands.
+        let until = if now < refresh_at { refresh_at } else { now };
         let mut served = current.clone();
         served.reuse_until = Some(until);
         Some(served)
     }
 
+    /// True while the backoff after a failure lasts: on the monotonic clock, and no longer than
+    /// the cached credential it was serving stays servable.
+    fn backing_off(st: &State, now: SystemTime, monotonic: Instant) -> bool {
+        st.retry_at.is_some_and(|r| monotonic < r) && st.retry_by.is_none_or(|b| now < b)
+    }
+
     /// The last failure, while its backoff lasts: callers get it again without a new request.
-    fn remembered_failure(st: &State, now: SystemTime) -> Option<Error> {
+    fn remembered_failure(st: &State, now: SystemTime, monotonic: Instant) -> Option<Error> {
         st.last_error
             .clone()
-            .filter(|_| st.retry_at.is_some_and(|r| now < r))
+            .filter(|_| Self::backing_off(st, now, monotonic))
     }
 
     /// True when a refresh should start now behind a servable credential.
-    fn window_refresh_due(st: &State, now: SystemTime) -> bool {
+    fn window_refresh_due(st: &State, now: SystemTime, monotonic: Instant) -> bool {
         !st.refreshing
             && st.refresh_at.is_some_and(|r| now >= r)
-            && st.retry_at.is_none_or(|r| now >= r)
+            && !Self::backing_off(st, now, monotonic)
     }
 
     /// The current credentials, refreshing them when nothing servable is cached, and starting a
@@ -114,14 +121,14 @@ impl SessionCache {
             let mut st = self.lock();
             let now = self.clock.now();
             if let Some(served) = self.serve(&st, now) {
-                if Self::window_refresh_due(&st, now) {
+                if Self::window_refresh_due(&st, now, self.clock.monotonic()) {
                     st.refreshing = true;
                     drop(st);
                     self.spawn_refresh();
                 }
                 return Ok(served);
             }
-            if let Some(e) = Self::remembered_failure(&st, now) {
+            if let Some(e) = Self::remembered_failure(&st, now, self.clock.monotonic()) {
                 return Err(e);
             }
             seen_attempts = st.attempts;
@@ -228,6 +235,7 @@ impl SessionCache {
                 st.current = Some(credentials);
                 st.failures = 0;
                 st.retry_at = None;
+                st.retry_by = None;
                 st.last_error = None;
             }
             Err(e) => {
@@ -248,17 +256,14 @@ impl SessionCache {
                 );
                 // Once the cached credential can no longer be served, the next caller tries again
                 // (then under the short backoff of a cold cache).
-                let retry_at = match servable_until {
-                    Some(until) => (now + delay).min(until),
-                    None => now + delay,
-                };
-                st.retry_at = Some(retry_at);
+                st.retry_at = Some(self.clock.monotonic() + delay);
+                st.retry_by = servable_until;
                 crate::log::debug("session", || {
                     format!(
                         "refresh {} failed in {took} ms (failure {}, next try in {} ms): {}",
                         self.refresher.provider_name(),
                         st.failures,
-                        retry_at.duration_since(now).unwrap_or_default().as_millis(),
+                        delay.as_millis(),
                         e.message()
                     )
                 });
@@ -274,20 +279,24 @@ impl SessionCache {
         }
     }
 
-    /// When the background refresher should next look.
+    /// How long the background refresher may sleep before it should look again: until the
+    /// refresh window opens (a wall-clock time, so the loop re-checks it when it wakes) and the
+    /// backoff is over (monotonic).
     pub(super) fn next_wake(&self) -> std::time::Duration {
         let st = self.lock();
         let now = self.clock.now();
-        let target = if st.current.is_none() {
-            st.retry_at.unwrap_or(now)
-        } else {
-            let due = st.refresh_at.unwrap_or(now);
-            match st.retry_at {
-                Some(r) if r > due => r,
-                _ => due,
-            }
-        };
-        target.duration_since(now).unwrap_or_default()
+        let backoff_left = st
+            .retry_at
+            .map(|r| r.saturating_duration_since(self.clock.monotonic()))
+            .unwrap_or_default();
+        if st.current.is_none() {
+            return backoff_left;
+        }
+        let window_in = st
+            .refresh_at
+            .and_then(|r| r.duration_since(now).ok())
+            .unwrap_or_default();
+        window_in.max(backoff_left)
     }
 
     /// True when the background refresher should refresh now.
@@ -295,7 +304,7 @@ impl SessionCache {
         let st = self.lock();
         let now = self.clock.now();
         let due = st.current.is_none() || st.refresh_at.is_some_and(|t| now >= t);
-        due && st.retry_at.is_none_or(|r| now >= r)
+        due && !Self::backing_off(&st, now, self.clock.monotonic())
     }
 
     /// Starts one refresh on the runtime, behind the credential callers are being served. It

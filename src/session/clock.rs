@@ -1,12 +1,22 @@
 //! Time, read through a clock the cache is given, so tests move time instead of waiting for it.
+//!
+//! Two clocks, each for what it is right about. The wall clock ([`Clock::now`]) decides expiry:
+//! credentials expire by it, and it moves on while a machine sleeps (the monotonic clock does
+//! not). The monotonic clock ([`Clock::monotonic`]) measures waits (backoffs, retry delays): an
+//! NTP step or a manual change of the wall clock must neither stretch nor shrink them.
 
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Where the session cache reads the time.
 pub trait Clock: Send + Sync {
-    /// The current time.
+    /// The wall clock: what expirations are compared with.
     fn now(&self) -> SystemTime;
+
+    /// The monotonic clock: what waits are measured on.
+    fn monotonic(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// The system's clock.
@@ -19,19 +29,33 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to, for tests.
+/// A clock that moves only when told to, for tests: [`advance`](Self::advance) moves both
+/// clocks, as time passing does; [`step_wall`](Self::step_wall) moves the wall clock alone, as a
+/// sleep of the machine (forward) or an NTP step (either way) does.
 #[derive(Debug)]
-pub struct ManualClock(Mutex<SystemTime>);
+pub struct ManualClock(Mutex<(SystemTime, Instant)>);
 
 impl ManualClock {
     /// A clock standing at the system's current time.
     pub fn new() -> Self {
-        ManualClock(Mutex::new(SystemTime::now()))
+        ManualClock(Mutex::new((SystemTime::now(), Instant::now())))
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves both clocks forward by `by`.
     pub fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) += by;
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        t.0 += by;
+        t.1 += by;
+    }
+
+    /// Moves the wall clock alone by `by`, forward or (`forward` false) back.
+    pub fn step_wall(&self, forward: bool, by: Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if forward {
+            t.0 += by;
+        } else {
+            t.0 -= by;
+        }
     }
 }
 
@@ -43,7 +67,11 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    fn monotonic(&self) -> Instant {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).1
     }
 }
 
@@ -54,10 +82,11 @@ impl Clock for ManualClock {
 pub const CLOCK_SCALE_TEST_VAR: &str = "ALICLOUD_CREDENTIALS_NATIVE_TEST_CLOCK_SCALE";
 
 /// A clock running `scale` times as fast as the system's from `origin`: at system time t it
-/// reads `origin + (t - origin) * scale`.
+/// reads `origin + (t - origin) * scale`; its monotonic clock runs as fast from the same instant.
 #[derive(Debug)]
 pub struct ScaledClock {
     origin: SystemTime,
+    monotonic_origin: Instant,
     scale: f64,
 }
 
@@ -71,7 +100,14 @@ impl ScaledClock {
             .ok()
             .filter(|s: &f64| *s >= 1.0 && s.is_finite())?;
         let origin = UNIX_EPOCH + Duration::from_millis(origin.trim().parse().ok()?);
-        Some(ScaledClock { origin, scale })
+        let now = Instant::now();
+        let since = SystemTime::now().duration_since(origin).unwrap_or_default();
+        let monotonic_origin = now.checked_sub(since).unwrap_or(now);
+        Some(ScaledClock {
+            origin,
+            monotonic_origin,
+            scale,
+        })
     }
 }
 
@@ -82,6 +118,11 @@ impl Clock for ScaledClock {
             Ok(d) => self.origin + d.mul_f64(self.scale),
             Err(_) => now,
         }
+    }
+
+    fn monotonic(&self) -> Instant {
+        let elapsed = Instant::now().saturating_duration_since(self.monotonic_origin);
+        self.monotonic_origin + elapsed.mul_f64(self.scale)
     }
 }
 

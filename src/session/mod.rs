@@ -30,7 +30,7 @@
 mod background;
 mod cache;
 pub mod clock;
-mod policy;
+pub mod policy;
 mod retry;
 
 use std::sync::Arc;
@@ -259,7 +259,9 @@ mod tests {
         for _ in 0..100 {
             let served = cache.get().await.unwrap();
             assert_eq!(served.access_key_id, "id-1");
-            assert!(served.reuse_until.unwrap() <= clock.now() + SECOND);
+            // Not reusable in the window: the next call asks again, and gets the refresh's
+            // result as soon as it lands.
+            assert_eq!(served.reuse_until.unwrap(), clock.now());
         }
         assert!(
             started.elapsed() < Duration::from_millis(250),
@@ -302,7 +304,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn never_handed_out_within_the_safety_margin_nor_after_expiry() {
         // Four-second credentials and a source that fails once they are out: served until
-        // 0.4 s before expiry, never after; then the refresh error.
+        // 2 s before expiry (the least margin), never after; then the refresh error.
         let (clock, fake, cache) = setup(4 * SECOND, Policy::default());
         let first = cache.get().await.unwrap();
         let expiration = first.expiration.unwrap();
@@ -312,7 +314,7 @@ mod tests {
             match cache.get().await {
                 Ok(c) => {
                     assert_eq!(c.access_key_id, "id-1");
-                    assert!(c.reuse_until.unwrap() <= expiration - Duration::from_millis(400));
+                    assert!(c.reuse_until.unwrap() <= expiration - Duration::from_millis(2000));
                     last_served = Some(clock.now());
                 }
                 Err(e) => assert!(e.message().starts_with("upstream down"), "{e}"),
@@ -321,8 +323,8 @@ mod tests {
             clock.advance(Duration::from_millis(10));
         }
         let last = last_served.unwrap();
-        assert!(last < expiration - Duration::from_millis(400), "{last:?}");
-        assert!(last >= expiration - Duration::from_millis(420), "{last:?}");
+        assert!(last < expiration - Duration::from_millis(2000), "{last:?}");
+        assert!(last >= expiration - Duration::from_millis(2020), "{last:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -489,6 +491,71 @@ mod tests {
         assert!(took < Duration::from_millis(450), "{took:?}");
         assert!(cache.upstream_attempts() <= 3);
         assert!(fake.calls() >= 2, "{} attempts completed", fake.calls());
+    }
+
+    #[tokio::test]
+    async fn a_wall_clock_jump_past_expiry_is_seen_by_the_first_call() {
+        let (clock, fake, cache) = setup(HOUR, Policy::default());
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+        // The machine slept two hours: the monotonic clock stood still, the wall clock did not.
+        clock.step_wall(true, 2 * HOUR);
+        let served = cache.get().await.unwrap();
+        assert_eq!(served.access_key_id, "id-2");
+        assert_eq!(fake.calls(), 2);
+        // Into the window of id-2 (50 minutes on): the first call starts the refresh.
+        clock.step_wall(true, Duration::from_secs(50 * 60));
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-2");
+        settled(&cache).await;
+        assert_eq!(fake.calls(), 3);
+        // Landed: served from the next call on.
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-3");
+    }
+
+    #[tokio::test]
+    async fn a_wall_clock_step_back_does_not_stretch_a_backoff() {
+        let (clock, fake, cache) = setup(HOUR, Policy::default());
+        fake.fail.store(true, Ordering::SeqCst);
+        cache.get().await.unwrap_err();
+        fake.fail.store(false, Ordering::SeqCst);
+        // NTP steps the clock back an hour during the first backoff (at most 1 s).
+        clock.step_wall(false, HOUR);
+        assert!(cache.get().await.is_err(), "still in the backoff");
+        assert_eq!(fake.calls(), 1);
+        clock.advance(SECOND);
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-2");
+    }
+
+    #[tokio::test]
+    async fn a_wall_clock_step_forward_does_not_shrink_a_backoff() {
+        let (clock, fake, cache) = setup(HOUR, Policy::default());
+        fake.fail.store(true, Ordering::SeqCst);
+        for failures in 1..=5u32 {
+            cache.get().await.unwrap_err();
+            assert_eq!(fake.calls(), failures as usize);
+            // A jump of an hour forward: the backoff (1, 2, 4 ... s, jittered down to half) is
+            // not over.
+            clock.step_wall(true, HOUR);
+            let e = cache.get().await.unwrap_err();
+            assert!(e.message().starts_with("upstream down"), "{e}");
+            assert_eq!(fake.calls(), failures as usize, "failure {failures}");
+            clock.advance(SECOND * (1 << (failures - 1)));
+        }
+        // With a servable credential cached: a jump within its life keeps the backoff, a jump
+        // past its margin ends it (nothing to serve: the next caller tries at once).
+        let (clock, fake, cache) = setup(HOUR, Policy::default());
+        cache.get().await.unwrap();
+        fake.fail.store(true, Ordering::SeqCst);
+        clock.advance(Duration::from_secs(50 * 60));
+        cache.get().await.unwrap();
+        settled(&cache).await;
+        assert_eq!(fake.calls(), 2);
+        clock.step_wall(true, Duration::from_secs(5 * 60));
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-1");
+        settled(&cache).await;
+        assert_eq!(fake.calls(), 2, "the backoff holds");
+        fake.fail.store(false, Ordering::SeqCst);
+        clock.step_wall(true, Duration::from_secs(5 * 60));
+        assert_eq!(cache.get().await.unwrap().access_key_id, "id-3");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

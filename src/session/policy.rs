@@ -22,19 +22,44 @@ impl Default for Policy {
     }
 }
 
-/// The refresh window of a credential of lifetime L is `min(refresh_before, L / WINDOW_DIVISOR)`:
-/// a 900 s credential (the STS minimum) is used for 600 s, an hour-long one for 45 minutes. A
-/// continuous function of L, so a second of clock skew between STS and us moves the refresh by
-/// two thirds of a second, never from "every ten minutes" to "every second".
+/// The refresh window of a credential of lifetime L is `min(refresh_before, L / WINDOW_DIVISOR)`
+/// (and never shorter than one and a half safety margins, so that it opens before the margin
+/// retires the credential): a 900 s credential (the STS minimum) is used for 600 s, an hour-long
+/// one for 45 minutes. A continuous function of L, so a second of clock skew between STS and us
+/// moves the refresh by two thirds of a second, never from "every ten minutes" to "every second".
 pub const WINDOW_DIVISOR: u32 = 3;
-/// A credential is never handed out within `min(SAFETY_MARGIN, L / MARGIN_DIVISOR)` of its
-/// expiration: the request it signs must still reach the server (latency, retries of the
-/// caller's own client) and be checked against the server's clock, which may be a few seconds
-/// ahead of ours. Ten seconds covers both with room; a tenth of the lifetime keeps credentials
-/// of a few seconds (tests, odd sidecars) usable for most of their life.
+/// A credential is never handed out within its safety margin of its expiration:
+/// `min(SAFETY_MARGIN, max(MIN_SAFETY_MARGIN, L / MARGIN_DIVISOR))`, and at most half the
+/// lifetime L. The margin is there for what stands between handing a credential out and the
+/// server checking it: the request's latency, the retries of the caller's own client, and the
+/// server's clock being a little ahead of ours. None of those shrinks with the lifetime, so the
+/// margin is a time: at least [`MIN_SAFETY_MARGIN`] whenever the lifetime allows it (L of 4 s or
+/// more), a tenth of the lifetime in between, [`SAFETY_MARGIN`] for long lifetimes. Only a
+/// credential living under 4 s (tests, odd sidecars) gets less: half its life, so it is usable
+/// at all.
 pub const SAFETY_MARGIN: Duration = Duration::from_secs(10);
 /// See [`SAFETY_MARGIN`].
+pub const MIN_SAFETY_MARGIN: Duration = Duration::from_secs(2);
+/// See [`SAFETY_MARGIN`].
 pub const MARGIN_DIVISOR: u32 = 10;
+
+/// The safety margin of a credential of lifetime `lifetime`: see [`SAFETY_MARGIN`].
+pub fn margin(lifetime: Duration) -> Duration {
+    (lifetime / MARGIN_DIVISOR)
+        .max(MIN_SAFETY_MARGIN)
+        .min(SAFETY_MARGIN)
+        .min(lifetime / 2)
+}
+
+/// The refresh window of a credential of lifetime `lifetime` when the longest is
+/// `refresh_before`: see [`WINDOW_DIVISOR`].
+pub fn window(refresh_before: Duration, lifetime: Duration) -> Duration {
+    let floor = margin(lifetime) * 3 / 2;
+    refresh_before
+        .min(lifetime / WINDOW_DIVISOR)
+        .max(floor)
+        .min(lifetime)
+}
 
 /// The first wait after a failed refresh; each further failure doubles it.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -44,9 +69,6 @@ pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
 /// used soon, and long enough that a caller looping on a failing source sends a handful of
 /// requests a minute.
 pub const COLD_BACKOFF_CAP: Duration = Duration::from_secs(10);
-/// How long a caller (the JavaScript snapshot cache) may reuse a credential once its refresh
-/// window is open: the background refresh's result is picked up within this.
-pub const WINDOW_REUSE: Duration = Duration::from_secs(1);
 
 /// When a credential expiring at `expiration`, fetched at `now`, is refreshed and retired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,11 +87,9 @@ impl Policy {
             .duration_since(now)
             .ok()
             .filter(|l| !l.is_zero())?;
-        let window = self.refresh_before.min(lifetime / WINDOW_DIVISOR);
-        let margin = SAFETY_MARGIN.min(lifetime / MARGIN_DIVISOR);
         Some(Schedule {
-            refresh_at: expiration - window,
-            serve_until: expiration - margin,
+            refresh_at: expiration - window(self.refresh_before, lifetime),
+            serve_until: expiration - margin(lifetime),
         })
     }
 }
@@ -114,10 +134,10 @@ mod tests {
         assert_eq!(at(900).refresh_at, now + S * 600);
         // Ten minutes: from 200 s before.
         assert_eq!(at(600).refresh_at, now + S * 400);
-        // Four seconds: window 1.33 s, margin 0.4 s.
+        // Four seconds: margin 2 s (the least), window 3 s (one and a half margins).
         let s = at(4);
-        assert_eq!(s.refresh_at, now + S * 4 - S * 4 / 3);
-        assert_eq!(s.serve_until, now + Duration::from_millis(3600));
+        assert_eq!(s.refresh_at, now + S);
+        assert_eq!(s.serve_until, now + S * 2);
         // Already expired, or expiring now: no schedule.
         assert!(p.schedule(now, now).is_none());
         assert!(p.schedule(now, now - S).is_none());
@@ -129,6 +149,34 @@ mod tests {
             ecs.schedule(now, now + S * 6 * 3600).unwrap().refresh_at,
             now + S * 5 * 3600
         );
+    }
+
+    #[test]
+    fn the_margin_is_a_time_of_2_to_10_s_whenever_the_lifetime_allows() {
+        let ms = Duration::from_millis;
+        for (lifetime_ms, margin_ms) in [
+            (3_600_000, 10_000),
+            (900_000, 10_000),
+            (100_000, 10_000),
+            (60_000, 6_000),
+            (30_000, 3_000),
+            (20_000, 2_000),
+            (10_000, 2_000),
+            (4_000, 2_000),
+            // Under 4 s the lifetime does not allow 2 s: half of it.
+            (3_000, 1_500),
+            (1_000, 500),
+        ] {
+            assert_eq!(margin(ms(lifetime_ms)), ms(margin_ms), "{lifetime_ms} ms");
+        }
+        // The window always opens before the margin retires the credential.
+        for lifetime_ms in [1, 10, 999, 4_000, 10_000, 3_600_000, 100_000_000u64] {
+            let l = ms(lifetime_ms);
+            assert!(window(S * 900, l) > margin(l), "{lifetime_ms} ms");
+            assert!(window(S * 900, l) < l, "{lifetime_ms} ms");
+        }
+        // A 10 s credential: refreshed from 3.33 s before expiry, retired 2 s before.
+        assert_eq!(window(S * 900, S * 10), S * 10 / 3);
     }
 
     #[test]
