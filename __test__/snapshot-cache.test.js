@@ -15,7 +15,7 @@ process.env.NODE_EXTRA_CA_CERTS = TEST_CA
 const Credential = require('alicloud-credentials-native')
 
 const { id: keyId, secret: keySecret } = randomKey()
-// Credentials living 4.5 s (whole seconds on the wire: 3.5 to 4.5 s): the window opens 3 s before
+// Credentials living 4.5 s (the mock sends milliseconds under 5 s): the window opens 3 s before
 // expiry, the safety margin retires them 2 s before.
 const LIFE_MS = 4500
 let sts
@@ -30,6 +30,8 @@ const credential = () =>
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 // Blocks this thread without turning the event loop: no timer can fire meanwhile.
 const block = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+// The expiry of the credential the mock issued last, to within the time its answer took.
+const lastExpiry = () => sts.state.requests.at(-1).at + LIFE_MS
 
 test('the snapshot is let go of when it is due for refresh', { timeout: 30_000 }, async () => {
   sts.reset()
@@ -48,14 +50,18 @@ test('a loop of awaits that starves the timers: the first call once the window i
   sts.reset()
   const c = credential()
   const first = (await c.getCredential()).accessKeyId
-  const expiry = Date.parse((await c.describe()).expiration)
+  const expiry = lastExpiry()
   // Between the window and the margin, without turning the event loop.
   block(expiry - 2500 - Date.now())
   assert.equal((await c.getCredential()).accessKeyId, first, 'served from cache meanwhile')
-  // The refresh started from that one call; the loop of awaits sees its result as soon as it lands.
+  // The refresh started from that one call (no other call until it was answered: the timers
+  // turn here only so that the mock, in this process, can answer); the loop of awaits then sees
+  // its result as soon as it lands.
+  for (let i = 0; i < 500 && sts.state.issued < 2; i++) await sleep(10)
+  assert.equal(sts.state.issued, 2, 'the refresh started from the first call in the window')
   let served = first
   let calls = 0
-  const end = Date.now() + 2000
+  const end = Date.now() + 5000
   while (served === first && Date.now() < end) {
     served = (await c.getCredential()).accessKeyId
     calls++
@@ -69,7 +75,7 @@ test('the event loop blocked from before the window to past the safety margin: t
   sts.reset()
   const c = credential()
   const first = (await c.getCredential()).accessKeyId
-  const expiry = Date.parse((await c.describe()).expiration)
+  const expiry = lastExpiry()
   block(expiry - 1000 - Date.now())
   const next = (await c.getCredential()).accessKeyId
   assert.notEqual(next, first, 'a credential within its safety margin is never handed out')

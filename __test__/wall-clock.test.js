@@ -4,6 +4,8 @@
 // sleep, a VM migration or an NTP step would, and the first call after the jump must see it.
 // For each session type: +2 h (past the expiry of a 1 h credential), into the refresh window,
 // back 1 h during the backoff after a failed refresh, and a 10 s credential after an idle spell.
+// And OAuth tokens written back to the CLI's config.json never replace newer ones (a new login,
+// another tool's refresh): the process adopts the file's instead.
 // Skipped, saying why, where libfaketime cannot be loaded (not in CI: there it must run).
 
 const test = require('node:test')
@@ -11,7 +13,8 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { clearAlibabaEnv, tempDir, randomKey } = require('./helpers')
-const { startSts, startMetadata, startUri } = require('./mocks')
+const http = require('node:http')
+const { startSts, startMetadata, startUri, listen, readBody } = require('./mocks')
 const { findLibfaketime, WallClock, startChild } = require('./faketime')
 
 clearAlibabaEnv()
@@ -148,3 +151,106 @@ for (const type of Object.keys(TYPES)) {
     }),
   )
 }
+
+// ---- OAuth write-back ----
+
+// A mock OAuth service (http: the sign-in URL is ours to set): `/v1/token` trades the live
+// refresh token for a new pair (the old one is spent), `/v1/exchange` trades any live access
+// token for STS credentials.
+async function startOAuth() {
+  const state = { accessTokens: new Set(), refreshToken: null, issued: 0, refreshed: 0, exchanges: [] }
+  const send = (res, status, o) => {
+    const text = JSON.stringify(o)
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    res.end(text)
+  }
+  const server = http.createServer(async (req, res) => {
+    const body = await readBody(req)
+    if (req.method === 'POST' && req.url === '/v1/token') {
+      const form = Object.fromEntries(new URLSearchParams(body))
+      if (form.grant_type !== 'refresh_token' || form.refresh_token !== state.refreshToken) return send(res, 400, { error: 'invalid_grant' })
+      state.refreshed++
+      const n = state.refreshed + 1
+      state.accessTokens.add(`access-${n}`)
+      state.refreshToken = `refresh-${n}`
+      return send(res, 200, { access_token: `access-${n}`, refresh_token: `refresh-${n}`, expires_in: 7200 })
+    }
+    if (req.method === 'POST' && req.url === '/v1/exchange') {
+      const bearer = (req.headers.authorization || '').replace(/^Bearer /, '')
+      state.exchanges.push(bearer)
+      if (!state.accessTokens.has(bearer)) return send(res, 401, { error: 'invalid_token' })
+      state.issued++
+      const n = state.issued
+      return send(res, 200, { accessKeyId: `STS.oauth-${n}`, accessKeySecret: `oauth-secret-${n}`, securityToken: `oauth-token-${n}`, expiration: new Date(Date.now() + state.expiresInMs).toISOString() })
+    }
+    send(res, 404, {})
+  })
+  const { close } = await listen(server)
+  return { state, url: `http://127.0.0.1:${server.address().port}`, close }
+}
+
+// Runs `fn` with a child serving the default chain from an OAuth profile of a config.json whose
+// tokens are `access-1` / `refresh-1`, the access token living `accessLifeMs` on the child's clock.
+async function oauthSession(accessLifeMs, fn) {
+  if (!lib.path) throw new Error(`libfaketime is required here: ${lib.why}`)
+  const clock = new WallClock(lib.path)
+  const mock = await startOAuth()
+  mock.state.accessTokens.add('access-1')
+  mock.state.refreshToken = 'refresh-1'
+  const expiries = clock.drive(mock, HOUR)
+  const file = path.join(tempDir('acn-wall-oauth-'), 'config.json')
+  const profile = { name: 'o', mode: 'OAuth', oauth_site_type: 'CN', oauth_access_token: 'access-1', oauth_refresh_token: 'refresh-1', oauth_access_token_expire: Math.floor((clock.now() + accessLifeMs) / 1000) }
+  fs.writeFileSync(file, JSON.stringify({ current: 'o', profiles: [profile] }, null, 4), { mode: 0o600 })
+  const child = startChild(clock, null, { ALIBABA_CLOUD_CONFIG_FILE: file, ALIBABA_CLOUD_OAUTH_SIGN_IN_URL: mock.url })
+  const saved = () => JSON.parse(fs.readFileSync(file, 'utf8')).profiles[0]
+  // Another writer of config.json: sets `fields` on the profile.
+  const write = (fields) => fs.writeFileSync(file, JSON.stringify({ current: 'o', profiles: [{ ...saved(), ...fields }] }, null, 4))
+  try {
+    await fn({ clock, mock, child, expiries, saved, write })
+  } catch (e) {
+    e.message += `\n(child stderr: ${child.stderr.slice(0, 1000)})`
+    throw e
+  } finally {
+    await child.close()
+    await mock.close()
+  }
+}
+
+test('OAuth: after the user logs in again, a running process adopts the new tokens at its next refresh and never writes its old ones back', { skip, timeout: 60_000 }, () =>
+  oauthSession(3 * HOUR, async ({ clock, mock, child, expiries, saved, write }) => {
+    const first = await child.get()
+    assert.equal(first.id, 'STS.oauth-1', JSON.stringify(first))
+    // `aliyun configure --mode OAuth`: new tokens, the old session revoked.
+    mock.state.accessTokens = new Set(['access-9'])
+    mock.state.refreshToken = 'refresh-9'
+    write({ oauth_access_token: 'access-9', oauth_refresh_token: 'refresh-9', oauth_access_token_expire: Math.floor((clock.now() + 3 * HOUR) / 1000) + 60 })
+    // An hour later (the STS credential expired; the old access token would still have 2 h).
+    clock.setNow(expiries.get(1) + 60_000)
+    const next = await child.get()
+    assert.ok(!next.error, `after a new login the process got: ${next.error}`)
+    assert.equal(mock.state.exchanges.at(-1), 'access-9', 'exchanged with the new login')
+    const p = saved()
+    assert.equal(p.oauth_access_token, 'access-9')
+    assert.equal(p.oauth_refresh_token, 'refresh-9')
+  }),
+)
+
+test('OAuth: after another tool refreshed the tokens (spending ours), a running process adopts them and never writes the spent refresh token back', { skip, timeout: 60_000 }, () =>
+  oauthSession(90 * 60_000, async ({ clock, mock, child, expiries, saved, write }) => {
+    const first = await child.get()
+    assert.equal(first.id, 'STS.oauth-1', JSON.stringify(first))
+    // Another tool refreshes with refresh-1 (now spent; access-1 stays valid until it expires)
+    // and writes access-2 / refresh-2, living 2 h from now, to the file.
+    const r = await fetch(`${mock.url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=refresh-1&client_id=tool' })
+    assert.equal(r.status, 200)
+    write({ oauth_access_token: 'access-2', oauth_refresh_token: 'refresh-2', oauth_access_token_expire: Math.floor((clock.now() + 2 * HOUR) / 1000) })
+    // An hour later: the STS credential expired; access-1 still has 29 minutes (no refresh due).
+    clock.setNow(expiries.get(1) + 60_000)
+    const next = await child.get()
+    assert.ok(!next.error, next.error)
+    const p = saved()
+    assert.equal(p.oauth_refresh_token, 'refresh-2', 'the file keeps the live refresh token')
+    assert.equal(p.oauth_access_token, 'access-2')
+    assert.equal(mock.state.exchanges.at(-1), 'access-2', 'the process adopted the newer tokens')
+  }),
+)

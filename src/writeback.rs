@@ -8,6 +8,11 @@
 //! - an advisory lock on `<target>.lock` serialises read-modify-write cycles, so two processes
 //!   updating different profiles never lose each other's update; [`lock`] holds it
 //!   across a longer cycle (OAuth: re-read, refresh, write);
+//! - never over newer values: under the lock, the file is re-read and a group of fields (the STS
+//!   credentials, the OAuth tokens) is written only if the file's generation of it (its
+//!   `sts_expiration`, its `oauth_access_token_expire`) is not later than ours: after the user
+//!   logged in again, or another tool refreshed (and so spent our refresh token), the file keeps
+//!   its tokens, and the caller gets them back to adopt ([`GENERATIONS`]);
 //! - every other profile and every field we do not know is kept as it was, in its order;
 //! - a failure is logged (`DEBUG=alicloud-credentials:profile`, the path and the cause, never a
 //!   token) and never raised: the fresh credentials are still returned.
@@ -47,21 +52,32 @@ fn credential_fields(
 }
 
 /// Writes `c` (as `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration`) and the
-/// `extra` fields to the profile of `mode`. A failure is logged, never raised: the credentials
-/// stay valid in memory.
+/// `extra` fields to the profile of `mode`, except groups the file holds newer ones of
+/// ([`GENERATIONS`]). Returns the profile as the file holds it afterwards, for the caller to adopt
+/// what is newer there; `None` on a failure, which is logged, never raised: the credentials stay
+/// valid in memory.
 pub async fn save(
     location: &ProfileLocation,
     mode: &'static str,
     c: &Credentials,
     sts_expiration: u64,
     extra: Vec<(&'static str, Value)>,
-) {
+) -> Option<Map<String, Value>> {
     let fields = credential_fields(c, sts_expiration, extra);
     let target = location.clone();
-    let _ = tokio::task::spawn_blocking(move || {
-        update_profile(&target.path, &target.profile, mode, fields)
+    tokio::task::spawn_blocking(move || {
+        let result = target_of(&target.path).and_then(|real| {
+            let lock = FileLock::acquire(&real)?;
+            let result = update_locked(&real, &target.profile, mode, fields);
+            drop(lock);
+            result
+        });
+        log_outcome(&target.path, &target.profile, mode, &result);
+        result.ok()
     })
-    .await;
+    .await
+    .ok()
+    .flatten()
 }
 
 /// Takes the file lock and holds it until the returned guard is saved or dropped: a
@@ -133,23 +149,25 @@ impl LockedProfile {
         .ok()
     }
 
-    /// Writes like [`save`], still under the lock, then releases it. A failure is
-    /// logged, never raised.
+    /// Writes like [`save`], still under the lock, then releases it; returns what [`save`]
+    /// returns. A failure is logged, never raised.
     pub async fn save(
         self,
         mode: &'static str,
         c: &Credentials,
         sts_expiration: u64,
         extra: Vec<(&'static str, Value)>,
-    ) {
+    ) -> Option<Map<String, Value>> {
         let fields = credential_fields(c, sts_expiration, extra);
-        let _ = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let result = update_locked(&self.real, &self.profile, mode, fields);
             log_outcome(&self.real, &self.profile, mode, &result);
             drop(self.lock);
-            result
+            result.ok()
         })
-        .await;
+        .await
+        .ok()
+        .flatten()
     }
 }
 
@@ -235,9 +253,9 @@ fn log_failure(path: &Path, step: &str, e: &Error) {
     });
 }
 
-fn log_outcome(path: &Path, profile: &str, mode: &str, result: &Result<()>) {
+fn log_outcome<T>(path: &Path, profile: &str, mode: &str, result: &Result<T>) {
     match result {
-        Ok(()) => crate::log::debug("profile", || {
+        Ok(_) => crate::log::debug("profile", || {
             format!(
                 "wrote {mode} tokens of profile '{profile}' back to {}",
                 path.display()
@@ -263,7 +281,7 @@ pub fn update_profile(
         result
     });
     log_outcome(path, profile, mode, &result);
-    result
+    result.map(|_| ())
 }
 
 fn read_config(path: &Path) -> Result<Value> {
@@ -277,7 +295,67 @@ fn read_config(path: &Path) -> Result<Value> {
     })
 }
 
-fn update_locked(path: &Path, profile: &str, mode: &str, fields: Vec<(&str, Value)>) -> Result<()> {
+/// Fields written together, each group with the field that says how new it is. A group is not
+/// written over a profile whose value of that field is later than ours: another process, another
+/// tool or the user (`aliyun configure`) wrote newer ones since we read the file, and replacing
+/// them would bring back a spent refresh token or undo a new login.
+pub const GENERATIONS: &[(&str, &[&str])] = &[
+    (
+        "sts_expiration",
+        &[
+            "access_key_id",
+            "access_key_secret",
+            "sts_token",
+            "sts_expiration",
+        ],
+    ),
+    (
+        "oauth_access_token_expire",
+        &[
+            "oauth_access_token",
+            "oauth_refresh_token",
+            "oauth_access_token_expire",
+        ],
+    ),
+];
+
+/// `fields` without the groups `current` holds newer values of.
+fn without_superseded<'a>(
+    current: &Map<String, Value>,
+    fields: Vec<(&'a str, Value)>,
+) -> Vec<(&'a str, Value)> {
+    let generation = |v: &Value| {
+        v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    };
+    let mut superseded: Vec<&str> = Vec::new();
+    for (key, group) in GENERATIONS {
+        let ours = fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| generation(v));
+        let theirs = current.get(*key).and_then(generation);
+        if let (Some(ours), Some(theirs)) = (ours, theirs) {
+            if theirs > ours {
+                superseded.extend_from_slice(group);
+            }
+        }
+    }
+    fields
+        .into_iter()
+        .filter(|(k, _)| !superseded.contains(k))
+        .collect()
+}
+
+/// Re-reads the file (the caller holds the lock), sets `fields` on the profile of `mode` except
+/// the groups it holds newer values of, writes it back if anything changed, and returns the
+/// profile as the file now holds it.
+fn update_locked(
+    path: &Path,
+    profile: &str,
+    mode: &str,
+    fields: Vec<(&str, Value)>,
+) -> Result<Map<String, Value>> {
     let mut config = read_config(path)?;
     let profiles = config
         .get_mut("profiles")
@@ -292,8 +370,26 @@ fn update_locked(path: &Path, profile: &str, mode: &str, fields: Vec<(&str, Valu
     let target: &mut Map<String, Value> = profiles[index]
         .as_object_mut()
         .ok_or_else(|| profile_error(path, "a profile is not an object".into()))?;
+    let offered = fields.len();
+    let fields = without_superseded(target, fields);
+    if fields.len() < offered {
+        crate::log::debug("profile", || {
+            format!(
+                "{} holds newer {mode} values for '{profile}' than this process: kept them",
+                path.display()
+            )
+        });
+    }
+    let mut changed = false;
     for (key, value) in fields {
-        target.insert(key.to_owned(), value);
+        if target.get(key) != Some(&value) {
+            target.insert(key.to_owned(), value);
+            changed = true;
+        }
+    }
+    let updated = target.clone();
+    if !changed {
+        return Ok(updated);
     }
     // Four-space indentation, as the official package writes the file.
     let mut out = Vec::new();
@@ -302,7 +398,8 @@ fn update_locked(path: &Path, profile: &str, mode: &str, fields: Vec<(&str, Valu
     serde::Serialize::serialize(&config, &mut serializer)
         .map_err(|e| profile_error(path, e.to_string()))?;
     out.push(b'\n');
-    write_atomic(path, &out).map_err(|e| profile_error(path, e.to_string()))
+    write_atomic(path, &out).map_err(|e| profile_error(path, e.to_string()))?;
+    Ok(updated)
 }
 
 /// The index of the first profile of `mode` on the chain from `name`, as the reader walks it.
@@ -494,6 +591,64 @@ mod tests {
             .join("dotfiles")
             .join("config.json.lock")
             .exists());
+    }
+
+    #[test]
+    fn newer_tokens_and_credentials_in_the_file_are_never_replaced() {
+        let dir = TempDir::new("store-newer");
+        let path = dir.path().join("config.json");
+        fs::write(
+            &path,
+            r#"{"current":"o","profiles":[{"name":"o","mode":"OAuth","oauth_access_token":"file-access","oauth_refresh_token":"file-refresh","oauth_access_token_expire":2000,"access_key_id":"file-ak","sts_expiration":500}]}"#,
+        )
+        .unwrap();
+        let offer = |access: &str, expire: i64, ak: &str, sts: u64| {
+            vec![
+                ("access_key_id", Value::from(ak)),
+                ("sts_expiration", Value::from(sts)),
+                ("oauth_access_token", Value::from(access)),
+                (
+                    "oauth_refresh_token",
+                    Value::from(format!("{access}-refresh")),
+                ),
+                ("oauth_access_token_expire", Value::from(expire)),
+            ]
+        };
+        let saved = || -> Value {
+            serde_json::from_str::<Value>(&fs::read_to_string(&path).unwrap()).unwrap()["profiles"]
+                [0]
+            .clone()
+        };
+        // Older tokens (a long-running process after a new login): the file keeps its tokens;
+        // its older STS credentials are replaced.
+        let kept = update_locked(&path, "o", "OAuth", offer("old", 1000, "mine", 600)).unwrap();
+        let p = saved();
+        assert_eq!(p["oauth_access_token"], "file-access");
+        assert_eq!(p["oauth_refresh_token"], "file-refresh");
+        assert_eq!(p["oauth_access_token_expire"], 2000);
+        assert_eq!(p["access_key_id"], "mine");
+        assert_eq!(p["sts_expiration"], 600);
+        assert_eq!(
+            kept["oauth_access_token"], "file-access",
+            "returned to adopt"
+        );
+        // Older STS credentials alone: not written either.
+        update_locked(&path, "o", "OAuth", offer("x", 1, "older", 100)).unwrap();
+        assert_eq!(saved()["access_key_id"], "mine");
+        // Newer (or as new) tokens: written.
+        update_locked(&path, "o", "OAuth", offer("new", 3000, "newest", 700)).unwrap();
+        let p = saved();
+        assert_eq!(p["oauth_access_token"], "new");
+        assert_eq!(p["oauth_refresh_token"], "new-refresh");
+        assert_eq!(p["access_key_id"], "newest");
+        // A generation the file writes as a string is still compared.
+        fs::write(
+            &path,
+            r#"{"profiles":[{"name":"o","mode":"OAuth","oauth_access_token_expire":"9000"}]}"#,
+        )
+        .unwrap();
+        update_locked(&path, "o", "OAuth", offer("z", 5000, "z", 1)).unwrap();
+        assert_eq!(saved()["oauth_access_token_expire"], "9000");
     }
 
     #[test]

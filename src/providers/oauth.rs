@@ -101,9 +101,15 @@ impl OAuthRefresher {
     /// Takes tokens from the file when they are newer than ours: another process refreshed them
     /// (and so spent the refresh token we hold) before it released the lock.
     fn adopt_file_tokens(&self, locked: &LockedProfile) {
-        let Ok(profile) = locked.read("OAuth") else {
-            return;
-        };
+        if let Ok(profile) = locked.read("OAuth") {
+            self.adopt_tokens(&profile);
+        }
+    }
+
+    /// Takes the tokens of `profile` (as config.json holds it) when they are newer than ours (a
+    /// later `oauth_access_token_expire`): the user logged in again, or another process or tool
+    /// refreshed them and so spent the refresh token we hold.
+    fn adopt_tokens(&self, profile: &serde_json::Map<String, Value>) {
         let text = |k: &str| {
             profile
                 .get(k)
@@ -138,7 +144,8 @@ impl OAuthRefresher {
     }
 
     /// Writes the tokens and `c` back, under `locked` when given (then releases it), else under a
-    /// lock taken for the write alone.
+    /// lock taken for the write alone; never over newer tokens in the file, which are adopted
+    /// instead.
     async fn write_back(&self, c: &Credentials, locked: Option<LockedProfile>) {
         let Some(wb) = self.write_back.as_ref() else {
             return;
@@ -148,9 +155,12 @@ impl OAuthRefresher {
             .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
         let tokens = self.token_fields();
-        match locked {
+        let in_file = match locked {
             Some(l) => l.save("OAuth", c, sts_expire, tokens).await,
             None => writeback::save(wb, "OAuth", c, sts_expire, tokens).await,
+        };
+        if let Some(profile) = in_file {
+            self.adopt_tokens(&profile);
         }
     }
 }
@@ -163,12 +173,17 @@ impl Refresher for OAuthRefresher {
             // the write: of processes sharing config.json, one refreshes and the others, once
             // they get the lock, read its new tokens instead of spending the old refresh token;
             // and no write is based on a file read before another process's write.
+            // The file is re-read at every refresh, so tokens written since (a new login, another
+            // tool's refresh) are used instead of ours; the lock is kept only for a refresh.
             let mut locked = match &self.write_back {
-                Some(wb) if self.needs_refresh() => writeback::lock(wb).await.ok(),
-                _ => None,
+                Some(wb) => writeback::lock(wb).await.ok(),
+                None => None,
             };
             if let Some(l) = &locked {
                 self.adopt_file_tokens(l);
+            }
+            if !self.needs_refresh() {
+                locked = None;
             }
             if self.needs_refresh() {
                 self.refresh_access_token().await?;
