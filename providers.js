@@ -45,7 +45,9 @@ class SnapshotCache {
   #native
   #shape
   #clone = null
-  #reuseUntil = 0
+  // -Infinity whenever there is no clone to serve, so that one comparison decides (and a wall
+  // clock stepped back can never make a missing snapshot look reusable).
+  #reuseUntil = -Infinity
   #expiresAt = 0
   #pending = null
 
@@ -56,7 +58,7 @@ class SnapshotCache {
 
   /** Resolves to a fresh copy of the current snapshot. */
   get() {
-    if (this.#clone !== null && Date.now() < this.#reuseUntil) return Promise.resolve(this.#clone())
+    if (Date.now() < this.#reuseUntil) return Promise.resolve(this.#clone())
     return this.#refresh().then((fresh) => fresh())
   }
 
@@ -66,9 +68,14 @@ class SnapshotCache {
   }
 
   #keep(clone, reuseUntil, expiresAt) {
-    this.#reuseUntil = reuseUntil
     this.#expiresAt = expiresAt
-    this.#clone = reuseUntil > Date.now() ? clone : null
+    if (reuseUntil > Date.now()) {
+      this.#clone = clone
+      this.#reuseUntil = reuseUntil
+    } else {
+      this.#clone = null
+      this.#reuseUntil = -Infinity
+    }
   }
 
   #refresh() {

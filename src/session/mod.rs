@@ -2,8 +2,11 @@
 //!
 //! - A credential of lifetime L (as it arrives) is refreshed from `min(15 min, L/3)` before it
 //!   expires (ECS: up to 60 minutes), a continuous rule: a 900 s credential is used for 600 s
-//!   whether STS's clock is a second ahead or behind. It is never handed out within
-//!   `min(10 s, L/10)` of its expiry (see `policy` for why), never after.
+//!   whether STS's clock is a second ahead or behind. It is never handed out within its safety
+//!   margin, `min(10 s, max(2 s, L/10))` of its expiry (see `policy` for why), never after.
+//! - The wall clock decides expiry, read at every call: after a sleep of the machine or a clock
+//!   step, the first call sees where the credential stands. Waits (backoff, retry delays) run on
+//!   the monotonic clock, so a step of the wall clock neither stretches nor shrinks them.
 //! - No caller waits after the first: once the window is open, the first caller starts one
 //!   refresh in the background and every caller keeps getting the cached credential meanwhile;
 //!   only a caller with nothing servable cached waits for the network.
