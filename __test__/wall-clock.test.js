@@ -152,6 +152,18 @@ for (const type of Object.keys(TYPES)) {
   )
 }
 
+test('ecs_ram_role: after the wall clock jumps past the metadata token\'s TTL (6 h), the next refresh fetches a new token', { skip, timeout: 60_000 }, () =>
+  session('ecs_ram_role', HOUR, async ({ clock, mock, child, expiries, left }) => {
+    const first = await child.get()
+    assert.equal(mock.state.tokens, 1)
+    // Seven hours on (a VM suspended overnight): the monotonic clock says minutes.
+    clock.setNow(expiries.get(nth(first.id)) + 6 * HOUR)
+    const next = await child.get()
+    assert.ok(left(next) > 3500_000, `${left(next)} ms left`)
+    assert.equal(mock.state.tokens, 2, 'a new metadata token for the refresh after the jump')
+  }),
+)
+
 // ---- OAuth write-back ----
 
 // A mock OAuth service (http: the sign-in URL is ours to set): `/v1/token` trades the live

@@ -3,7 +3,7 @@
 //! Never through a proxy. Base URL from `ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT`.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
@@ -30,7 +30,9 @@ struct EcsRefresher {
     disable_v1: bool,
     connect_timeout: Duration,
     read_timeout: Duration,
-    token: Mutex<Option<(Secret, Instant)>>,
+    /// The metadata token and when it was fetched, on both clocks: its TTL runs on the metadata
+    /// service's clock, which moves on while this machine sleeps (the monotonic one does not).
+    token: Mutex<Option<(Secret, Instant, SystemTime)>>,
     /// The role the metadata service named last, for `describe()`.
     discovered: Mutex<Option<String>>,
 }
@@ -58,13 +60,19 @@ impl EcsRefresher {
     /// The metadata token, cached until near its TTL. `Ok(None)`: IMDSv2 is unavailable and
     /// IMDSv1 is allowed.
     async fn metadata_token(&self) -> Result<Option<Secret>> {
-        if let Some((token, fetched)) = self
+        if let Some((token, fetched, fetched_wall)) = self
             .token
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
         {
-            if fetched.elapsed() + TOKEN_MARGIN < Duration::from_secs(TOKEN_TTL_SECONDS) {
+            let usable =
+                |age: Duration| age + TOKEN_MARGIN < Duration::from_secs(TOKEN_TTL_SECONDS);
+            // A wall clock stepped back says nothing: the monotonic age decides alone then.
+            let wall_age = SystemTime::now()
+                .duration_since(*fetched_wall)
+                .unwrap_or_default();
+            if usable(fetched.elapsed()) && usable(wall_age) {
                 return Ok(Some(token.clone()));
             }
         }
@@ -88,7 +96,7 @@ impl EcsRefresher {
         match outcome {
             Ok(token) => {
                 *self.token.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some((token.clone(), Instant::now()));
+                    Some((token.clone(), Instant::now(), SystemTime::now()));
                 Ok(Some(token))
             }
             Err(e) if self.disable_v1 => Err(e),
@@ -160,7 +168,7 @@ impl Refresher for EcsRefresher {
             );
             let response = self.get_with_fallback(&path).await?;
             let token = self.token.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let token = token.as_ref().map_or("", |(t, _)| t.expose());
+            let token = token.as_ref().map_or("", |(t, _, _)| t.expose());
             http::finish(&response, &[token], parse_response)
         })
     }
