@@ -68,13 +68,18 @@ async function session(type, lifetimeMs, fn) {
   const { mock, config, env } = await TYPES[type]()
   const expiries = clock.drive(mock, lifetimeMs)
   const child = startChild(clock, config, env)
-  // Seconds a served credential had left on the child's clock when its call returned.
+  // Milliseconds a served credential had left on the child's clock when its call returned.
   const left = (served) => {
     assert.ok(!served.error, `${type}: ${served.error}`)
     return expiries.get(nth(served.id)) - served.now
   }
+  return runWith(child, mock, () => fn({ clock, mock, child, expiries, left }))
+}
+
+// Runs `fn`, then ends `child` and `mock`; a failure carries what the child wrote to stderr.
+async function runWith(child, mock, fn) {
   try {
-    await fn({ clock, mock, child, expiries, left })
+    await fn()
   } catch (e) {
     e.message += `\n(child stderr: ${child.stderr.slice(0, 1000)})`
     throw e
@@ -84,7 +89,7 @@ async function session(type, lifetimeMs, fn) {
   }
 }
 
-async function until(what, predicate, ms = 5000) {
+async function until(predicate, ms = 5000) {
   const end = Date.now() + ms
   while (!predicate()) {
     if (Date.now() > end) return false
@@ -112,7 +117,7 @@ for (const type of Object.keys(TYPES)) {
       clock.setNow(expiries.get(nth(first.id)) - 10 * 60_000)
       const next = await child.get()
       assert.ok(left(next) >= MIN_LEFT_MS, `${left(next)} ms left`)
-      const started = await until('the refresh', () => mock.state.issued >= 2)
+      const started = await until(() => mock.state.issued >= 2)
       assert.ok(started, `${type}: no refresh within 5 s of the first call in the window (issued ${mock.state.issued})`)
       // The answer is sent; give the child a moment to read it, then the next call serves it.
       await sleep(300)
@@ -217,15 +222,7 @@ async function oauthSession(accessLifeMs, fn) {
   const saved = () => JSON.parse(fs.readFileSync(file, 'utf8')).profiles[0]
   // Another writer of config.json: sets `fields` on the profile.
   const write = (fields) => fs.writeFileSync(file, JSON.stringify({ current: 'o', profiles: [{ ...saved(), ...fields }] }, null, 4))
-  try {
-    await fn({ clock, mock, child, expiries, saved, write })
-  } catch (e) {
-    e.message += `\n(child stderr: ${child.stderr.slice(0, 1000)})`
-    throw e
-  } finally {
-    await child.close()
-    await mock.close()
-  }
+  return runWith(child, mock, () => fn({ clock, mock, child, expiries, saved, write }))
 }
 
 test('OAuth: after the user logs in again, a running process adopts the new tokens at its next refresh and never writes its old ones back', { skip, timeout: 60_000 }, () =>
