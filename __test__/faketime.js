@@ -96,10 +96,14 @@ class WallClock {
   }
 }
 
-// What a child runs: a Credential of `ACN_WALL_CONFIG`, answering one JSON line per command.
+// What a child runs: a Credential of `ACN_WALL_CONFIG` (or, given `{ uriProvider: url }`, a
+// URICredentialsProvider, the provider classes' path), answering one JSON line per command.
 const CHILD = `
 const Credential = require('./index.js')
-const credential = new Credential(JSON.parse(process.env.ACN_WALL_CONFIG))
+const config = JSON.parse(process.env.ACN_WALL_CONFIG)
+const credential = config && config.uriProvider
+  ? { provider: Credential.URICredentialsProvider.builder().withCredentialsURI(config.uriProvider).build(), getCredential() { return this.provider.getCredentials() } }
+  : new Credential(config)
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n')
 require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
   const { op } = JSON.parse(line)

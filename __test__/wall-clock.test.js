@@ -56,6 +56,13 @@ const TYPES = {
     return { mock, config: { type: 'credentials_uri', credentialsURI: mock.url }, env: {} }
   },
 }
+// The provider classes (`getCredentials()`) have a snapshot cache of their own.
+const PROVIDER_TYPES = {
+  async URICredentialsProvider() {
+    const mock = await startUri()
+    return { mock, config: { uriProvider: mock.url }, env: {} }
+  },
+}
 
 // The n of a mock's n-th issued credential, from its AccessKey ID (`STS.issued-3`, `STS.ecs-3`).
 const nth = (id) => Number(/(\d+)$/.exec(id)[1])
@@ -65,7 +72,7 @@ const nth = (id) => Number(/(\d+)$/.exec(id)[1])
 async function session(type, lifetimeMs, fn) {
   if (!lib.path) throw new Error(`libfaketime is required here: ${lib.why}`)
   const clock = new WallClock(lib.path)
-  const { mock, config, env } = await TYPES[type]()
+  const { mock, config, env } = await (TYPES[type] ?? PROVIDER_TYPES[type])()
   const expiries = clock.drive(mock, lifetimeMs)
   const child = startChild(clock, config, env)
   // Milliseconds a served credential had left on the child's clock when its call returned.
@@ -156,6 +163,20 @@ for (const type of Object.keys(TYPES)) {
     }),
   )
 }
+
+test('URICredentialsProvider: wall clock +2 h, then into the window: the provider classes see the wall clock at every call', { skip, timeout: 60_000 }, () =>
+  session('URICredentialsProvider', HOUR, async ({ clock, mock, child, expiries, left }) => {
+    const first = await child.get()
+    clock.setNow(expiries.get(nth(first.id)) + HOUR)
+    const next = await child.get()
+    assert.ok(left(next) >= MIN_LEFT_MS, `after +2 h the first call got ${next.id} with ${left(next)} ms left`)
+    clock.setNow(expiries.get(nth(next.id)) - 10 * 60_000)
+    await child.get()
+    assert.ok(await until(() => mock.state.issued >= 3), `no refresh within 5 s of the first call in the window (issued ${mock.state.issued})`)
+    await sleep(300)
+    assert.equal(nth((await child.get()).id), 3, 'the refresh is served from the call after it lands')
+  }),
+)
 
 test('ecs_ram_role: after the wall clock jumps past the metadata token\'s TTL (6 h), the next refresh fetches a new token', { skip, timeout: 60_000 }, () =>
   session('ecs_ram_role', HOUR, async ({ clock, mock, child, expiries, left }) => {
