@@ -83,7 +83,12 @@ class SnapshotCache {
       this.#pending = this.#native.resolve().then(
         (outcome) => {
           this.#pending = null
-          if (outcome.error) throw nativeError(outcome.error)
+          if (outcome.error) {
+            // Nothing servable on the native side: nor here, whatever the clock does next.
+            this.#clone = null
+            this.#reuseUntil = -Infinity
+            throw nativeError(outcome.error)
+          }
           const snapshot = outcome.value
           const clone = clonerOf(this.#shape(snapshot))
           this.#keep(clone, snapshot.reuseUntil, snapshot.expiration ?? Infinity)
