@@ -178,6 +178,24 @@ test('URICredentialsProvider: wall clock +2 h, then into the window: the provide
   }),
 )
 
+test('ecs_ram_role with asyncCredentialUpdateEnabled: after a jump past expiry, the background refresher refreshes within 10 s without any call', { skip, timeout: 60_000 }, async () => {
+  if (!lib.path) throw new Error(`libfaketime is required here: ${lib.why}`)
+  const clock = new WallClock(lib.path)
+  const mock = await startMetadata()
+  const expiries = clock.drive(mock, HOUR)
+  const child = startChild(clock, { type: 'ecs_ram_role', asyncCredentialUpdateEnabled: true }, { ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: mock.url })
+  await runWith(child, mock, async () => {
+    const first = await child.get()
+    assert.ok(!first.error, first.error)
+    // Let the refresher go to sleep on the monotonic clock, then move the wall clock past expiry.
+    await sleep(500)
+    const issued = mock.state.issued
+    clock.setNow(expiries.get(nth(first.id)) + HOUR)
+    const refreshed = await until(() => mock.state.issued > issued, 12_000)
+    assert.ok(refreshed, 'the background refresher did not notice the jump within 12 s')
+  })
+})
+
 test('ecs_ram_role: after the wall clock jumps past the metadata token\'s TTL (6 h), the next refresh fetches a new token', { skip, timeout: 60_000 }, () =>
   session('ecs_ram_role', HOUR, async ({ clock, mock, child, expiries, left }) => {
     const first = await child.get()
