@@ -718,7 +718,7 @@ mod imp {
                 return Ok(None);
             }
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(25));
+            pause = (pause * 2).min(Duration::from_millis(10));
         }
     }
 }
