@@ -11,7 +11,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const { ROOT, isolatedEnv, tempDir, randomKey } = require('./helpers')
-const { TEST_CA, startSts, secretForms } = require('./mocks')
+const { TEST_CA, startSts, startMetadata, startUri, secretForms } = require('./mocks')
 
 const keys = { a: randomKey(), b: randomKey() }
 // One temporary directory for the file (removed at exit), a fresh 0700 one inside it per use.
@@ -46,7 +46,7 @@ const Credential = require(${JSON.stringify(ROOT)})
 const config = JSON.parse(process.env.ACN_TEST_CONFIG)
 ;(async () => {
   const started = performance.now()
-  const c = new Credential(config)
+  const c = config === null ? new Credential() : new Credential(config)
   try {
     const r = await c.getCredential()
     const ms = performance.now() - started
@@ -337,5 +337,45 @@ test('a full disk or a read-only directory: works as without the cache', { timeo
     assert.match(r.out.endpoint, /not used: cannot write the entry .*Read-only file system/)
   } finally {
     spawnSync('umount', [dir], { timeout: 10_000 })
+  }
+})
+
+test('every session type and the profile modes built on them: processes at once make one request, a later one none', { timeout: 120_000 }, async () => {
+  const metadata = await startMetadata({ roleName: 'SharedCacheRole' })
+  const uri = await startUri()
+  const work = freshDir('types-')
+  const tokenFile = path.join(work, 'token')
+  fs.writeFileSync(tokenFile, 'oidc-token')
+  const cliFile = path.join(work, 'config.json')
+  fs.writeFileSync(
+    cliFile,
+    JSON.stringify({
+      current: 'p',
+      profiles: [{ name: 'p', mode: 'RamRoleArn', access_key_id: keys.b.id, access_key_secret: keys.b.secret, ram_role_arn: 'acs:ram::1:role/cli', ram_session_name: `cli-${process.pid}`, sts_endpoint: sts.endpoint }],
+    }),
+  )
+  const cases = [
+    { name: 'oidc_role_arn', config: { type: 'oidc_role_arn', roleArn: 'acs:ram::1:role/oidc', oidcProviderArn: 'acs:ram::1:oidc-provider/p', oidcTokenFilePath: tokenFile, roleSessionName: `oidc-${process.pid}`, stsEndpoint: sts.endpoint }, issued: () => sts.state.issued },
+    { name: 'ecs_ram_role', config: { type: 'ecs_ram_role', roleName: 'SharedCacheRole' }, env: { ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT: metadata.url }, issued: () => metadata.state.issued },
+    { name: 'credentials_uri', config: { type: 'credentials_uri', credentialsURI: uri.url }, issued: () => uri.state.issued },
+    { name: 'the default chain over a CLI RamRoleArn profile', config: null, env: { ALIBABA_CLOUD_CONFIG_FILE: cliFile }, issued: () => sts.state.issued },
+  ]
+  try {
+    for (const c of cases) {
+      const dir = freshDir()
+      const before = c.issued()
+      const runs = await Promise.all(Array.from({ length: 4 }, () => child(c.config, { cacheDir: dir, env: c.env })))
+      for (const r of runs) assert.ok(r.out && r.out.id, `${c.name}: ${r.stdout} ${r.stderr}`)
+      assert.equal(new Set(runs.map((r) => r.out.id)).size, 1, c.name)
+      assert.equal(c.issued() - before, 1, `${c.name}: one request for 4 processes at once`)
+      const later = await child(c.config, { cacheDir: dir, env: c.env })
+      assert.equal(later.out.id, runs[0].out.id, c.name)
+      assert.equal(c.issued() - before, 1, `${c.name}: none for a later process`)
+      assert.equal(entries(dir).length, 1, c.name)
+      assertNoSourceSecret(dir)
+      for (const name of fs.readdirSync(dir)) assert.ok(!fs.readFileSync(path.join(dir, name), 'utf8').includes('oidc-token'), c.name)
+    }
+  } finally {
+    await Promise.all([metadata.close(), uri.close()])
   }
 })
