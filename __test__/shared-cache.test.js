@@ -379,3 +379,25 @@ test('every session type and the profile modes built on them: processes at once 
     await Promise.all([metadata.close(), uri.close()])
   }
 })
+
+test('processes at once share one failed refresh and its error, as callers in one process do', { timeout: 60_000 }, async () => {
+  const dir = freshDir()
+  const config = roleConfig()
+  // Slow enough that every process is waiting on the lock when the first one's answer comes.
+  sts.set({ delayMs: 300, status: 403, body: { Code: 'NoPermission', Message: 'You are not authorized to do this action.' } })
+  const runs = await Promise.all(Array.from({ length: 4 }, () => child(config, { cacheDir: dir })))
+  const errors = runs.map((r) => r.out && r.out.error)
+  for (const e of errors) assert.match(String(e), /NoPermission|not authorized/, JSON.stringify(runs.map((r) => r.out)))
+  assert.equal(new Set(errors).size, 1, JSON.stringify(errors))
+  assert.equal(sts.state.requests.length, 1, 'one request for 4 processes')
+  const note = fs.readdirSync(dir).filter((n) => n.endsWith('.fail'))
+  assert.equal(note.length, 1)
+  assert.equal(mode(path.join(dir, note[0])), 0o600)
+  assertNoSourceSecret(dir)
+  // The source is back and the note's backoff (at most a second) over: the next process asks, succeeds, and the note goes.
+  sts.reset()
+  await new Promise((r) => setTimeout(r, 1100))
+  const ok = await child(config, { cacheDir: dir })
+  assert.equal(ok.out.id, 'STS.issued-1')
+  assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.fail')), [])
+})

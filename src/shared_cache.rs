@@ -368,7 +368,15 @@ impl SharedRefresher {
             return;
         };
         let now = self.clock.now();
-        let failures = note.map_or(0, |n| n.failures).saturating_add(1);
+        // In a row: a note whose backoff ended long ago (the source was left alone since) starts
+        // the count again.
+        let recent = |n: &Failure| {
+            UNIX_EPOCH + Duration::from_millis(n.until_ms) + crate::session::COLD_BACKOFF_CAP > now
+        };
+        let failures = note
+            .filter(recent)
+            .map_or(0, |n| n.failures)
+            .saturating_add(1);
         let until = now + crate::session::backoff(failures, crate::session::COLD_BACKOFF_CAP);
         let failure = Failure {
             version: FORMAT,
