@@ -59,11 +59,13 @@ const config = JSON.parse(process.env.ACN_TEST_CONFIG)
 `
 
 // Starts a child; resolves { status, out, stderr } (out: the parsed line), killed at the timeout.
-function child(config, { cacheDir, env = {}, timeout = CHILD_TIMEOUT, onSpawn } = {}) {
+// `cacheDir` undefined: the variable unset.
+function child(config, { cacheDir, env = {}, cwd = ROOT, timeout = CHILD_TIMEOUT, onSpawn } = {}) {
   const vars = isolatedEnv({ NODE_EXTRA_CA_CERTS: TEST_CA, ACN_TEST_CONFIG: JSON.stringify(config), ...env })
-  if (cacheDir !== undefined) vars.ALICLOUD_CREDENTIALS_CACHE_DIR = cacheDir
+  if (cacheDir === undefined) delete vars.ALICLOUD_CREDENTIALS_CACHE_DIR
+  else vars.ALICLOUD_CREDENTIALS_CACHE_DIR = cacheDir
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['-e', CHILD], { cwd: ROOT, env: vars, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, ['-e', CHILD], { cwd, env: vars, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     p.stdout.on('data', (d) => (stdout += d))
@@ -273,19 +275,7 @@ test('the variable unset: nothing is written; sessionCacheDir wins, and an empty
   const tmp = freshDir('tmp-')
   const config = roleConfig()
   const env = { HOME: home, TMPDIR: tmp }
-  const run = (extra) =>
-    new Promise((resolve) => {
-      const vars = isolatedEnv({ NODE_EXTRA_CA_CERTS: TEST_CA, ACN_TEST_CONFIG: JSON.stringify({ ...config, ...extra }), ...env })
-      delete vars.ALICLOUD_CREDENTIALS_CACHE_DIR
-      const p = spawn(process.execPath, ['-e', CHILD], { cwd, env: vars, stdio: ['ignore', 'pipe', 'pipe'] })
-      const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT)
-      let out = ''
-      p.stdout.on('data', (d) => (out += d))
-      p.on('close', () => {
-        clearTimeout(timer)
-        resolve(JSON.parse(out.trim()))
-      })
-    })
+  const run = async (extra) => (await child({ ...config, ...extra }, { cwd, env })).out
   await run({})
   await run({})
   assert.equal(sts.state.requests.length, 2, 'each process asked STS')

@@ -239,25 +239,36 @@ impl SharedRefresher {
         *self.not_used.lock().unwrap_or_else(|e| e.into_inner()) = reason;
     }
 
+    /// The source, as without the cache, for `reason`.
+    async fn bypass(&self, reason: String) -> Result<Credentials> {
+        self.set_not_used(Some(reason));
+        self.inner.fetch().await
+    }
+
+    /// `c`, read from `entry`.
+    fn hit(&self, c: Credentials, entry: &Path, how: &str) -> Credentials {
+        crate::log::debug(TOPIC, || {
+            format!(
+                "{}: from {}{how}",
+                self.inner.provider_name(),
+                entry.display()
+            )
+        });
+        self.set_not_used(None);
+        c
+    }
+
     async fn fetch_shared(&self, key: &str) -> Result<Credentials> {
         if let Err(reason) = imp::check_dir(&self.dir) {
-            self.set_not_used(Some(reason));
-            return self.inner.fetch().await;
+            return self.bypass(reason).await;
         }
         let entry = self.dir.join(format!("{key}.json"));
         let name = self.inner.provider_name();
         let stale = match self.read(&entry, key) {
-            Ok(Read::Fresh(c)) => {
-                crate::log::debug(TOPIC, || format!("{name}: from {}", entry.display()));
-                self.set_not_used(None);
-                return Ok(c);
-            }
+            Ok(Read::Fresh(c)) => return Ok(self.hit(c, &entry, "")),
             Ok(Read::Stale(c)) => Some(c),
             Ok(Read::Nothing) => None,
-            Err(reason) => {
-                self.set_not_used(Some(reason));
-                return self.inner.fetch().await;
-            }
+            Err(reason) => return self.bypass(reason).await,
         };
         let wait = self
             .inner
@@ -265,10 +276,7 @@ impl SharedRefresher {
             .map_or(DEFAULT_LOCK_WAIT, |b| b + Duration::from_secs(2));
         let lock = match imp::lock(&self.dir.join(format!("{key}.lock")), wait).await {
             Ok(lock) => lock,
-            Err(reason) => {
-                self.set_not_used(Some(reason));
-                return self.inner.fetch().await;
-            }
+            Err(reason) => return self.bypass(reason).await,
         };
         if lock.is_none() {
             crate::log::debug(TOPIC, || {
@@ -281,21 +289,11 @@ impl SharedRefresher {
         // Another process may have refreshed while this one waited.
         let stale = match self.read(&entry, key) {
             Ok(Read::Fresh(c)) => {
-                crate::log::debug(TOPIC, || {
-                    format!(
-                        "{name}: from {} (refreshed by another process)",
-                        entry.display()
-                    )
-                });
-                self.set_not_used(None);
-                return Ok(c);
+                return Ok(self.hit(c, &entry, " (refreshed by another process)"))
             }
             Ok(Read::Stale(c)) => Some(c),
             Ok(Read::Nothing) => stale,
-            Err(reason) => {
-                self.set_not_used(Some(reason));
-                return self.inner.fetch().await;
-            }
+            Err(reason) => return self.bypass(reason).await,
         };
         // A refresh that failed moments ago in any process: its error, without a request, until
         // its backoff ends (the engine's, from the failures in a row the note counts).
@@ -507,25 +505,8 @@ struct Failure {
 
 impl Failure {
     fn error(&self) -> Error {
-        use crate::error::ErrorKind::*;
-        let kind = [
-            InvalidConfig,
-            Unsupported,
-            NotFound,
-            Disabled,
-            Sts,
-            InvalidSecret,
-            Timeout,
-            Http,
-            Tls,
-            Response,
-            Profile,
-            Provider,
-            Internal,
-        ]
-        .into_iter()
-        .find(|k| k.code() == self.code)
-        .unwrap_or(Response);
+        let kind = crate::error::ErrorKind::from_code(&self.code)
+            .unwrap_or(crate::error::ErrorKind::Response);
         let e = Error::new(kind, self.message.clone());
         match self.http_status {
             Some(status) => e.with_answer(status, self.server_code.as_deref()),
@@ -1147,6 +1128,30 @@ mod tests {
         src.fail.store(false, Ordering::SeqCst);
         assert_eq!(other.fetch().await.unwrap().access_key_id, "id-3");
         assert!(!note.exists());
+    }
+
+    #[test]
+    fn a_noted_error_reads_back_with_its_kind() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_code(kind.code()), Some(kind));
+        }
+        let note = Failure {
+            version: FORMAT,
+            identity: "k".into(),
+            failures: 1,
+            pid: 1,
+            until_ms: 0,
+            code: "ERR_CREDENTIALS_STS".into(),
+            message: "denied".into(),
+            http_status: Some(403),
+            server_code: Some("NoPermission".into()),
+        };
+        let e = note.error();
+        assert_eq!((e.kind(), e.message()), (ErrorKind::Sts, "denied"));
+        assert_eq!(
+            (e.http_status(), e.server_code()),
+            (Some(403), Some("NoPermission"))
+        );
     }
 
     #[test]
