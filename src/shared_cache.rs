@@ -50,8 +50,6 @@ use crate::session::{Policy, Refresher};
 const TOPIC: &str = "shared-cache";
 /// The format of an entry, and of the names: a new one is another set of files.
 const FORMAT: u32 = 1;
-/// Largest entry read: an entry is a few hundred bytes.
-const ENTRY_LIMIT: u64 = 64 * 1024;
 /// How long a process waits for another's refresh when the source has no time bound of its own.
 const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
 
@@ -427,10 +425,20 @@ impl SharedRefresher {
         );
         c.security_token = Some(Secret::new(entry.security_token));
         c.expiration = Some(expiration);
-        Ok(if now < schedule.refresh_at {
-            Read::Fresh(c)
-        } else {
+        if now < schedule.refresh_at {
+            return Ok(Read::Fresh(c));
+        }
+        // In its window, for a process whose refresh failed: the engine will serve it until its
+        // own margin, which it takes from the lifetime left; only while that margin is no smaller
+        // than the entry's (it is, with more than ten margins left) is it handed over.
+        let engine_margin_ok = self
+            .policy
+            .schedule(now, expiration)
+            .is_some_and(|s| s.serve_until <= schedule.serve_until);
+        Ok(if engine_margin_ok {
             Read::Stale(c)
+        } else {
+            Read::Nothing
         })
     }
 }
@@ -528,7 +536,10 @@ mod imp {
     use std::path::Path;
     use std::time::{Duration, Instant, SystemTime};
 
-    use super::{millis, Entry, ENTRY_LIMIT, FORMAT};
+    use super::{millis, Entry, FORMAT};
+
+    /// Largest entry read: an entry is a few hundred bytes.
+    const ENTRY_LIMIT: u64 = 64 * 1024;
     use crate::credentials::Credentials;
 
     fn euid() -> u32 {
@@ -1082,17 +1093,18 @@ mod tests {
         src.fail.store(true, Ordering::SeqCst);
         // A process that has its credential gets the error (its engine keeps serving and backs off).
         assert!(warm.fetch().await.is_err());
-        // A new one gets the entry, servable until its margin.
+        // A new one gets the entry while its engine's margin (from the time left) is the entry's.
+        let cold = || process(tmp.path(), &src, &clock);
+        assert_eq!(cold().fetch().await.unwrap().access_key_id, "id-1");
+        clock.advance(Duration::from_secs(8 * 60 + 19));
+        let c = cold().fetch().await.unwrap();
         assert_eq!(
-            process(tmp.path(), &src, &clock)
-                .fetch()
-                .await
-                .unwrap()
-                .access_key_id,
-            "id-1"
+            c.access_key_id, "id-1",
+            "101 s left: an engine margin of 10 s"
         );
-        clock.advance(Duration::from_secs(10 * 60 - 10));
-        assert!(process(tmp.path(), &src, &clock).fetch().await.is_err());
+        // With 99 s left its engine would serve it until 9.9 s before expiry: not handed over.
+        clock.advance(Duration::from_secs(2));
+        assert!(cold().fetch().await.is_err());
     }
 
     #[tokio::test]
@@ -1164,5 +1176,28 @@ mod tests {
         assert_eq!(dir_of(&with_option(&env, None).unwrap()), dir_of(&env));
         let relative = Env::from_pairs([(vars::SESSION_CACHE_DIR, "rel")]);
         assert!(dir_of(&relative).unwrap().is_absolute());
+    }
+}
+
+#[cfg(test)]
+#[cfg(not(unix))]
+mod unsupported_tests {
+    use super::*;
+
+    #[test]
+    fn the_option_is_refused_naming_the_platform_and_the_variable_is_not_used() {
+        let e = with_option(&Env::default(), Some("C:\\cache")).unwrap_err();
+        assert!(e.message().ends_with(std::env::consts::OS), "{e}");
+        assert!(with_option(&Env::default(), Some("")).is_ok());
+        let env = Env::from_pairs([(vars::SESSION_CACHE_DIR, "C:\\cache")]);
+        let spec = ProviderSpec::Ecs(crate::description::EcsSpec {
+            base_url: "http://127.0.0.1:9".into(),
+            role_name: None,
+            disable_imds_v1: false,
+            background: false,
+            connect_timeout: Duration::from_secs(1),
+            read_timeout: Duration::from_secs(1),
+        });
+        assert!(matches!(plan(&spec, &env), Plan::NotUsed { .. }));
     }
 }
