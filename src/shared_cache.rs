@@ -29,8 +29,9 @@
 //! - Only identities whose description holds their whole source are cached: a role over a source
 //!   read at each call (environment variables, a profile file, the default chain, a caller's own
 //!   provider) is not, since its secret is not part of the description.
-//! - Windows: not supported (it cannot be built and tested here); the option is refused with an
-//!   error naming the platform, the variable is ignored with a DEBUG line and a `describe()` note.
+//! - Windows: not supported (it compiles there, but locking, modes and owners are not tested
+//!   there); the option is refused with an error naming the platform, the variable is ignored
+//!   with a DEBUG line and a `describe()` note.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
