@@ -1109,6 +1109,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_lock_held_too_long_is_given_up_and_a_dead_holder_s_is_not_held() {
+        let tmp = private_tmp();
+        let path = tmp.path().join("k.lock");
+        let held = imp::lock(&path, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(mode(&path), 0o600);
+        // Held (a hung holder): given up after the wait, to go on without it.
+        let started = std::time::Instant::now();
+        assert!(imp::lock(&path, Duration::from_millis(200))
+            .await
+            .unwrap()
+            .is_none());
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        // Released (closed, as when its holder dies): taken at once.
+        drop(held);
+        assert!(imp::lock(&path, Duration::ZERO).await.unwrap().is_some());
+        // A lock that is a symlink is not touched.
+        let link = tmp.path().join("l.lock");
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), &link).unwrap();
+        let e = imp::lock(&link, Duration::ZERO).await.unwrap_err();
+        assert!(e.ends_with("is a symlink"), "{e}");
+        assert!(
+            !tmp.path().join("elsewhere").exists(),
+            "nothing created through the link"
+        );
+    }
+
+    #[tokio::test]
     async fn another_process_failure_is_shared_until_its_backoff_ends() {
         let tmp = private_tmp();
         let clock = Arc::new(ManualClock::new());
