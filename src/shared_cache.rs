@@ -258,12 +258,14 @@ impl SharedRefresher {
     }
 
     async fn fetch_shared(&self, key: &str) -> Result<Credentials> {
-        if let Err(reason) = imp::check_dir(&self.dir) {
-            return self.bypass(reason).await;
-        }
-        let entry = self.dir.join(format!("{key}.json"));
+        let dir = match imp::open_dir(&self.dir) {
+            Ok(dir) => dir,
+            Err(reason) => return self.bypass(reason).await,
+        };
+        let entry_name = format!("{key}.json");
+        let entry = self.dir.join(&entry_name);
         let name = self.inner.provider_name();
-        let stale = match self.read(&entry, key) {
+        let stale = match self.read(&dir, &entry_name, key) {
             Ok(Read::Fresh(c)) => return Ok(self.hit(c, &entry, "")),
             Ok(Read::Stale(c)) => Some(c),
             Ok(Read::Nothing) => None,
@@ -273,7 +275,7 @@ impl SharedRefresher {
             .inner
             .budget()
             .map_or(DEFAULT_LOCK_WAIT, |b| b + Duration::from_secs(2));
-        let lock = match imp::lock(&self.dir.join(format!("{key}.lock")), wait).await {
+        let lock = match dir.lock(&format!("{key}.lock"), wait).await {
             Ok(lock) => lock,
             Err(reason) => return self.bypass(reason).await,
         };
@@ -286,7 +288,7 @@ impl SharedRefresher {
             });
         }
         // Another process may have refreshed while this one waited.
-        let stale = match self.read(&entry, key) {
+        let stale = match self.read(&dir, &entry_name, key) {
             Ok(Read::Fresh(c)) => {
                 return Ok(self.hit(c, &entry, " (refreshed by another process)"))
             }
@@ -296,8 +298,8 @@ impl SharedRefresher {
         };
         // A refresh that failed moments ago in any process: its error, without a request, until
         // its backoff ends (the engine's, from the failures in a row the note counts).
-        let failure_path = self.dir.join(format!("{key}.fail"));
-        let note = self.read_failure(&failure_path, key);
+        let failure_name = format!("{key}.fail");
+        let note = self.read_failure(&dir, &failure_name, key);
         let now = self.clock.now();
         let shared_failure = note
             .as_ref()
@@ -316,12 +318,12 @@ impl SharedRefresher {
             }
             None => {
                 let fetched = self.inner.fetch().await;
-                self.note_outcome(&failure_path, key, note, fetched.as_ref().err());
+                self.note_outcome(&dir, &failure_name, key, note, fetched.as_ref().err());
                 fetched
             }
         };
         match &fetched {
-            Ok(c) => match imp::write(&self.dir, &entry, key, c, self.clock.now()) {
+            Ok(c) => match dir.write(&entry_name, key, c, self.clock.now()) {
                 Ok(()) => {
                     crate::log::debug(TOPIC, || format!("{name}: wrote {}", entry.display()));
                     self.set_not_used(None);
@@ -348,19 +350,26 @@ impl SharedRefresher {
         fetched
     }
 
-    /// The failure note at `path`, when there is a usable one.
-    fn read_failure(&self, path: &Path, key: &str) -> Option<Failure> {
-        let text = imp::read_entry(path).ok().flatten()?;
+    /// The failure note `name`, when there is a usable one.
+    fn read_failure(&self, dir: &imp::Dir, name: &str, key: &str) -> Option<Failure> {
+        let text = dir.read_entry(name).ok().flatten()?;
         serde_json::from_str::<Failure>(&text)
             .ok()
             .filter(|f| f.version == FORMAT && f.identity == key)
     }
 
     /// Records a failed refresh (one more in a row) or clears the note after a success.
-    fn note_outcome(&self, path: &Path, key: &str, note: Option<Failure>, error: Option<&Error>) {
+    fn note_outcome(
+        &self,
+        dir: &imp::Dir,
+        name: &str,
+        key: &str,
+        note: Option<Failure>,
+        error: Option<&Error>,
+    ) {
         let Some(e) = error else {
             if note.is_some() {
-                let _ = std::fs::remove_file(path);
+                dir.remove(name);
             }
             return;
         };
@@ -387,23 +396,21 @@ impl SharedRefresher {
             server_code: e.server_code().map(str::to_owned),
         };
         if let Ok(text) = serde_json::to_string(&failure) {
-            let _ = imp::write_text(&self.dir, path, key, &text);
+            let _ = dir.write_text(name, key, &text);
         }
     }
 
-    /// Reads the entry at `path`; `Err` when it is one not to touch (a symlink, another user's,
+    /// Reads the entry `name`; `Err` when it is one not to touch (a symlink, another user's,
     /// readable by others), with why.
-    fn read(&self, path: &Path, key: &str) -> std::result::Result<Read, String> {
-        let Some(text) = imp::read_entry(path)? else {
+    fn read(&self, dir: &imp::Dir, name: &str, key: &str) -> std::result::Result<Read, String> {
+        let Some(text) = dir.read_entry(name)? else {
             return Ok(Read::Nothing);
         };
         let Some(entry) = serde_json::from_str::<Entry>(&text)
             .ok()
             .filter(|e| e.version == FORMAT && e.identity == key)
         else {
-            crate::log::debug(TOPIC, || {
-                format!("ignoring {}: corrupt or foreign", path.display())
-            });
+            crate::log::debug(TOPIC, || format!("ignoring {name}: corrupt or foreign"));
             return Ok(Read::Nothing);
         };
         let now = self.clock.now();
@@ -531,17 +538,23 @@ fn millis(t: SystemTime) -> u64 {
 
 #[cfg(unix)]
 mod imp {
+    //! The directory is opened once per fetch (not following a symlink) and checked on its
+    //! handle; every file in it is then opened, renamed and removed relative to that handle
+    //! (`openat`, `renameat`, `unlinkat`), so the directory checked is the one used even if its
+    //! path is swapped meanwhile.
+    use std::ffi::CString;
     use std::fs::{self, File, OpenOptions};
     use std::io::{self, Read as _, Write as _};
+    use std::os::fd::{AsRawFd, FromRawFd};
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
     use std::path::Path;
     use std::time::{Duration, Instant, SystemTime};
 
     use super::{millis, Entry, FORMAT};
+    use crate::credentials::Credentials;
 
     /// Largest entry read: an entry is a few hundred bytes.
     const ENTRY_LIMIT: u64 = 64 * 1024;
-    use crate::credentials::Credentials;
 
     fn euid() -> u32 {
         // SAFETY: geteuid has no preconditions and cannot fail.
@@ -564,162 +577,194 @@ mod imp {
         None
     }
 
-    /// Creates the directory 0700 when missing; `Err` with why when it is not to be used.
-    pub fn check_dir(dir: &Path) -> Result<(), String> {
-        let meta = match fs::symlink_metadata(dir) {
-            Ok(meta) => meta,
+    /// The cache directory, open.
+    pub struct Dir(File);
+
+    fn c_name(name: &str) -> io::Result<CString> {
+        CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    }
+
+    /// Opens the directory, creating it 0700 when missing; `Err` with why when it is not to be
+    /// used.
+    pub fn open_dir(dir: &Path) -> Result<Dir, String> {
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(dir)
+        };
+        let opened = match open() {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::DirBuilder::new()
                     .recursive(true)
                     .mode(0o700)
                     .create(dir)
                     .map_err(|e| format!("cannot create the directory: {e}"))?;
-                fs::symlink_metadata(dir).map_err(|e| format!("cannot read the directory: {e}"))?
+                open()
             }
-            Err(e) => return Err(format!("cannot read the directory: {e}")),
+            other => other,
         };
-        if meta.file_type().is_symlink() {
-            return Err("the directory is a symlink".into());
-        }
-        if !meta.is_dir() {
-            return Err("it is not a directory".into());
-        }
-        match distrust(&meta, "the directory") {
-            Some(reason) => Err(reason),
-            None => Ok(()),
-        }
-    }
-
-    fn open_checked(
-        path: &Path,
-        options: &mut OpenOptions,
-        what: &str,
-    ) -> Result<Option<File>, String> {
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
-        let file = match options.open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(format!("{what} {} is a symlink", name(path)))
+        let file = opened.map_err(|e| {
+            // O_DIRECTORY | O_NOFOLLOW fails alike (ENOTDIR, or ELOOP) on a symlink and a file.
+            match fs::symlink_metadata(dir) {
+                Ok(m) if m.file_type().is_symlink() => "the directory is a symlink".to_owned(),
+                Ok(m) if !m.is_dir() => "it is not a directory".to_owned(),
+                _ => format!("cannot open the directory: {e}"),
             }
-            Err(e) => return Err(format!("cannot open {what} {}: {e}", name(path))),
-        };
+        })?;
         let meta = file
             .metadata()
-            .map_err(|e| format!("cannot read {what} {}: {e}", name(path)))?;
-        if !meta.is_file() {
-            return Err(format!("{what} {} is not a regular file", name(path)));
-        }
-        if let Some(reason) = distrust(&meta, &format!("{what} {}", name(path))) {
-            return Err(reason);
-        }
-        Ok(Some(file))
-    }
-
-    fn name(path: &Path) -> String {
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-
-    /// The entry's text; `Ok(None)` when there is none or it cannot be read as text (ignored and
-    /// replaced); `Err` when it is one not to touch.
-    pub fn read_entry(path: &Path) -> Result<Option<String>, String> {
-        let Some(file) = open_checked(path, OpenOptions::new().read(true), "the entry")? else {
-            return Ok(None);
-        };
-        let mut text = String::new();
-        match file.take(ENTRY_LIMIT).read_to_string(&mut text) {
-            Ok(_) => Ok(Some(text)),
-            Err(_) => Ok(None),
+            .map_err(|e| format!("cannot read the directory: {e}"))?;
+        match distrust(&meta, "the directory") {
+            Some(reason) => Err(reason),
+            None => Ok(Dir(file)),
         }
     }
 
-    /// Writes `c` as the entry at `path`: a temporary file (0600) renamed over it.
-    pub fn write(
-        dir: &Path,
-        path: &Path,
-        key: &str,
-        c: &Credentials,
-        now: SystemTime,
-    ) -> Result<(), String> {
-        let (Some(token), Some(expiration)) = (&c.security_token, c.expiration) else {
-            return Err("the credential has no token or no expiration".into());
-        };
-        let entry = Entry {
-            version: FORMAT,
-            identity: key.to_owned(),
-            access_key_id: c.access_key_id.clone(),
-            access_key_secret: c.access_key_secret.expose().to_owned(),
-            security_token: token.expose().to_owned(),
-            expiration_ms: millis(expiration),
-            fetched_at_ms: millis(now),
-        };
-        let text = serde_json::to_string(&entry).map_err(|e| e.to_string())?;
-        write_text(dir, path, key, &text)
-    }
+    impl Dir {
+        /// `openat` relative to the directory, never following a symlink.
+        fn open_at(&self, name: &str, flags: libc::c_int) -> io::Result<File> {
+            let c = c_name(name)?;
+            let flags = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+            // SAFETY: a valid directory descriptor, a NUL-terminated name, and a mode argument
+            // (read only with O_CREAT); the returned descriptor is owned by the File.
+            let fd = unsafe {
+                libc::openat(self.0.as_raw_fd(), c.as_ptr(), flags, 0o600 as libc::c_uint)
+            };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: `fd` was just opened and nothing else owns it.
+            Ok(unsafe { File::from_raw_fd(fd) })
+        }
 
-    /// Writes `text` at `path`: a temporary file (0600) renamed over it.
-    pub fn write_text(dir: &Path, path: &Path, key: &str, text: &str) -> Result<(), String> {
-        let tmp = dir.join(format!(
-            ".{key}.{}.{}.tmp",
-            std::process::id(),
-            crate::encoding::nonce()
-        ));
-        let written = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .open(&tmp)?;
-            file.write_all(text.as_bytes())?;
-            drop(file);
-            fs::rename(&tmp, path)
-        })();
-        written.map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            format!("cannot write the entry {}: {e}", name(path))
-        })
-    }
-
-    /// The identity's lock, waiting up to `wait` for another process's refresh. `Ok(None)`: not had
-    /// in time, or the lock file cannot be made (a read-only directory): go on without it.
-    /// `Err`: a lock file not to touch.
-    pub async fn lock(path: &Path, wait: Duration) -> Result<Option<File>, String> {
-        let file = match open_checked(
-            path,
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .mode(0o600),
-            "the lock",
-        ) {
-            Ok(Some(f)) => f,
-            Ok(None) => return Ok(None),
-            Err(reason) if reason.starts_with("cannot open") => {
-                // A read-only directory: an existing lock can still be taken read-only.
-                match open_checked(path, OpenOptions::new().read(true), "the lock")? {
-                    Some(f) => f,
-                    None => return Ok(None),
+        /// Opens `name` with `flags` and checks it on its handle; `Ok(None)` when it does not exist.
+        fn open_checked(
+            &self,
+            name: &str,
+            flags: libc::c_int,
+            what: &str,
+        ) -> Result<Option<File>, String> {
+            let file = match self.open_at(name, flags) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                    return Err(format!("{what} {name} is a symlink"))
                 }
+                Err(e) => return Err(format!("cannot open {what} {name}: {e}")),
+            };
+            let meta = file
+                .metadata()
+                .map_err(|e| format!("cannot read {what} {name}: {e}"))?;
+            if !meta.is_file() {
+                return Err(format!("{what} {name} is not a regular file"));
             }
-            Err(reason) => return Err(reason),
-        };
-        let deadline = Instant::now() + wait;
-        let mut pause = Duration::from_millis(2);
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(Some(file)),
-                Err(std::fs::TryLockError::WouldBlock) => {}
-                Err(std::fs::TryLockError::Error(_)) => return Ok(None),
+            if let Some(reason) = distrust(&meta, &format!("{what} {name}")) {
+                return Err(reason);
             }
-            if Instant::now() + pause > deadline {
+            Ok(Some(file))
+        }
+
+        /// The entry's text; `Ok(None)` when there is none or it cannot be read as text (ignored
+        /// and replaced); `Err` when it is one not to touch.
+        pub fn read_entry(&self, name: &str) -> Result<Option<String>, String> {
+            let Some(file) = self.open_checked(name, libc::O_RDONLY, "the entry")? else {
                 return Ok(None);
+            };
+            let mut text = String::new();
+            match file.take(ENTRY_LIMIT).read_to_string(&mut text) {
+                Ok(_) => Ok(Some(text)),
+                Err(_) => Ok(None),
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+
+        /// Writes `c` as the entry `name` of identity `key`.
+        pub fn write(
+            &self,
+            name: &str,
+            key: &str,
+            c: &Credentials,
+            now: SystemTime,
+        ) -> Result<(), String> {
+            let (Some(token), Some(expiration)) = (&c.security_token, c.expiration) else {
+                return Err("the credential has no token or no expiration".into());
+            };
+            let entry = Entry {
+                version: FORMAT,
+                identity: key.to_owned(),
+                access_key_id: c.access_key_id.clone(),
+                access_key_secret: c.access_key_secret.expose().to_owned(),
+                security_token: token.expose().to_owned(),
+                expiration_ms: millis(expiration),
+                fetched_at_ms: millis(now),
+            };
+            let text = serde_json::to_string(&entry).map_err(|e| e.to_string())?;
+            self.write_text(name, key, &text)
+        }
+
+        /// Writes `text` as `name`: a temporary file (0600) renamed over it.
+        pub fn write_text(&self, name: &str, key: &str, text: &str) -> Result<(), String> {
+            let tmp = format!(
+                ".{key}.{}.{}.tmp",
+                std::process::id(),
+                crate::encoding::nonce()
+            );
+            let written = (|| {
+                let mut file = self.open_at(&tmp, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL)?;
+                file.write_all(text.as_bytes())?;
+                drop(file);
+                let (from, to) = (c_name(&tmp)?, c_name(name)?);
+                let fd = self.0.as_raw_fd();
+                // SAFETY: a valid directory descriptor and NUL-terminated names.
+                if unsafe { libc::renameat(fd, from.as_ptr(), fd, to.as_ptr()) } != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            })();
+            written.map_err(|e| {
+                self.remove(&tmp);
+                format!("cannot write the entry {name}: {e}")
+            })
+        }
+
+        /// Removes `name`, if it is there.
+        pub fn remove(&self, name: &str) {
+            if let Ok(c) = c_name(name) {
+                // SAFETY: a valid directory descriptor and a NUL-terminated name.
+                unsafe { libc::unlinkat(self.0.as_raw_fd(), c.as_ptr(), 0) };
+            }
+        }
+
+        /// The lock `name`, waiting up to `wait` for another process's refresh. `Ok(None)`: not
+        /// had in time, or the lock file cannot be made (a read-only directory): go on without
+        /// it. `Err`: a lock file not to touch.
+        pub async fn lock(&self, name: &str, wait: Duration) -> Result<Option<File>, String> {
+            let file = match self.open_checked(name, libc::O_RDWR | libc::O_CREAT, "the lock") {
+                Ok(Some(f)) => f,
+                Ok(None) => return Ok(None),
+                Err(reason) if reason.starts_with("cannot open") => {
+                    // A read-only directory: an existing lock can still be taken read-only.
+                    match self.open_checked(name, libc::O_RDONLY, "the lock")? {
+                        Some(f) => f,
+                        None => return Ok(None),
+                    }
+                }
+                Err(reason) => return Err(reason),
+            };
+            let deadline = Instant::now() + wait;
+            let mut pause = Duration::from_millis(2);
+            loop {
+                match file.try_lock() {
+                    Ok(()) => return Ok(Some(file)),
+                    Err(std::fs::TryLockError::WouldBlock) => {}
+                    Err(std::fs::TryLockError::Error(_)) => return Ok(None),
+                }
+                if Instant::now() + pause > deadline {
+                    return Ok(None);
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
         }
     }
 }
@@ -735,26 +780,32 @@ mod imp {
 
     const UNSUPPORTED: &str = "not supported on this platform";
 
-    pub fn check_dir(_: &Path) -> Result<(), String> {
+    pub struct Dir;
+
+    pub fn open_dir(_: &Path) -> Result<Dir, String> {
         Err(UNSUPPORTED.into())
     }
-    pub fn read_entry(_: &Path) -> Result<Option<String>, String> {
-        Err(UNSUPPORTED.into())
-    }
-    pub fn write(
-        _: &Path,
-        _: &Path,
-        _: &str,
-        _: &Credentials,
-        _: SystemTime,
-    ) -> Result<(), String> {
-        Err(UNSUPPORTED.into())
-    }
-    pub fn write_text(_: &Path, _: &Path, _: &str, _: &str) -> Result<(), String> {
-        Err(UNSUPPORTED.into())
-    }
-    pub async fn lock(_: &Path, _: Duration) -> Result<Option<File>, String> {
-        Err(UNSUPPORTED.into())
+
+    impl Dir {
+        pub fn read_entry(&self, _: &str) -> Result<Option<String>, String> {
+            Err(UNSUPPORTED.into())
+        }
+        pub fn write(
+            &self,
+            _: &str,
+            _: &str,
+            _: &Credentials,
+            _: SystemTime,
+        ) -> Result<(), String> {
+            Err(UNSUPPORTED.into())
+        }
+        pub fn write_text(&self, _: &str, _: &str, _: &str) -> Result<(), String> {
+            Err(UNSUPPORTED.into())
+        }
+        pub fn remove(&self, _: &str) {}
+        pub async fn lock(&self, _: &str, _: Duration) -> Result<Option<File>, String> {
+            Err(UNSUPPORTED.into())
+        }
     }
 }
 
@@ -1108,29 +1159,65 @@ mod tests {
         assert!(cold().fetch().await.is_err());
     }
 
+    #[test]
+    fn the_directory_checked_is_the_one_written_even_if_its_path_is_swapped() {
+        let tmp = private_tmp();
+        let checked = tmp.path().join("cache");
+        let dir = imp::open_dir(&checked).unwrap();
+        assert_eq!(mode(&checked), 0o700);
+        // The path now names another directory (through a symlink): the handle still writes and
+        // reads the one that was checked.
+        let moved = tmp.path().join("moved");
+        let other = tmp.path().join("other");
+        std::fs::rename(&checked, &moved).unwrap();
+        std::fs::create_dir(&other).unwrap();
+        std::os::unix::fs::symlink(&other, &checked).unwrap();
+        dir.write_text("e.json", "k", "{}").unwrap();
+        assert_eq!(std::fs::read_to_string(moved.join("e.json")).unwrap(), "{}");
+        assert_eq!(mode(&moved.join("e.json")), 0o600);
+        assert_eq!(std::fs::read_dir(&other).unwrap().count(), 0);
+        assert_eq!(dir.read_entry("e.json").unwrap().as_deref(), Some("{}"));
+        dir.remove("e.json");
+        assert!(!moved.join("e.json").exists());
+        // Opened again by its path, it is refused.
+        assert_eq!(
+            imp::open_dir(&checked).err().unwrap(),
+            "the directory is a symlink"
+        );
+        // A file where the directory should be.
+        std::fs::write(tmp.path().join("file"), "").unwrap();
+        assert_eq!(
+            imp::open_dir(&tmp.path().join("file")).err().unwrap(),
+            "it is not a directory"
+        );
+    }
+
     #[tokio::test]
     async fn a_lock_held_too_long_is_given_up_and_a_dead_holder_s_is_not_held() {
         let tmp = private_tmp();
+        let dir = imp::open_dir(tmp.path()).unwrap();
         let path = tmp.path().join("k.lock");
-        let held = imp::lock(&path, Duration::from_secs(1))
+        let held = dir
+            .lock("k.lock", Duration::from_secs(1))
             .await
             .unwrap()
             .unwrap();
         assert_eq!(mode(&path), 0o600);
         // Held (a hung holder): given up after the wait, to go on without it.
         let started = std::time::Instant::now();
-        assert!(imp::lock(&path, Duration::from_millis(200))
+        assert!(dir
+            .lock("k.lock", Duration::from_millis(200))
             .await
             .unwrap()
             .is_none());
         assert!(started.elapsed() >= Duration::from_millis(150));
         // Released (closed, as when its holder dies): taken at once.
         drop(held);
-        assert!(imp::lock(&path, Duration::ZERO).await.unwrap().is_some());
+        assert!(dir.lock("k.lock", Duration::ZERO).await.unwrap().is_some());
         // A lock that is a symlink is not touched.
         let link = tmp.path().join("l.lock");
         std::os::unix::fs::symlink(tmp.path().join("elsewhere"), &link).unwrap();
-        let e = imp::lock(&link, Duration::ZERO).await.unwrap_err();
+        let e = dir.lock("l.lock", Duration::ZERO).await.unwrap_err();
         assert!(e.ends_with("is a symlink"), "{e}");
         assert!(
             !tmp.path().join("elsewhere").exists(),
