@@ -391,3 +391,35 @@ test('processes at once share one failed refresh and its error, as callers in on
   assert.equal(ok.out.id, 'STS.issued-1')
   assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.fail')), [])
 })
+
+test('in one process, a credential with the cache off never shares a provider with one that has it on', { timeout: 60_000 }, async () => {
+  const dir = path.join(freshDir(), 'c')
+  const config = roleConfig()
+  const code = `
+const Credential = require(${JSON.stringify(ROOT)})
+const config = JSON.parse(process.env.ACN_TEST_CONFIG)
+;(async () => {
+  const off = await new Credential({ ...config, sessionCacheDir: '' }).getCredential()
+  const on = await new Credential(config).getCredential()
+  const onAgain = await new Credential(config).getCredential()
+  const offAgain = await new Credential({ ...config, sessionCacheDir: '' }).getCredential()
+  console.log(JSON.stringify([off.accessKeyId, on.accessKeyId, onAgain.accessKeyId, offAgain.accessKeyId]))
+})()
+`
+  const vars = isolatedEnv({ NODE_EXTRA_CA_CERTS: TEST_CA, ACN_TEST_CONFIG: JSON.stringify(config), ALICLOUD_CREDENTIALS_CACHE_DIR: dir })
+  const out = await new Promise((resolve) => {
+    const p = spawn(process.execPath, ['-e', code], { cwd: ROOT, env: vars, stdio: ['ignore', 'pipe', 'inherit'] })
+    const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT)
+    let stdout = ''
+    p.stdout.on('data', (d) => (stdout += d))
+    p.on('close', () => {
+      clearTimeout(timer)
+      resolve(JSON.parse(stdout.trim()))
+    })
+  })
+  // The off one made its own request and wrote nothing; the on one its own, written; each shared within its setting.
+  assert.deepEqual(out, ['STS.issued-1', 'STS.issued-2', 'STS.issued-2', 'STS.issued-1'])
+  assert.equal(sts.state.requests.length, 2)
+  const [name] = entries(dir)
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')).accessKeyId, 'STS.issued-2')
+})

@@ -29,20 +29,23 @@ pub fn build(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
     }
 }
 
-/// The registry of the providers built under `env`'s shared-cache setting: the process's when
-/// the cache is off, one per directory otherwise, so a credential whose option turns the cache
-/// off never shares a provider that writes to one.
+/// The registry of the providers built under `env`'s shared-cache setting, so a credential whose
+/// option turns the cache off never shares a provider that writes to one (nor the reverse): the
+/// process's (with its sweeper) for the setting of the process's environment, the common case;
+/// one per other setting an option names, kept for the process's life (those sweep as they are
+/// used, a few entries per call, without a sweeper task).
 fn registry_for(env: &Env) -> &'static registry::Registry {
-    let Some(dir) = shared_cache::dir_of(env) else {
+    let dir = shared_cache::dir_of(env);
+    if dir == shared_cache::dir_of(&Env::process()) {
         return registry::process();
-    };
-    static BY_DIR: OnceLock<Mutex<HashMap<PathBuf, &'static registry::Registry>>> = OnceLock::new();
-    let mut by_dir = BY_DIR
+    }
+    static BY_SETTING: OnceLock<Mutex<HashMap<Option<PathBuf>, &'static registry::Registry>>> =
+        OnceLock::new();
+    let mut by_setting = BY_SETTING
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    // One small registry per directory a process names, kept for the process's life.
-    by_dir
+    by_setting
         .entry(dir)
         .or_insert_with(|| Box::leak(Box::new(registry::Registry::default())))
 }
