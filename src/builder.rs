@@ -497,6 +497,19 @@ mod sharing_tests {
     }
 
     #[test]
+    fn the_process_registry_serves_the_process_environment_s_cache_setting() {
+        // (Run without ALICLOUD_CREDENTIALS_CACHE_DIR in the test's environment.)
+        let off = Env::from_pairs([("X", "1")]);
+        assert!(std::ptr::eq(registry_for(&off), registry::process()));
+        let on = Env::from_pairs([(crate::env::vars::SESSION_CACHE_DIR, "/tmp/acn-a")]);
+        let again = Env::from_pairs([(crate::env::vars::SESSION_CACHE_DIR, "/tmp/acn-a")]);
+        let other = Env::from_pairs([(crate::env::vars::SESSION_CACHE_DIR, "/tmp/acn-b")]);
+        assert!(!std::ptr::eq(registry_for(&on), registry::process()));
+        assert!(std::ptr::eq(registry_for(&on), registry_for(&again)));
+        assert!(!std::ptr::eq(registry_for(&on), registry_for(&other)));
+    }
+
+    #[test]
     fn one_provider_per_identity() {
         let env = no_env();
         let secret = format!("secret-{}", crate::encoding::nonce());
