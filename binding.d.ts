@@ -121,6 +121,11 @@ export interface NativeOptions {
   /** Connect timeout in milliseconds. */
   connectTimeout?: number
   profileName?: string
+  /**
+   * The session cache shared by the user's processes: its directory (over
+   * `ALICLOUD_CREDENTIALS_CACHE_DIR`; an empty string turns it off).
+   */
+  sessionCacheDir?: string
 }
 
 /** The outcome of an asynchronous call: exactly one of `value` and `error` is set. */

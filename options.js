@@ -59,6 +59,8 @@ const OPTIONS = [
   { name: 'enableIMDSv2', type: 'boolean', config: 'ignored' },
   { name: 'metadataTokenDuration', type: 'number', config: 'ignored' },
   { name: 'profileName', type: 'string', setter: 'withProfileName', builders: ['profile', 'cli_profile'], rust: 'profile_name' },
+  // This package's own: the session cache shared by the user's processes (README).
+  { name: 'sessionCacheDir', type: 'string', config: 'native', rust: 'session_cache_dir' },
 ]
 
 // Config options in the table's order, the official one (toMap() and inspect show them so).

@@ -1,7 +1,7 @@
 'use strict'
 // `npm run bench`: this package against @alicloud/credentials@2.4.7 and against the floor (the least
 // possible code: bench/floor.js, a bare https.get), in one run, on loopback mocks only.
-//   node bench/bench.js [--quick] [--json] [--slow-source]
+//   node bench/bench.js [--quick] [--json] [--slow-source] [--shared-cache]
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -24,6 +24,9 @@ const QUICK = process.argv.includes('--quick')
 const JSON_OUT = process.argv.includes('--json')
 // Only the slow-source latency section (a minute), for a quick look at refresh behaviour.
 const SLOW_ONLY = process.argv.includes('--slow-source')
+// Only the shared-cache section (bench/shared-cache.js): processes sharing one session on disk.
+const SHARED_ONLY = process.argv.includes('--shared-cache')
+const { sharedCacheSection } = require('./shared-cache')
 const PACKAGES = { official: '@alicloud/credentials', native: ROOT, floor: path.join(__dirname, 'floor.js') }
 const SESSION_TYPES = ['ram_role_arn', 'oidc_role_arn', 'ecs_ram_role', 'credentials_uri']
 // The official package reaches the metadata service only at 100.100.100.200, which no benchmark
@@ -244,6 +247,7 @@ async function main() {
   const rounds = QUICK ? 1 : 3
   const runs = QUICK ? 3 : 9
   const results = []
+  let shared = []
   const add = (name, values, target) => results.push({ name, ...values, target })
 
   const oidcTokenFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'acn-bench-')), 'token')
@@ -256,12 +260,13 @@ async function main() {
   }
   process.env.ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT = mocks.metadata.url
   try {
+    if (!SLOW_ONLY) shared = await sharedCacheSection({ sts: mocks.sts, official: PACKAGES.official, runs: QUICK ? 5 : 10 })
     // A minute (15 s with --quick), all types and both packages at once.
-    for (const r of await slowSourceLatency(QUICK ? 15_000 : 60_000, oidcTokenFile)) {
+    for (const r of SHARED_ONLY ? [] : await slowSourceLatency(QUICK ? 15_000 : 60_000, oidcTokenFile)) {
       add(`${r.type}: slowest getCredential() after the first, source answering in 400 ms, 30 s credentials (ms)`, r.values, 'native < 400 (no caller waits)')
       if (!JSON_OUT) for (const d of r.detail) console.error(`  ${r.type} ${d.name}: first ${d.first.toFixed(1)} ms, slowest after ${d.slowest.toFixed(1)} ms, ${d.calls} calls, ${d.errors} errors`)
     }
-    if (!SLOW_ONLY) {
+    if (!SLOW_ONLY && !SHARED_ONLY) {
       add('module load (ms)', await loadTimeMs(QUICK ? 5 : 15), 'native <= 0.2x official')
       for (const type of SESSION_TYPES) {
         add(`${type}: first credential in a fresh process (ms)`, await firstCredentialMs(type, mocks, runs), 'native <= 0.5x official')
@@ -304,16 +309,22 @@ async function main() {
   }
 
   if (JSON_OUT) {
-    console.log(JSON.stringify(results, null, 2))
+    console.log(JSON.stringify(SHARED_ONLY ? shared : [...results, ...shared.map((r) => ({ ...r, section: 'shared-cache' }))], null, 2))
     return
   }
   const fmt = (v) => (v === undefined ? 'n/a' : v >= 1000 ? Math.round(v).toLocaleString('en-US') : Number.isInteger(v) ? String(v) : v.toFixed(2))
   const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`)
   console.log(`node ${process.version}, ${process.platform}-${process.arch}; native vs @alicloud/credentials@${require('@alicloud/credentials/package.json').version} vs the floor (bench/floor.js, a bare https.get)`)
-  console.log('| measure | official | native | floor | native/official | native/floor | target |')
-  console.log('|---|---:|---:|---:|---:|---:|---|')
+  if (results.length) console.log('| measure | official | native | floor | native/official | native/floor | target |')
+  if (results.length) console.log('|---|---:|---:|---:|---:|---:|---|')
   for (const r of results) {
     console.log(`| ${r.name} | ${fmt(r.official)} | ${fmt(r.native)} | ${fmt(r.floor)} | ${ratio(r.native, r.official)} | ${ratio(r.native, r.floor)} | ${r.target} |`)
+  }
+  if (shared.length) {
+    console.log('\nShared session cache (ALICLOUD_CREDENTIALS_CACHE_DIR), loopback STS:')
+    console.log('| measure | official | native | native + shared cache | shared/native | target |')
+    console.log('|---|---:|---:|---:|---:|---|')
+    for (const r of shared) console.log(`| ${r.name} | ${fmt(r.official)} | ${fmt(r.native)} | ${fmt(r.shared)} | ${ratio(r.shared, r.native)} | ${r.target} |`)
   }
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use crate::description::{ChainStep, CustomSource, Kind, ProfileFile, ProviderSpec};
+use crate::description::{ChainStep, CustomSource, Kind, ProfileFile, ProviderSpec, RoleChain};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile;
@@ -17,14 +17,44 @@ use crate::providers::{
     profile_file::ProfileFileProvider, ram_role_arn, uri,
 };
 use crate::registry;
+use crate::shared_cache;
 
 /// The provider `spec` describes: the live one of the same identity when there is one (see
 /// [`crate::registry`]). `env` is what profile files read later are resolved against.
 pub fn build(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
     if registry::shareable(spec) {
-        registry::process().shared(spec, || build_new(spec, env))
+        registry_for(env).shared(spec, || build_new(spec, env))
     } else {
         build_new(spec, env)
+    }
+}
+
+/// The registry of the providers built under `env`'s shared-cache setting, so a credential whose
+/// option turns the cache off never shares a provider that writes to one (nor the reverse): the
+/// process's (with its sweeper) for the setting of the process's environment, the common case;
+/// one per other setting an option names, kept for the process's life (those sweep as they are
+/// used, a few entries per call, without a sweeper task).
+fn registry_for(env: &Env) -> &'static registry::Registry {
+    let dir = shared_cache::dir_of(env);
+    if dir == shared_cache::dir_of(&Env::process()) {
+        return registry::process();
+    }
+    static BY_SETTING: OnceLock<Mutex<HashMap<Option<PathBuf>, &'static registry::Registry>>> =
+        OnceLock::new();
+    let mut by_setting = BY_SETTING
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    by_setting
+        .entry(dir)
+        .or_insert_with(|| Box::leak(Box::new(registry::Registry::default())))
+}
+
+/// The shared-cache plan of a session layer, its description made only when the cache is on.
+fn shared_plan(env: &Env, spec: impl FnOnce() -> ProviderSpec) -> shared_cache::Plan {
+    match shared_cache::dir_of(env) {
+        None => shared_cache::Plan::Off,
+        Some(_) => shared_cache::plan(&spec(), env),
     }
 }
 
@@ -39,14 +69,21 @@ fn build_new(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
         ProviderSpec::AssumeRole(chain) => {
             // A loop, not recursion: the chain is as long as outside data makes it.
             let mut provider = build(&chain.base, env);
-            for role in &chain.roles {
-                provider = Arc::new(ram_role_arn::provider(provider, role));
+            for (i, role) in chain.roles.iter().enumerate() {
+                // Each role's session is its own identity in the shared cache: the chain up to it.
+                let layer = shared_plan(env, || {
+                    ProviderSpec::AssumeRole(RoleChain {
+                        base: chain.base.clone(),
+                        roles: chain.roles[..=i].to_vec(),
+                    })
+                });
+                provider = Arc::new(ram_role_arn::provider(provider, role, layer));
             }
             provider
         }
-        ProviderSpec::Oidc(s) => Arc::new(oidc::provider(s)),
-        ProviderSpec::Ecs(s) => Arc::new(ecs::provider(s)),
-        ProviderSpec::Uri(s) => Arc::new(uri::provider(s)),
+        ProviderSpec::Oidc(s) => Arc::new(oidc::provider(s, shared_cache::plan(spec, env))),
+        ProviderSpec::Ecs(s) => Arc::new(ecs::provider(s, shared_cache::plan(spec, env))),
+        ProviderSpec::Uri(s) => Arc::new(uri::provider(s, shared_cache::plan(spec, env))),
         ProviderSpec::CloudSso(s) => Arc::new(cloud_sso::provider(s)),
         ProviderSpec::OAuth(s) => Arc::new(oauth::provider(s)),
         ProviderSpec::External(s) => Arc::new(external::provider(s)),
@@ -457,6 +494,19 @@ mod sharing_tests {
         c.role.role_arn = Some(role.into());
         c.role.sts.sts_endpoint = Some("http://127.0.0.1:9".into());
         from_config(Some(c), &no_env()).unwrap()
+    }
+
+    #[test]
+    fn the_process_registry_serves_the_process_environment_s_cache_setting() {
+        // (Run without ALICLOUD_CREDENTIALS_CACHE_DIR in the test's environment.)
+        let off = Env::from_pairs([("X", "1")]);
+        assert!(std::ptr::eq(registry_for(&off), registry::process()));
+        let on = Env::from_pairs([(crate::env::vars::SESSION_CACHE_DIR, "/tmp/acn-a")]);
+        let again = Env::from_pairs([(crate::env::vars::SESSION_CACHE_DIR, "/tmp/acn-a")]);
+        let other = Env::from_pairs([(crate::env::vars::SESSION_CACHE_DIR, "/tmp/acn-b")]);
+        assert!(!std::ptr::eq(registry_for(&on), registry::process()));
+        assert!(std::ptr::eq(registry_for(&on), registry_for(&again)));
+        assert!(!std::ptr::eq(registry_for(&on), registry_for(&other)));
     }
 
     #[test]

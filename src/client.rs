@@ -33,6 +33,9 @@ impl Credential {
             .as_ref()
             .and_then(|c| c.type_name.clone())
             .unwrap_or_else(|| Kind::Default.provider_name().to_owned());
+        // The shared session cache's option wins over its variable (`crate::shared_cache`).
+        let option = config.as_ref().and_then(|c| c.session_cache_dir.clone());
+        let env = &crate::shared_cache::with_option(env, option.as_deref())?;
         let spec = description::from_config(config, env)?;
         let mut credential = Credential::new(&type_name, crate::builder::build(&spec, env));
         if let ProviderSpec::Bearer(token) = &spec {

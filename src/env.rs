@@ -9,13 +9,15 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default)]
 pub struct Env {
     overrides: Option<Arc<HashMap<String, String>>>,
+    /// Values set over the environment ([`Env::with`]): an option that wins over its variable.
+    set: Option<Arc<HashMap<String, String>>>,
 }
 
 impl Env {
     /// The environment of this process, read live at each [`Env::get`] (no snapshot), so changes
     /// made after the provider was built (Node's `process.env` writes through) are seen.
     pub fn process() -> Self {
-        Env { overrides: None }
+        Env::default()
     }
 
     /// A fixed environment made of `pairs`, and nothing else.
@@ -28,11 +30,26 @@ impl Env {
             .collect();
         Env {
             overrides: Some(Arc::new(map)),
+            set: None,
+        }
+    }
+
+    /// This environment with `name` set to `value` over it (an empty value unsets it): how an
+    /// option that wins over its variable reaches the code that reads the variable.
+    pub fn with(&self, name: &str, value: &str) -> Self {
+        let mut set = self.set.as_deref().cloned().unwrap_or_default();
+        set.insert(name.to_owned(), value.to_owned());
+        Env {
+            overrides: self.overrides.clone(),
+            set: Some(Arc::new(set)),
         }
     }
 
     /// The value of `name` when it is set and not empty.
     pub fn get(&self, name: &str) -> Option<String> {
+        if let Some(value) = self.set.as_ref().and_then(|set| set.get(name)) {
+            return Some(value.clone()).filter(|v| !v.is_empty());
+        }
         let value = match &self.overrides {
             Some(map) => map.get(name).cloned(),
             None => std::env::var(name).ok(),
@@ -69,6 +86,9 @@ pub mod vars {
     pub const CONFIG_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
     pub const PROFILE: &str = "ALIBABA_CLOUD_PROFILE";
     pub const CLI_PROFILE_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
+    /// This package's own: the directory of the session cache shared by the user's processes
+    /// (`crate::shared_cache`); the `sessionCacheDir` option wins over it.
+    pub const SESSION_CACHE_DIR: &str = "ALICLOUD_CREDENTIALS_CACHE_DIR";
 }
 
 #[cfg(test)]
@@ -82,5 +102,9 @@ mod tests {
         assert!(env.flag("B"));
         assert!(!env.flag("C"));
         assert!(!env.flag("D"));
+        let over = env.with("B", "").with("E", "x");
+        assert_eq!(over.get("B"), None, "an empty value set over unsets");
+        assert_eq!(over.get("E").as_deref(), Some("x"));
+        assert!(over.flag("B") != env.flag("B"));
     }
 }

@@ -38,6 +38,28 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for reading a kind back from its code ([`ErrorKind::from_code`]).
+    pub const ALL: [ErrorKind; 13] = [
+        ErrorKind::InvalidConfig,
+        ErrorKind::Unsupported,
+        ErrorKind::NotFound,
+        ErrorKind::Disabled,
+        ErrorKind::Sts,
+        ErrorKind::InvalidSecret,
+        ErrorKind::Timeout,
+        ErrorKind::Http,
+        ErrorKind::Tls,
+        ErrorKind::Response,
+        ErrorKind::Profile,
+        ErrorKind::Provider,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind whose [`ErrorKind::code`] is `code` (an error read back from a file).
+    pub fn from_code(code: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
     /// The stable `code` string JavaScript sees on the error.
     pub fn code(self) -> &'static str {
         match self {

@@ -19,6 +19,7 @@ pub mod providers;
 pub mod registry;
 pub mod secret;
 pub mod session;
+pub mod shared_cache;
 pub mod sts;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -27,7 +27,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("descriptions", &["description", "profile"]),
     (
         "sources",
-        &["provider", "providers", "session", "sts", "writeback"],
+        &[
+            "provider",
+            "providers",
+            "session",
+            "shared_cache",
+            "sts",
+            "writeback",
+        ],
     ),
     (
         "assembly",

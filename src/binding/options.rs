@@ -49,6 +49,9 @@ pub struct NativeOptions {
     /// Connect timeout in milliseconds.
     pub connect_timeout: Option<f64>,
     pub profile_name: Option<String>,
+    /// The session cache shared by the user's processes: its directory (over
+    /// `ALICLOUD_CREDENTIALS_CACHE_DIR`; an empty string turns it off).
+    pub session_cache_dir: Option<String>,
 }
 
 impl From<NativeOptions> for Options {
@@ -98,6 +101,7 @@ impl From<NativeOptions> for Options {
                 timeouts,
             },
             profile_name: o.profile_name,
+            session_cache_dir: o.session_cache_dir,
         }
     }
 }

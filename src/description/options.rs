@@ -25,6 +25,9 @@ pub struct Options {
     pub uri: UriOptions,
     /// The section (INI) or profile (CLI) of a profile provider.
     pub profile_name: Option<String>,
+    /// A `Config`'s `sessionCacheDir`: the shared session cache's directory, over
+    /// `ALICLOUD_CREDENTIALS_CACHE_DIR` (empty: off). Read by `crate::client`, not a description.
+    pub session_cache_dir: Option<String>,
 }
 
 /// The description `new Credential(config)` stands for; `None` is the default chain.

@@ -199,7 +199,7 @@ impl Refresher for EcsRefresher {
 
 /// The caching `ecs_ram_role` provider (refreshed in the background from up to 60 minutes before
 /// expiration).
-pub fn provider(spec: &EcsSpec) -> SessionProvider {
+pub fn provider(spec: &EcsSpec, shared: crate::shared_cache::Plan) -> SessionProvider {
     let refresher = EcsRefresher {
         base: spec.base_url.clone(),
         role_name: spec.role_name.clone(),
@@ -209,12 +209,13 @@ pub fn provider(spec: &EcsSpec) -> SessionProvider {
         token: Mutex::new(None),
         discovered: Mutex::new(None),
     };
+    let policy = Policy {
+        refresh_before: Duration::from_secs(60 * 60),
+        background: spec.background,
+    };
     SessionProvider::new(
-        Arc::new(refresher),
-        Policy {
-            refresh_before: Duration::from_secs(60 * 60),
-            background: spec.background,
-        },
+        crate::shared_cache::over(Arc::new(refresher), shared, policy),
+        policy,
     )
 }
 

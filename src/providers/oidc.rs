@@ -60,13 +60,12 @@ impl Refresher for OidcRefresher {
 }
 
 /// The caching `oidc_role_arn` provider.
-pub fn provider(spec: &OidcSpec) -> SessionProvider {
-    SessionProvider::new(
-        Arc::new(OidcRefresher {
-            provider_arn: spec.provider_arn.clone(),
-            token_file: spec.token_file.clone(),
-            request: RoleRequest::new(&spec.sts),
-        }),
-        Policy::default(),
-    )
+pub fn provider(spec: &OidcSpec, shared: crate::shared_cache::Plan) -> SessionProvider {
+    let refresher = Arc::new(OidcRefresher {
+        provider_arn: spec.provider_arn.clone(),
+        token_file: spec.token_file.clone(),
+        request: RoleRequest::new(&spec.sts),
+    });
+    let policy = Policy::default();
+    SessionProvider::new(crate::shared_cache::over(refresher, shared, policy), policy)
 }

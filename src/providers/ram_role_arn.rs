@@ -8,6 +8,7 @@ use crate::description::{Kind, RoleSpec};
 use crate::error::Result;
 use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::session::{Policy, Refresher, SessionProvider};
+use crate::shared_cache;
 use crate::sts::{self, RoleRequest};
 
 struct RamRoleArnRefresher {
@@ -51,14 +52,18 @@ impl Refresher for RamRoleArnRefresher {
     }
 }
 
-/// The caching provider that assumes `role` with the credentials of `source`.
-pub fn provider(source: Arc<dyn CredentialsProvider>, role: &RoleSpec) -> SessionProvider {
-    SessionProvider::new(
-        Arc::new(RamRoleArnRefresher {
-            source,
-            request: RoleRequest::new(&role.sts),
-            external_id: role.external_id.as_ref().map(|e| e.expose().to_owned()),
-        }),
-        Policy::default(),
-    )
+/// The caching provider that assumes `role` with the credentials of `source`, through the
+/// shared cache when `shared` uses one.
+pub fn provider(
+    source: Arc<dyn CredentialsProvider>,
+    role: &RoleSpec,
+    shared: shared_cache::Plan,
+) -> SessionProvider {
+    let refresher = Arc::new(RamRoleArnRefresher {
+        source,
+        request: RoleRequest::new(&role.sts),
+        external_id: role.external_id.as_ref().map(|e| e.expose().to_owned()),
+    });
+    let policy = Policy::default();
+    SessionProvider::new(shared_cache::over(refresher, shared, policy), policy)
 }

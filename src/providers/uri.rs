@@ -69,15 +69,14 @@ fn uri_secrets(uri: &str) -> Vec<String> {
 }
 
 /// The caching `credentials_uri` provider.
-pub fn provider(spec: &UriSpec) -> SessionProvider {
-    SessionProvider::new(
-        Arc::new(UriRefresher {
-            uri: spec.uri.clone(),
-            connect_timeout: spec.connect_timeout,
-            read_timeout: spec.read_timeout,
-        }),
-        Policy::default(),
-    )
+pub fn provider(spec: &UriSpec, shared: crate::shared_cache::Plan) -> SessionProvider {
+    let refresher = Arc::new(UriRefresher {
+        uri: spec.uri.clone(),
+        connect_timeout: spec.connect_timeout,
+        read_timeout: spec.read_timeout,
+    });
+    let policy = Policy::default();
+    SessionProvider::new(crate::shared_cache::over(refresher, shared, policy), policy)
 }
 
 /// Reads a credentials-URI answer: the status, then the document. Never quotes the body.

@@ -46,6 +46,8 @@ use crate::provider::{BoxFuture, CredentialsProvider};
 pub use cache::{rfc3339, SessionCache};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use policy::{random_unit, Policy};
+// The failure backoff, for the shared cache's failure note (`crate::shared_cache`).
+pub use policy::{backoff, COLD_BACKOFF_CAP};
 pub use retry::is_blip;
 
 /// Something that fetches new session credentials (an STS call, a metadata request, ...).
