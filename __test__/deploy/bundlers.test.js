@@ -10,15 +10,10 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { execFile } = require('node:child_process')
-const { ROOT, tempDir, isolatedEnv } = require('../helpers')
+const { ROOT, tempDir, isolatedEnv, pkg, here, noBuildHere: skip, installInto } = require('../helpers')
 const { startUri } = require('../mocks')
 const { startOss } = require('../client-mocks')
 
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
-const linuxGlibc = process.platform === 'linux' && !!process.report.getReport().header.glibcVersionRuntime
-const here = linuxGlibc ? `linux-${process.arch}-gnu` : null
-const hereBinary = here && path.join(ROOT, `${pkg.napi.binaryName}.${here}.node`)
-const skip = (!linuxGlibc && 'written for Linux glibc') || (!fs.existsSync(hereBinary) && 'no build here')
 const work = tempDir('acn-bundlers-')
 const esbuild = require('esbuild')
 const webpack = require('webpack')
@@ -38,18 +33,6 @@ async function main() {
 }
 main().catch((e) => { console.error(e); process.exit(1) })
 `
-
-// The package as npm installs it, under `name` (its own or the alias), with this machine's
-// platform package beside it; ali-oss and the bundlers resolve from the project's node_modules.
-function installInto(dir, name = pkg.name) {
-  const main = path.join(dir, 'node_modules', name)
-  fs.mkdirSync(main, { recursive: true })
-  for (const f of [...pkg.files, 'package.json']) fs.copyFileSync(path.join(ROOT, f), path.join(main, f))
-  const platform = path.join(dir, 'node_modules', `${pkg.name}-${here}`)
-  fs.mkdirSync(platform, { recursive: true })
-  fs.copyFileSync(path.join(ROOT, 'npm', here, 'package.json'), path.join(platform, 'package.json'))
-  fs.copyFileSync(hereBinary, path.join(platform, `${pkg.napi.binaryName}.${here}.node`))
-}
 
 let apps = 0
 function makeApp(name = pkg.name) {

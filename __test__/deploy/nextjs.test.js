@@ -11,46 +11,21 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
-const net = require('node:net')
 const path = require('node:path')
-const { execFile, spawn } = require('node:child_process')
-const { ROOT, tempDir, isolatedEnv } = require('../helpers')
+const { spawn } = require('node:child_process')
+const { tempDir, isolatedEnv, pkg, here, noBuildHere: skip, installInto, runCommand, freePort } = require('../helpers')
 const { startUri } = require('../mocks')
-
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
-const linuxGlibc = process.platform === 'linux' && !!process.report.getReport().header.glibcVersionRuntime
-const here = linuxGlibc ? `linux-${process.arch}-gnu` : null
-const hereBinary = here && path.join(ROOT, `${pkg.napi.binaryName}.${here}.node`)
-const skip = (!linuxGlibc && 'written for Linux glibc') || (!fs.existsSync(hereBinary) && 'no build here')
 
 // Pinned so a new Next.js release cannot change what this test sees unannounced.
 const NEXT_VERSIONS = { next: '15.5.29', react: '19.3.1', 'react-dom': '19.3.1' }
 const ALIAS = '@alicloud/credentials'
 const app = tempDir('acn-nextjs-')
 
-function run(cmd, args, { env, timeout }) {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: app, env, encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, signal: error?.signal, stdout, stderr })
-    })
-  })
-}
+const run = (cmd, args, { env, timeout }) => runCommand(cmd, args, { cwd: app, env, timeout })
 
 // Next's builds and servers: no telemetry, no credentials of this machine.
 const nextEnv = (extra = {}) => isolatedEnv({ NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', ...extra })
 const nextBin = () => path.join(app, 'node_modules', 'next', 'dist', 'bin', 'next')
-
-// The package as npm installs it under `name`, with this machine's platform package beside it.
-function installInto(name) {
-  const main = path.join(app, 'node_modules', name)
-  fs.rmSync(main, { recursive: true, force: true })
-  fs.mkdirSync(main, { recursive: true })
-  for (const f of [...pkg.files, 'package.json']) fs.copyFileSync(path.join(ROOT, f), path.join(main, f))
-  const platform = path.join(app, 'node_modules', `${pkg.name}-${here}`)
-  fs.mkdirSync(platform, { recursive: true })
-  fs.copyFileSync(path.join(ROOT, 'npm', here, 'package.json'), path.join(platform, 'package.json'))
-  fs.copyFileSync(hereBinary, path.join(platform, `${pkg.napi.binaryName}.${here}.node`))
-}
 
 const ROUTE = (name) => `
 import Credential, { Config } from '${name}'
@@ -76,15 +51,6 @@ function writeApp(name, serverExternalPackages) {
 }
 
 const build = () => run(process.execPath, [nextBin(), 'build'], { env: nextEnv(), timeout: 240000 })
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 
 // `next start` on 127.0.0.1 in a process group of its own (killed whole, by its id, afterwards);
 // resolves with the route's status and body.
@@ -137,8 +103,8 @@ test.before(async () => {
     else assert.fail(`npm install ${Object.entries(NEXT_VERSIONS).map(([n, v]) => `${n}@${v}`).join(' ')}: ${r.stderr}`)
   }
   // After npm install, which would remove packages its package.json does not name.
-  installInto(pkg.name)
-  installInto(ALIAS)
+  installInto(app, pkg.name)
+  installInto(app, ALIAS)
 })
 test.after(() => uri && uri.close())
 

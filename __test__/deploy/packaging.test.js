@@ -7,21 +7,11 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { execFile } = require('node:child_process')
 const yaml = require('js-yaml')
-const { ROOT, tempDir, isolatedEnv } = require('../helpers')
+const { ROOT, tempDir, isolatedEnv, pkg, runCommand: run } = require('../helpers')
 const { stage, stagePlatform, PLATFORM_OF_TARGET } = require('../../scripts/stage-packages')
 const { startOpenApi } = require('../client-mocks')
 
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
-
-function run(cmd, args, options) {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: 180000, ...options }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
-    })
-  })
-}
 
 // PATH with node and the system tools, without any Rust toolchain.
 function pathWithoutRust() {

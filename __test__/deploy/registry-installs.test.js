@@ -12,30 +12,17 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
-const net = require('node:net')
 const path = require('node:path')
-const { execFile, spawn, spawnSync } = require('node:child_process')
-const { ROOT, tempDir, isolatedEnv } = require('../helpers')
+const { spawn, spawnSync } = require('node:child_process')
+const { ROOT, tempDir, isolatedEnv, pkg, here, hereBinary, runCommand: run, freePort } = require('../helpers')
 const { stage, stagePlatform, PLATFORM_OF_TARGET } = require('../../scripts/stage-packages')
 
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
-const linuxGlibc = process.platform === 'linux' && !!process.report.getReport().header.glibcVersionRuntime
-const here = linuxGlibc ? `linux-${process.arch}-gnu` : null
-const hereBinary = here && path.join(ROOT, `${pkg.napi.binaryName}.${here}.node`)
-const skip = (!linuxGlibc && 'written for a Linux glibc machine') || (!fs.existsSync(hereBinary) && 'no build here')
+const skip = (!here && 'written for a Linux glibc machine') || (!fs.existsSync(hereBinary) && 'no build here')
 
 const TOOLS = path.join(ROOT, '.cache', 'registry-tools')
 const TOOL_VERSIONS = { verdaccio: '6.8.0', pnpm: '10.34.9', '@yarnpkg/cli-dist': '4.18.1' }
 const work = tempDir('acn-registry-')
 const PLATFORMS = Object.values(PLATFORM_OF_TARGET)
-
-function run(cmd, args, { cwd, env, timeout = 180000 } = {}) {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
-    })
-  })
-}
 
 function installTools() {
   const installed = (name) => {
@@ -52,15 +39,6 @@ function installTools() {
   const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', ...specs], { cwd: TOOLS, encoding: 'utf8', timeout: 300000 })
   assert.equal(r.status, 0, `installing ${specs.join(' ')}: ${r.stderr}`)
 }
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 
 // The environment of every package manager here: this test's registry and a cache of its own,
 // none of the npm_* settings `npm test` passes down.

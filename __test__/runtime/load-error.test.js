@@ -9,12 +9,8 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { ROOT, tempDir, isolatedEnv, runNode } = require('../helpers')
+const { ROOT, tempDir, isolatedEnv, runNode, pkg, linuxGlibc, here, hereBinary } = require('../helpers')
 
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
-const linuxGlibc = process.platform === 'linux' && !!process.report.getReport().header.glibcVersionRuntime
-const here = linuxGlibc ? `linux-${process.arch}-gnu` : null
-const hereBinary = here && path.join(ROOT, `${pkg.napi.binaryName}.${here}.node`)
 const work = tempDir('acn-load-error-')
 let apps = 0
 
