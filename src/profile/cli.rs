@@ -218,10 +218,14 @@ impl Profiles<'_> {
     }
 
     fn role(&self, p: &Value, name: &str) -> Result<crate::description::RoleSpec> {
+        // `..Default` though every field is named today: an option with no key in config.json
+        // needs no line here.
+        #[allow(clippy::needless_update)]
         let options = RoleOptions {
             role_arn: Some(self.require(p, name, "ram_role_arn")?),
             external_id: text(p, "external_id"),
             sts: Self::sts(p),
+            ..RoleOptions::default()
         };
         resolve::role(options, self.env)
     }
@@ -299,11 +303,13 @@ impl Profiles<'_> {
                 ProviderSpec::Ecs(resolve::ecs(options, self.env)?)
             }
             "OIDC" => {
+                #[allow(clippy::needless_update)] // as in `role`
                 let options = OidcOptions {
                     role_arn: Some(self.require(p, name, "ram_role_arn")?),
                     provider_arn: Some(self.require(p, name, "oidc_provider_arn")?),
                     token_file: Some(self.require(p, name, "oidc_token_file")?),
                     sts: Self::sts(p),
+                    ..OidcOptions::default()
                 };
                 ProviderSpec::Oidc(resolve::oidc(options, self.env)?)
             }

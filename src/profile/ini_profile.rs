@@ -71,19 +71,24 @@ pub fn describe(text: &str, shown: &str, section: &str, env: &Env) -> Result<Pro
             let role = resolve::role(
                 RoleOptions {
                     role_arn: Some(require("role_arn")?),
-                    external_id: None,
                     sts: sts(),
+                    // An option with no key in this file needs no line here.
+                    ..RoleOptions::default()
                 },
                 env,
             )?;
             base.assume(role)?
         }
         Some(Kind::OidcRoleArn) => {
+            // `..Default` though every field is named today: an option with no key in this file
+            // needs no line here.
+            #[allow(clippy::needless_update)]
             let options = OidcOptions {
                 role_arn: Some(require("role_arn")?),
                 provider_arn: Some(require("oidc_provider_arn")?),
                 token_file: Some(require("oidc_token_file_path")?),
                 sts: sts(),
+                ..OidcOptions::default()
             };
             ProviderSpec::Oidc(resolve::oidc(options, env)?)
         }

@@ -48,14 +48,14 @@ impl Refresher for OidcRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRoleWithOIDC {}, token file {})",
-            self.request.sts.endpoint.base(),
-            self.request.sts.role_arn,
+            self.request.sts().endpoint.base(),
+            self.request.sts().role_arn,
             self.token_file
         ))
     }
 
     fn budget(&self) -> Option<std::time::Duration> {
-        Some(self.request.sts.connect_timeout + self.request.sts.read_timeout)
+        Some(self.request.sts().connect_timeout + self.request.sts().read_timeout)
     }
 }
 
@@ -65,7 +65,7 @@ pub fn provider(spec: &OidcSpec) -> SessionProvider {
         Arc::new(OidcRefresher {
             provider_arn: spec.provider_arn.clone(),
             token_file: spec.token_file.clone(),
-            request: RoleRequest::new(&spec.sts),
+            request: RoleRequest::with_oidc(&spec.sts),
         }),
         Policy::default(),
     )

@@ -13,20 +13,13 @@ use crate::sts::{self, RoleRequest};
 struct RamRoleArnRefresher {
     source: Arc<dyn CredentialsProvider>,
     request: RoleRequest,
-    external_id: Option<String>,
 }
 
 impl Refresher for RamRoleArnRefresher {
     fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
             let source = self.source.get_credentials().await?;
-            sts::assume_role(
-                &source,
-                &self.request,
-                self.external_id.as_deref(),
-                &self.provider_name(),
-            )
-            .await
+            sts::assume_role(&source, &self.request, &self.provider_name()).await
         })
     }
 
@@ -41,13 +34,13 @@ impl Refresher for RamRoleArnRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRole {})",
-            self.request.sts.endpoint.base(),
-            self.request.sts.role_arn
+            self.request.sts().endpoint.base(),
+            self.request.sts().role_arn
         ))
     }
 
     fn budget(&self) -> Option<std::time::Duration> {
-        Some(self.request.sts.connect_timeout + self.request.sts.read_timeout)
+        Some(self.request.sts().connect_timeout + self.request.sts().read_timeout)
     }
 }
 
@@ -56,8 +49,7 @@ pub fn provider(source: Arc<dyn CredentialsProvider>, role: &RoleSpec) -> Sessio
     SessionProvider::new(
         Arc::new(RamRoleArnRefresher {
             source,
-            request: RoleRequest::new(&role.sts),
-            external_id: role.external_id.as_ref().map(|e| e.expose().to_owned()),
+            request: RoleRequest::new(role),
         }),
         Policy::default(),
     )
