@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use crate::credentials::{CredentialsProvider, Step};
 use crate::description::{ChainStep, CustomSource, Kind, ProfileFile, ProviderSpec};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile;
-use crate::provider::{CredentialsProvider, Step};
 use crate::providers::{
     bearer::BearerProvider, chain::DefaultChain, cloud_sso, custom::CustomProvider, ecs,
     env::EnvProvider, external, fixed::FixedProvider, oauth, oidc, profile_file::Loaded,

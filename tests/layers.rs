@@ -25,13 +25,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("transport", &["http"]),
     ("descriptions", &["description", "profile"]),
-    (
-        "sources",
-        &["provider", "providers", "session", "sts", "writeback"],
-    ),
+    ("sources", &["providers", "session", "sts", "writeback"]),
     (
         "assembly",
-        &["builder", "registry", "client", "diagnostics"],
+        &["builder", "registry", "credential", "diagnostics"],
     ),
     ("binding", &["binding"]),
 ];

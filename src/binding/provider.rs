@@ -8,9 +8,9 @@ use napi_derive::napi;
 
 use super::options::{JsCredentials, NativeOptions};
 use super::outcome::{guard, guarded, throw, NativeDescription, NativeFailure, NativeOutcome};
+use crate::credentials::CredentialsProvider;
 use crate::description::{self, ProviderSpec};
 use crate::env::Env as ProcessEnv;
-use crate::provider::CredentialsProvider;
 use crate::providers::custom::CustomProvider;
 
 type JsGetCredentials = ThreadsafeFunction<(), Promise<JsCredentials>, (), Status, false, true>;
@@ -111,7 +111,7 @@ impl NativeProvider {
             let get_credentials = Arc::new(get_credentials);
             let call = move || {
                 let get_credentials = get_credentials.clone();
-                let pending: crate::provider::BoxFuture<'static, _> = Box::pin(async move {
+                let pending: crate::credentials::BoxFuture<'static, _> = Box::pin(async move {
                     let promise = get_credentials
                         .call_async(())
                         .await

@@ -4,8 +4,8 @@
 use std::time::SystemTime;
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 
 /// What a caller's provider answered, its fields as it gave them.

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::credentials::BoxFuture;
 use crate::credentials::{Credentials, SessionFields};
 use crate::description::{EcsSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 

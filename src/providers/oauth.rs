@@ -7,12 +7,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::credentials::BoxFuture;
 use crate::credentials::{Credentials, SessionFields};
 use crate::description::{Kind, OAuthSpec, ProfileLocation};
 use crate::encoding::form;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::time::utc_timestamp;

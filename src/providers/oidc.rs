@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::credentials::BoxFuture;
 use crate::credentials::Credentials;
 use crate::description::{Kind, OidcSpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::BoxFuture;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::sts::{self, RoleRequest};
 

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::description::{Kind, RoleSpec};
 use crate::error::Result;
-use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::sts::{self, RoleRequest};
 

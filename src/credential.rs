@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::credentials::CredentialsProvider;
 use crate::description::{self, Kind, Options, ProviderSpec};
 use crate::env::Env;
 use crate::error::Result;
-use crate::provider::CredentialsProvider;
 use crate::secret::Secret;
 
 /// A configured credential: its `type` and the provider that serves it.

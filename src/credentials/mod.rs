@@ -1,5 +1,8 @@
 //! The value every provider produces.
 
+mod provider;
+pub use provider::{BoxFuture, CredentialsProvider, Step};
+
 use std::fmt;
 use std::time::SystemTime;
 
