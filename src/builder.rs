@@ -112,7 +112,7 @@ fn cli_profile(file: &ProfileFile, env: &Env) -> ProfileFileProvider {
             .as_ref()
             .ok_or_else(|| no_home("~/.aliyun/config.json"))?;
         let conf = profile::cli::load(path)?;
-        let (spec, name) = profile::cli::describe(&conf, path, file.profile.as_deref(), &env)?;
+        let (spec, name) = profile::cli::profile_spec(&conf, path, file.profile.as_deref(), &env)?;
         Ok(Loaded {
             provider: build(&spec, &env),
             location: location(path, &name),
@@ -208,7 +208,7 @@ mod tests {
 
     fn ini(lines: &str) -> ProviderSpec {
         let text = format!("[default]\n{lines}\n");
-        profile::ini_profile::describe(&text, "credentials", "default", &env()).unwrap()
+        profile::ini_profile::section_spec(&text, "credentials", "default", &env()).unwrap()
     }
 
     /// Every path gave the same description, and the provider built from it has `name`.

@@ -78,7 +78,7 @@ impl Request {
     }
 
     /// The method and URL without query or credentials, for messages.
-    pub fn describe(&self) -> String {
+    pub fn label(&self) -> String {
         format!("{} {}", self.method, redact_url(&self.url))
     }
 }
@@ -161,7 +161,7 @@ fn node_code(e: &std::io::Error) -> Option<&'static str> {
 /// The package's error for a failed exchange: Node's words first where Node has them (the
 /// official's messages start with them), then the method and the redacted URL.
 fn classify(req: &Request, failure: Failure) -> Error {
-    let what = req.describe();
+    let what = req.label();
     let error = match failure {
         // Our own timeouts keep ERR_CREDENTIALS_TIMEOUT (the official's are `RequestTimeoutError`s
         // without a Node code); ETIMEDOUT is for the operating system's.
@@ -371,14 +371,14 @@ pub async fn send(req: Request) -> Result<Response> {
     crate::log::debug("http", || match &result {
         Ok(r) => format!(
             "{} -> {} ({} bytes) in {} ms",
-            req.describe(),
+            req.label(),
             r.status,
             r.body.len(),
             started.elapsed().as_millis()
         ),
         Err(e) => format!(
             "{} failed in {} ms: {}",
-            req.describe(),
+            req.label(),
             started.elapsed().as_millis(),
             e.message()
         ),
@@ -390,7 +390,7 @@ async fn send_inner(req: &Request) -> Result<Response> {
     let url = Url::parse(&req.url).map_err(|_| {
         Error::new(
             ErrorKind::InvalidConfig,
-            format!("{} failed: not a valid http(s) URL", req.describe()),
+            format!("{} failed: not a valid http(s) URL", req.label()),
         )
     })?;
     let proxy = proxy_for(req);
@@ -404,7 +404,7 @@ fn too_large(req: &Request) -> Error {
         ErrorKind::Response,
         format!(
             "{} failed: response body larger than {} bytes",
-            req.describe(),
+            req.label(),
             MAX_BODY
         ),
     )

@@ -1,5 +1,5 @@
 //! The Alibaba Cloud CLI's `config.json` (`~/.aliyun/config.json` or `ALIBABA_CLOUD_CONFIG_FILE`):
-//! reads it and describes a profile, in every mode the CLI writes. Profile chains
+//! reads it and makes the spec of a profile, in every mode the CLI writes. Profile chains
 //! (`ChainableRamRoleArn` → `source_profile`) are followed in a loop with a list of the profiles
 //! visited: a loop, or a chain deeper than [`MAX_ROLE_CHAIN`], is an error naming the profiles.
 
@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub fn spec_from_text(text: &str, profile: Option<&str>, env: &Env) -> Result<ProviderSpec> {
     let path = Path::new("config.json");
     let conf = parse_config(text, path)?;
-    describe(&conf, path, profile, env).map(|(spec, _)| spec)
+    profile_spec(&conf, path, profile, env).map(|(spec, _)| spec)
 }
 
 /// Why a walk along `source_profile` links stopped short.
@@ -161,7 +161,7 @@ fn flag(p: &Value, key: &str) -> Option<bool> {
 }
 
 /// The description of `profile` (else the file's `current`) in `conf`, with the profile name used.
-pub fn describe(
+pub fn profile_spec(
     conf: &Value,
     path: &Path,
     profile: Option<&str>,
