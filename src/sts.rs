@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha1::Sha1;
 
-use crate::credentials::{Credentials, SessionFields};
+use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{RoleSpec, StsSpec};
 use crate::encoding::{form, nonce, percent_encode};
 use crate::error::{Error, ErrorKind, Result};
@@ -111,7 +111,7 @@ impl RoleRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct StsSuccess {
-    credentials: Option<SessionFields>,
+    credentials: Option<CredentialFields>,
 }
 
 const SERVER_STRING_TO_SIGN_PREFIX: &str =

@@ -6,7 +6,6 @@ use crate::description::resolve::{
     EcsOptions, KeyOptions, OidcOptions, RoleOptions, StsOptions, Timeouts, UriOptions,
 };
 use crate::description::Options;
-use crate::providers::custom::Answer;
 
 /// Options of a credential (`new Credential(config)`) or of a provider builder (its `with...()`
 /// setters), already type-checked by `options.js`, whose table lists them.
@@ -126,26 +125,6 @@ impl From<NativeOptions> for Options {
                 timeouts,
             },
             profile_name,
-        }
-    }
-}
-
-/// What a JavaScript provider's `getCredentials()` resolved to, normalised by `index.js`.
-#[napi(object)]
-pub struct JsCredentials {
-    pub access_key_id: Option<String>,
-    pub access_key_secret: Option<String>,
-    pub security_token: Option<String>,
-    pub provider_name: Option<String>,
-}
-
-impl From<JsCredentials> for Answer {
-    fn from(c: JsCredentials) -> Self {
-        Answer {
-            access_key_id: c.access_key_id,
-            access_key_secret: c.access_key_secret,
-            security_token: c.security_token,
-            provider_name: c.provider_name,
         }
     }
 }

@@ -51,11 +51,13 @@ impl Credentials {
     }
 }
 
-/// The four fields of session credentials as servers send them: PascalCase (STS, ECS metadata,
-/// credential URIs, CloudSSO) or camelCase (the OAuth exchange).
+/// Credentials as a source gives them, before any check: as servers send them, PascalCase (STS,
+/// ECS metadata, credential URIs, CloudSSO) or camelCase (the OAuth exchange), and as a caller's
+/// provider answers (`providers::custom`, filled by the binding). [`Credentials`] is what they
+/// become once checked.
 #[derive(serde::Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-pub struct SessionFields {
+pub struct CredentialFields {
     #[serde(alias = "accessKeyId")]
     pub access_key_id: Option<String>,
     #[serde(alias = "accessKeySecret")]
@@ -64,10 +66,13 @@ pub struct SessionFields {
     pub security_token: Option<String>,
     #[serde(alias = "expiration")]
     pub expiration: Option<String>,
+    /// The name a caller's provider gives its credentials; servers send none.
+    #[serde(skip)]
+    pub provider_name: Option<String>,
 }
 
-impl SessionFields {
-    /// Credentials named `provider_name`, or a [`ErrorKind::Response`] error with `missing` when
+impl CredentialFields {
+    /// Session credentials named `provider_name`, or a [`ErrorKind::Response`] error with `missing` when
     /// the id, the secret or the token is absent or empty. An absent or bad `Expiration` fails
     /// with the official time-parsing words (`invalid UTC format time string`, ...), as the
     /// official session does when it reads it.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::credentials::BoxFuture;
-use crate::credentials::{Credentials, SessionFields};
+use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{EcsSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
@@ -40,7 +40,7 @@ struct EcsRefresher {
 struct MetadataCredentials {
     code: Option<String>,
     #[serde(flatten)]
-    fields: SessionFields,
+    fields: CredentialFields,
 }
 
 impl EcsRefresher {

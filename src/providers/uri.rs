@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::credentials::BoxFuture;
-use crate::credentials::{Credentials, SessionFields};
+use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{Kind, UriSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
@@ -26,7 +26,7 @@ struct UriRefresher {
 struct UriCredentials {
     code: Option<String>,
     #[serde(flatten)]
-    fields: SessionFields,
+    fields: CredentialFields,
 }
 
 impl Refresher for UriRefresher {
