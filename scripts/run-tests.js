@@ -134,7 +134,11 @@ async function main() {
   process.exitCode = failed || problems.length || (!passed && !failed) ? 1 : 0
 }
 
-main().catch((e) => {
-  console.error(e)
-  process.exitCode = 1
-})
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e)
+    process.exitCode = 1
+  })
+}
+
+module.exports = { selectFiles }
