@@ -34,7 +34,7 @@ export declare class NativeProvider {
    * Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
    * keeping the process alive) so native providers can use it as their source.
    */
-  static fromJs(getCredentials: () => Promise<JsCredentials>, name: string): NativeProvider
+  static fromJs(getCredentials: () => Promise<NativeCredentials>, name: string): NativeProvider
   /** The official provider name (`ram_role_arn/static_ak`, `default`, ...). */
   get name(): string
   /** Stops background refresh (ECS `asyncCredentialUpdateEnabled`). */
@@ -51,12 +51,26 @@ export declare function debugEnabled(topic: string): boolean
 /** Prints a debug line for `topic` (when enabled), in the format of the core's own lines. */
 export declare function debugLog(topic: string, message: string): void
 
-/** What a JavaScript provider's `getCredentials()` resolved to, normalised by `index.js`. */
-export interface JsCredentials {
+/**
+ * Credentials crossing the boundary, both ways: a resolved credential going to JavaScript (every
+ * field the native side has, with how long it may be reused without asking again) and what a
+ * JavaScript provider's `getCredentials()` resolved to, normalised by `providers.js` (its keys,
+ * secrets and name only).
+ */
+export interface NativeCredentials {
   accessKeyId?: string
   accessKeySecret?: string
   securityToken?: string
+  bearerToken?: string
+  /** Empty for bearer credentials. */
   providerName?: string
+  /**
+   * Milliseconds since the epoch until which the snapshot may be served; `Infinity` for ever.
+   * Always set going to JavaScript.
+   */
+  reuseUntil?: number
+  /** Milliseconds since the epoch when the credentials expire, for session credentials. */
+  expiration?: number
 }
 
 /** A secret-free description of a credential (see `describe()` in `index.d.ts`). */
@@ -130,22 +144,8 @@ export interface NativeOptions {
 
 /** The outcome of an asynchronous call: exactly one of `value` and `error` is set. */
 export interface NativeOutcome {
-  value?: NativeSnapshot
+  value?: NativeCredentials
   error?: NativeFailure
-}
-
-/** One resolved credential, with how long it may be reused without asking again. */
-export interface NativeSnapshot {
-  accessKeyId: string
-  accessKeySecret: string
-  securityToken?: string
-  bearerToken?: string
-  /** Empty for bearer credentials. */
-  providerName: string
-  /** Milliseconds since the epoch until which the snapshot may be served; `Infinity` for ever. */
-  reuseUntil: number
-  /** Milliseconds since the epoch when the credentials expire, for session credentials. */
-  expiration?: number
 }
 
 /** One step of a chain's last pass. */

@@ -53,24 +53,6 @@ class CredentialModel {
   }
 }
 
-// The result of getCredential(): a plain object with own enumerable fields, absent ones left out,
-// in the official key order.
-function toModel(snapshot, type) {
-  const model = {
-    accessKeyId: snapshot.accessKeyId,
-    accessKeySecret: snapshot.accessKeySecret,
-  }
-  if (snapshot.securityToken !== undefined && snapshot.securityToken !== null) {
-    model.securityToken = snapshot.securityToken
-  }
-  if (snapshot.bearerToken !== undefined && snapshot.bearerToken !== null) {
-    model.bearerToken = snapshot.bearerToken
-  }
-  model.type = type
-  if (snapshot.providerName) model.providerName = snapshot.providerName
-  return model
-}
-
 const OSS_DEFAULT_INTERVAL_MS = 300_000
 let ossOptionsOf
 
@@ -99,7 +81,7 @@ class Credential {
     this.#type = this.#native.kind
     this.#bearerToken = this.#native.bearerToken() ?? undefined
     const type = this.#type
-    this.#cache = new SnapshotCache(this.#native, (snapshot) => toModel(snapshot, type))
+    this.#cache = new SnapshotCache(this.#native, (snapshot) => providers.credentialShape(snapshot, type))
   }
 
   /** Resolves to the current credentials; cached ones are served without leaving JavaScript. */
@@ -110,7 +92,7 @@ class Credential {
 
   async #fromProvider() {
     const credentials = await this.#provider.getCredentials()
-    return toModel(
+    return providers.credentialShape(
       {
         accessKeyId: credentials.accessKeyId,
         accessKeySecret: credentials.accessKeySecret,

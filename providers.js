@@ -11,8 +11,40 @@ const { typeError, nativeError, maskId, coerceSetter, setterOptionsOf } = requir
 
 const kNative = Symbol('alicloud-credentials-native.provider')
 
-// A function returning a fresh copy of `model`. The common shapes are object literals over
-// captured values, which V8 builds several times faster than a spread copy: this is the hot path.
+// The credential in JavaScript, in one place: `credentialShape` gives what callers get, and
+// `clonerOf` copies it on every cached call.
+//
+// With a `type` argument (even an undefined one, a custom provider's name), getCredential()'s
+// model: the official key order, absent fields left out, `type` before `providerName`. Without,
+// a provider's getCredentials() answer: `securityToken` always a key. `snapshot` is what the
+// native side resolved (or a JavaScript provider's answer).
+function credentialShape(snapshot, type) {
+  if (arguments.length < 2) {
+    return {
+      accessKeyId: snapshot.accessKeyId,
+      accessKeySecret: snapshot.accessKeySecret,
+      securityToken: snapshot.securityToken ?? undefined,
+      providerName: snapshot.providerName,
+    }
+  }
+  const model = {
+    accessKeyId: snapshot.accessKeyId,
+    accessKeySecret: snapshot.accessKeySecret,
+  }
+  if (snapshot.securityToken !== undefined && snapshot.securityToken !== null) {
+    model.securityToken = snapshot.securityToken
+  }
+  if (snapshot.bearerToken !== undefined && snapshot.bearerToken !== null) {
+    model.bearerToken = snapshot.bearerToken
+  }
+  model.type = type
+  if (snapshot.providerName) model.providerName = snapshot.providerName
+  return model
+}
+
+// A function returning a fresh copy of `model` (a `credentialShape`). The shapes it makes are
+// object literals over captured values, which V8 builds several times faster than a spread copy:
+// this is the hot path.
 function clonerOf(model) {
   const { accessKeyId, accessKeySecret, securityToken, bearerToken, type, providerName } = model
   const keys = Object.keys(model).join(',')
@@ -164,16 +196,6 @@ function nativeSourceOf(provider) {
   )
 }
 
-// What a provider's getCredentials() resolves to; `securityToken` is always a key.
-function providerShape(s) {
-  return {
-    accessKeyId: s.accessKeyId,
-    accessKeySecret: s.accessKeySecret,
-    securityToken: s.securityToken ?? undefined,
-    providerName: s.providerName,
-  }
-}
-
 /** Base of the exported providers: a native provider with a JavaScript-side cache. */
 class NativeBackedProvider {
   #native
@@ -184,7 +206,7 @@ class NativeBackedProvider {
       throw new TypeError(`use ${new.target.name}.builder().build() to create a provider`)
     }
     this.#native = native
-    this.#cache = new SnapshotCache(native, providerShape)
+    this.#cache = new SnapshotCache(native, (snapshot) => credentialShape(snapshot))
   }
 
   get [kNative]() {
@@ -303,6 +325,7 @@ makeBuilder(DefaultCredentialsProvider, 'default', false)
 
 module.exports = {
   SnapshotCache,
+  credentialShape,
   toDescription,
   describeJsProvider,
   typeError,

@@ -128,4 +128,67 @@ function seededRandom(label) {
   return next
 }
 
-module.exports = { ROOT, isolatedEnv, runNode, runNodeAsync, withEnv, tempDir, clearAlibabaEnv, randomKey, seededRandom }
+// The package as a test installs it: its package.json, this machine's platform package
+// (`linux-x64-gnu`: the install tests are written for Linux glibc) and that build's binary, and
+// why a test that needs them is skipped (false when it can run).
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+const linuxGlibc = process.platform === 'linux' && !!process.report.getReport().header.glibcVersionRuntime
+const here = linuxGlibc ? `linux-${process.arch}-gnu` : null
+const hereBinary = here && path.join(ROOT, `${pkg.napi.binaryName}.${here}.node`)
+const noBuildHere = (!linuxGlibc && 'written for Linux glibc') || (!fs.existsSync(hereBinary) && 'no build here')
+
+// The package as npm installs it into `dir`/node_modules under `name` (its own or an alias),
+// replacing what was there, with this machine's platform package beside it.
+function installInto(dir, name = pkg.name) {
+  const main = path.join(dir, 'node_modules', name)
+  fs.rmSync(main, { recursive: true, force: true })
+  fs.mkdirSync(main, { recursive: true })
+  for (const f of [...pkg.files, 'package.json']) fs.copyFileSync(path.join(ROOT, f), path.join(main, f))
+  const platform = path.join(dir, 'node_modules', `${pkg.name}-${here}`)
+  fs.mkdirSync(platform, { recursive: true })
+  fs.copyFileSync(path.join(ROOT, 'npm', here, 'package.json'), path.join(platform, 'package.json'))
+  fs.copyFileSync(hereBinary, path.join(platform, `${pkg.napi.binaryName}.${here}.node`))
+}
+
+// Runs a command (npm, a bundler, a package manager) without blocking the event loop; resolves
+// with { status, signal, stdout, stderr } (status 1 when it was killed).
+function runCommand(cmd, args, { cwd, env, timeout = 180000 } = {}) {
+  const { execFile } = require('node:child_process')
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, signal: error?.signal, stdout, stderr })
+    })
+  })
+}
+
+// A loopback port free at the moment (for servers the test does not start itself).
+function freePort() {
+  const net = require('node:net')
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+module.exports = {
+  ROOT,
+  isolatedEnv,
+  runNode,
+  runNodeAsync,
+  withEnv,
+  tempDir,
+  clearAlibabaEnv,
+  randomKey,
+  seededRandom,
+  pkg,
+  linuxGlibc,
+  here,
+  hereBinary,
+  noBuildHere,
+  installInto,
+  runCommand,
+  freePort,
+}

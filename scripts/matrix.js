@@ -235,8 +235,8 @@ function runtimeRows() {
   if (!args.has('--no-npm-test')) {
     log('npm test')
     const r = run('npm', ['test'], { timeout: 1800000 })
-    const pass = (r.out.match(/^# pass (\d+)/m) || [])[1]
-    const fail = (r.out.match(/^# fail (\d+)/m) || [])[1]
+    const pass = (r.out.match(/^(?:#|ℹ) pass (\d+)/m) || [])[1]
+    const fail = (r.out.match(/^(?:#|ℹ) fail (\d+)/m) || [])[1]
     const rust = [...r.out.matchAll(/test result: ok\. (\d+) passed/g)].reduce((n, m) => n + Number(m[1]), 0)
     rows.push({ runtime: `npm test, node ${process.versions.node}`, ok: r.ok, summary: r.ok ? `${rust} Rust + ${pass} node tests passed` : `failed: ${fail ?? '?'} node tests; ${failure(r.out)}` })
   }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use crate::credentials::{CredentialsProvider, Step};
 use crate::description::{ChainStep, CustomSource, Kind, ProfileFile, ProviderSpec, RoleChain};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile;
-use crate::provider::{CredentialsProvider, Step};
 use crate::providers::{
     bearer::BearerProvider, chain::DefaultChain, cloud_sso, custom::CustomProvider, ecs,
     env::EnvProvider, external, fixed::FixedProvider, oauth, oidc, profile_file::Loaded,
@@ -149,7 +149,7 @@ fn cli_profile(file: &ProfileFile, env: &Env) -> ProfileFileProvider {
             .as_ref()
             .ok_or_else(|| no_home("~/.aliyun/config.json"))?;
         let conf = profile::cli::load(path)?;
-        let (spec, name) = profile::cli::describe(&conf, path, file.profile.as_deref(), &env)?;
+        let (spec, name) = profile::cli::profile_spec(&conf, path, file.profile.as_deref(), &env)?;
         Ok(Loaded {
             provider: build(&spec, &env),
             location: location(path, &name),
@@ -245,7 +245,7 @@ mod tests {
 
     fn ini(lines: &str) -> ProviderSpec {
         let text = format!("[default]\n{lines}\n");
-        profile::ini_profile::describe(&text, "credentials", "default", &env()).unwrap()
+        profile::ini_profile::section_spec(&text, "credentials", "default", &env()).unwrap()
     }
 
     /// Every path gave the same description, and the provider built from it has `name`.

@@ -2,8 +2,8 @@
 
 use std::time::SystemTime;
 
+use crate::credentials::{CredentialsProvider, Step};
 use crate::error::Error;
-use crate::provider::{CredentialsProvider, Step};
 use crate::secret::mask_id;
 
 /// A secret-free account of a provider's current credentials.

@@ -2,7 +2,7 @@
 //! N-API) and a thin napi-rs binding that `index.js` wraps into the `@alicloud/credentials` API.
 
 pub mod builder;
-pub mod client;
+pub mod credential;
 pub mod credentials;
 pub mod description;
 pub mod diagnostics;
@@ -14,7 +14,6 @@ pub mod http;
 pub mod log;
 pub mod paths;
 pub mod profile;
-pub mod provider;
 pub mod providers;
 pub mod registry;
 pub mod secret;

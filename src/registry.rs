@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::credentials::CredentialsProvider;
 use crate::description::ProviderSpec;
-use crate::provider::CredentialsProvider;
 
 /// How long a provider no one holds is kept for the next user of its identity.
 pub const LINGER: Duration = Duration::from_secs(60);

@@ -42,7 +42,7 @@ use crate::credentials::Credentials;
 use crate::description::ProviderSpec;
 use crate::env::{vars, Env};
 use crate::error::{Error, Result};
-use crate::provider::BoxFuture;
+use crate::credentials::BoxFuture;
 use crate::secret::Secret;
 use crate::session::clock::{process_clock, Clock};
 use crate::session::{Policy, Refresher};

@@ -6,8 +6,8 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha1::Sha1;
 
-use crate::credentials::{Credentials, SessionFields};
-use crate::description::StsSpec;
+use crate::credentials::{CredentialFields, Credentials};
+use crate::description::{RoleSpec, StsSpec};
 use crate::encoding::{form, nonce, percent_encode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
@@ -34,41 +34,62 @@ pub fn sign(string_to_sign: &str, secret: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// The request of one STS exchange: the role's options and the session name it runs under.
+/// The request of one STS exchange: the role (its STS options and, for AssumeRole, its own
+/// parameters) and the session name it runs under.
 #[derive(Clone, Debug)]
 pub struct RoleRequest {
-    pub sts: StsSpec,
+    pub role: RoleSpec,
     /// The spec's name, or the one made when the provider was built.
     pub session_name: String,
 }
 
 impl RoleRequest {
-    /// The request for `sts`; the session name, when none is given, is
+    /// The request that assumes `role`; the session name, when none is given, is
     /// `credentials-nodejs-<ms since epoch>` as the official package makes it.
-    pub fn new(sts: &StsSpec) -> Self {
+    pub fn new(role: &RoleSpec) -> Self {
         RoleRequest {
-            session_name: sts
+            session_name: role
+                .sts
                 .role_session_name
                 .clone()
                 .unwrap_or_else(|| format!("credentials-nodejs-{}", crate::time::epoch_millis())),
-            sts: sts.clone(),
+            role: role.clone(),
         }
     }
 
-    /// `RoleArn`, `Policy`, (`extra`), `RoleSessionName`, `DurationSeconds`, in the official order.
-    fn body(&self, extra: Option<(&str, &str)>) -> Vec<(String, String)> {
-        let mut body = vec![("RoleArn".to_owned(), self.sts.role_arn.clone())];
-        if let Some(p) = &self.sts.policy {
+    /// The request of AssumeRoleWithOIDC: the shared STS options only.
+    pub fn with_oidc(sts: &StsSpec) -> Self {
+        Self::new(&RoleSpec::from(sts.clone()))
+    }
+
+    /// The STS options.
+    pub fn sts(&self) -> &StsSpec {
+        &self.role.sts
+    }
+
+    /// `RoleArn`, `Policy`, `ExternalId`, `RoleSessionName`, `DurationSeconds`, in the official
+    /// order. Every field of the role is named here, so a new one does not build until it is
+    /// sent (or marked as not a request parameter).
+    fn body(&self) -> Vec<(String, String)> {
+        let RoleSpec { sts, external_id } = &self.role;
+        let StsSpec {
+            role_arn,
+            role_session_name: _, // sent as `session_name`
+            duration_seconds,
+            policy,
+            endpoint: _,
+            connect_timeout: _,
+            read_timeout: _,
+        } = sts;
+        let mut body = vec![("RoleArn".to_owned(), role_arn.clone())];
+        if let Some(p) = policy {
             body.push(("Policy".to_owned(), p.clone()));
         }
-        if let Some((k, v)) = extra {
-            body.push((k.to_owned(), v.to_owned()));
+        if let Some(e) = external_id {
+            body.push(("ExternalId".to_owned(), e.expose().to_owned()));
         }
         body.push(("RoleSessionName".into(), self.session_name.clone()));
-        body.push((
-            "DurationSeconds".into(),
-            self.sts.duration_seconds.to_string(),
-        ));
+        body.push(("DurationSeconds".into(), duration_seconds.to_string()));
         body
     }
 
@@ -77,11 +98,11 @@ impl RoleRequest {
             crate::http::Method::Post,
             format!(
                 "{}/?{}",
-                self.sts.endpoint.base(),
+                self.role.sts.endpoint.base(),
                 form(query.iter().map(|(k, v)| (k, v)))
             ),
-            self.sts.connect_timeout,
-            self.sts.read_timeout,
+            self.role.sts.connect_timeout,
+            self.role.sts.read_timeout,
         )
         .header("Content-Type", "application/x-www-form-urlencoded")
     }
@@ -90,14 +111,7 @@ impl RoleRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct StsSuccess {
-    credentials: Option<SessionFields>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase")]
-struct StsFailure {
-    code: Option<String>,
-    message: Option<String>,
+    credentials: Option<CredentialFields>,
 }
 
 const SERVER_STRING_TO_SIGN_PREFIX: &str =
@@ -138,7 +152,7 @@ pub fn parse_response(
     provider_name: &str,
 ) -> Result<Credentials> {
     if response.status != 200 {
-        let failure: StsFailure = serde_json::from_slice(&response.body).unwrap_or_default();
+        let failure = http::ErrorBody::of(&response.body);
         if failure.code.as_deref() == Some("SignatureDoesNotMatch") {
             let message = failure.message.unwrap_or_default();
             if let (Some(ours), Some(theirs)) = (
@@ -158,11 +172,10 @@ pub fn parse_response(
                 format!("{}HTTP {}, Code: SignatureDoesNotMatch, the signature does not match the server's calculation", words.failed, response.status),
             ));
         }
-        let summary = http::error_summary(&response.body);
-        let detail = if summary.is_empty() {
+        let detail = if failure.summary.is_empty() {
             format!("HTTP {}", response.status)
         } else {
-            format!("HTTP {}, {summary}", response.status)
+            format!("HTTP {}, {}", response.status, failure.summary)
         };
         return Err(
             Error::new(ErrorKind::Sts, format!("{}{detail}", words.failed))
@@ -185,7 +198,6 @@ pub fn parse_response(
 pub async fn assume_role(
     source: &Credentials,
     request: &RoleRequest,
-    external_id: Option<&str>,
     provider_name: &str,
 ) -> Result<Credentials> {
     let mut query: Vec<(String, String)> = vec![
@@ -201,7 +213,7 @@ pub async fn assume_role(
     if let Some(token) = source.security_token.as_ref().filter(|t| !t.is_empty()) {
         query.push(("SecurityToken".into(), token.expose().to_owned()));
     }
-    let body = request.body(external_id.map(|e| ("ExternalId", e)));
+    let body = request.body();
     let all: Vec<(String, String)> = query.iter().chain(body.iter()).cloned().collect();
     let to_sign = string_to_sign("POST", &all);
     query.push((
@@ -243,7 +255,7 @@ pub async fn assume_role_with_oidc(
         ("OIDCProviderArn".to_owned(), oidc_provider_arn.to_owned()),
         ("OIDCToken".to_owned(), oidc_token.to_owned()),
     ];
-    body.extend(request.body(None));
+    body.extend(request.body());
     let mut http_request = request.post(&query);
     http_request.body = Some(form(body.iter().map(|(k, v)| (k, v))).into_bytes());
     http::fetch(http_request, &[oidc_token], |response| {

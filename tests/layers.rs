@@ -25,20 +25,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("transport", &["http"]),
     ("descriptions", &["description", "profile"]),
-    (
-        "sources",
-        &[
-            "provider",
-            "providers",
-            "session",
-            "shared_cache",
-            "sts",
-            "writeback",
-        ],
-    ),
+    ("sources", &["providers", "session", "shared_cache", "sts", "writeback"]),
     (
         "assembly",
-        &["builder", "registry", "client", "diagnostics"],
+        &["builder", "registry", "credential", "diagnostics"],
     ),
     ("binding", &["binding"]),
 ];

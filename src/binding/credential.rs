@@ -7,7 +7,7 @@ use napi_derive::napi;
 
 use super::options::NativeOptions;
 use super::outcome::{guard, throw, NativeDescription, NativeOutcome};
-use crate::client::Credential;
+use crate::credential::Credential;
 use crate::description::Options;
 use crate::env::Env as ProcessEnv;
 

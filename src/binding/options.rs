@@ -6,7 +6,6 @@ use crate::description::resolve::{
     EcsOptions, KeyOptions, OidcOptions, RoleOptions, StsOptions, Timeouts, UriOptions,
 };
 use crate::description::Options;
-use crate::providers::custom::Answer;
 
 /// Options of a credential (`new Credential(config)`) or of a provider builder (its `with...()`
 /// setters), already type-checked by `options.js`, whose table lists them.
@@ -56,72 +55,81 @@ pub struct NativeOptions {
 
 impl From<NativeOptions> for Options {
     fn from(o: NativeOptions) -> Self {
+        // Every field named, none skipped with `..`: a new option does not build until it is
+        // handed to a source's option struct here.
+        let NativeOptions {
+            kind,
+            access_key_id,
+            access_key_secret,
+            security_token,
+            bearer_token,
+            role_arn,
+            role_session_name,
+            role_session_expiration,
+            duration_seconds,
+            policy,
+            external_id,
+            sts_endpoint,
+            sts_region_id,
+            enable_vpc,
+            oidc_provider_arn,
+            oidc_token_file_path,
+            credentials_uri,
+            role_name,
+            disable_imds_v1,
+            async_credential_update_enabled,
+            timeout,
+            read_timeout,
+            connect_timeout,
+            profile_name,
+            session_cache_dir,
+        } = o;
         // A Config and a builder name two options differently; `options.js` sends each only
         // its own name.
         let timeouts = Timeouts {
-            connect: o.connect_timeout,
-            read: o.read_timeout.or(o.timeout),
+            connect: connect_timeout,
+            read: read_timeout.or(timeout),
         };
         let sts = StsOptions {
-            role_session_name: o.role_session_name,
-            duration_seconds: o.duration_seconds.or(o.role_session_expiration),
-            policy: o.policy,
-            sts_endpoint: o.sts_endpoint,
-            sts_region_id: o.sts_region_id,
-            enable_vpc: o.enable_vpc,
+            role_session_name,
+            duration_seconds: duration_seconds.or(role_session_expiration),
+            policy,
+            sts_endpoint,
+            sts_region_id,
+            enable_vpc,
             timeouts,
         };
         Options {
-            type_name: o.kind,
+            type_name: kind,
             key: KeyOptions {
-                access_key_id: o.access_key_id,
-                access_key_secret: o.access_key_secret,
-                security_token: o.security_token,
+                access_key_id,
+                access_key_secret,
+                security_token,
             },
-            bearer_token: o.bearer_token,
+            bearer_token,
             role: RoleOptions {
-                role_arn: o.role_arn.clone(),
-                external_id: o.external_id,
+                role_arn: role_arn.clone(),
+                external_id,
                 sts: sts.clone(),
             },
             oidc: OidcOptions {
-                role_arn: o.role_arn,
-                provider_arn: o.oidc_provider_arn,
-                token_file: o.oidc_token_file_path,
+                role_arn,
+                provider_arn: oidc_provider_arn,
+                token_file: oidc_token_file_path,
                 sts,
             },
             ecs: EcsOptions {
-                role_name: o.role_name,
-                disable_imds_v1: o.disable_imds_v1,
-                background: o.async_credential_update_enabled,
+                role_name,
+                disable_imds_v1,
+                background: async_credential_update_enabled,
                 timeouts,
             },
             uri: UriOptions {
-                uri: o.credentials_uri,
+                uri: credentials_uri,
                 timeouts,
             },
-            profile_name: o.profile_name,
-            session_cache_dir: o.session_cache_dir,
-        }
-    }
-}
-
-/// What a JavaScript provider's `getCredentials()` resolved to, normalised by `index.js`.
-#[napi(object)]
-pub struct JsCredentials {
-    pub access_key_id: Option<String>,
-    pub access_key_secret: Option<String>,
-    pub security_token: Option<String>,
-    pub provider_name: Option<String>,
-}
-
-impl From<JsCredentials> for Answer {
-    fn from(c: JsCredentials) -> Self {
-        Answer {
-            access_key_id: c.access_key_id,
-            access_key_secret: c.access_key_secret,
-            security_token: c.security_token,
-            provider_name: c.provider_name,
+            profile_name,
+            session_cache_dir,
         }
     }
 }

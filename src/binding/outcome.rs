@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::credentials::Credentials;
+use crate::credentials::{CredentialFields, Credentials};
 use crate::error::{Error as CoreError, ErrorKind, Result as CoreResult};
 
 /// A failure, as data: `index.js` turns it into an `Error` with `message` and `code`, so the
@@ -32,7 +32,7 @@ impl From<CoreError> for NativeFailure {
 /// The outcome of an asynchronous call: exactly one of `value` and `error` is set.
 #[napi(object)]
 pub struct NativeOutcome {
-    pub value: Option<NativeSnapshot>,
+    pub value: Option<NativeCredentials>,
     pub error: Option<NativeFailure>,
 }
 
@@ -60,17 +60,21 @@ pub(super) fn throw(env: &Env, e: CoreError) -> napi::Error {
     }
 }
 
-/// One resolved credential, with how long it may be reused without asking again.
+/// Credentials crossing the boundary, both ways: a resolved credential going to JavaScript (every
+/// field the native side has, with how long it may be reused without asking again) and what a
+/// JavaScript provider's `getCredentials()` resolved to, normalised by `providers.js` (its keys,
+/// secrets and name only).
 #[napi(object)]
-pub struct NativeSnapshot {
-    pub access_key_id: String,
-    pub access_key_secret: String,
+pub struct NativeCredentials {
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
     pub security_token: Option<String>,
     pub bearer_token: Option<String>,
     /// Empty for bearer credentials.
-    pub provider_name: String,
+    pub provider_name: Option<String>,
     /// Milliseconds since the epoch until which the snapshot may be served; `Infinity` for ever.
-    pub reuse_until: f64,
+    /// Always set going to JavaScript.
+    pub reuse_until: Option<f64>,
     /// Milliseconds since the epoch when the credentials expire, for session credentials.
     pub expiration: Option<f64>,
 }
@@ -82,16 +86,38 @@ fn epoch_ms(t: SystemTime) -> f64 {
     }
 }
 
-impl From<Credentials> for NativeSnapshot {
+impl From<Credentials> for NativeCredentials {
     fn from(c: Credentials) -> Self {
-        NativeSnapshot {
-            access_key_id: c.access_key_id.clone(),
-            access_key_secret: c.access_key_secret.expose().to_owned(),
+        NativeCredentials {
+            access_key_id: Some(c.access_key_id.clone()),
+            access_key_secret: Some(c.access_key_secret.expose().to_owned()),
             security_token: c.security_token.as_ref().map(|s| s.expose().to_owned()),
             bearer_token: c.bearer_token.as_ref().map(|s| s.expose().to_owned()),
-            provider_name: c.provider_name.clone(),
-            reuse_until: c.reuse_until.map_or(f64::INFINITY, epoch_ms),
+            provider_name: Some(c.provider_name.clone()),
+            reuse_until: Some(c.reuse_until.map_or(f64::INFINITY, epoch_ms)),
             expiration: c.expiration.map(epoch_ms),
+        }
+    }
+}
+
+impl From<NativeCredentials> for CredentialFields {
+    fn from(c: NativeCredentials) -> Self {
+        let NativeCredentials {
+            access_key_id,
+            access_key_secret,
+            security_token,
+            provider_name,
+            // A JavaScript provider gives keys and a name only; it caches on its own terms.
+            bearer_token: _,
+            reuse_until: _,
+            expiration: _,
+        } = c;
+        CredentialFields {
+            access_key_id,
+            access_key_secret,
+            security_token,
+            provider_name,
+            expiration: None,
         }
     }
 }

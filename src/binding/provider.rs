@@ -6,14 +6,16 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 
-use super::options::{JsCredentials, NativeOptions};
-use super::outcome::{guard, guarded, throw, NativeDescription, NativeFailure, NativeOutcome};
+use super::options::NativeOptions;
+use super::outcome::{
+    guard, guarded, throw, NativeCredentials, NativeDescription, NativeFailure, NativeOutcome,
+};
+use crate::credentials::CredentialsProvider;
 use crate::description::{self, ProviderSpec};
 use crate::env::Env as ProcessEnv;
-use crate::provider::CredentialsProvider;
 use crate::providers::custom::CustomProvider;
 
-type JsGetCredentials = ThreadsafeFunction<(), Promise<JsCredentials>, (), Status, false, true>;
+type JsGetCredentials = ThreadsafeFunction<(), Promise<NativeCredentials>, (), Status, false, true>;
 
 /// The native half of the exported provider classes.
 #[napi]
@@ -99,7 +101,7 @@ impl NativeProvider {
     // The alias is Rust's; TypeScript is given the function's own type.
     #[napi(
         factory,
-        ts_args_type = "getCredentials: () => Promise<JsCredentials>, name: string"
+        ts_args_type = "getCredentials: () => Promise<NativeCredentials>, name: string"
     )]
     pub fn from_js(
         env: Env,
@@ -111,7 +113,7 @@ impl NativeProvider {
             let get_credentials = Arc::new(get_credentials);
             let call = move || {
                 let get_credentials = get_credentials.clone();
-                let pending: crate::provider::BoxFuture<'static, _> = Box::pin(async move {
+                let pending: crate::credentials::BoxFuture<'static, _> = Box::pin(async move {
                     let promise = get_credentials
                         .call_async(())
                         .await

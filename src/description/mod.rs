@@ -222,11 +222,22 @@ pub struct RoleChain {
     pub roles: Vec<RoleSpec>,
 }
 
-/// One AssumeRole call.
+/// One AssumeRole call: the STS options and AssumeRole's own parameters, every one of which
+/// `sts::RoleRequest` sends.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoleSpec {
     pub sts: StsSpec,
     pub external_id: Option<Secret>,
+}
+
+impl From<StsSpec> for RoleSpec {
+    /// The STS options alone (AssumeRoleWithOIDC takes none of AssumeRole's own parameters).
+    fn from(sts: StsSpec) -> Self {
+        RoleSpec {
+            sts,
+            external_id: None,
+        }
+    }
 }
 
 /// The STS request options shared by AssumeRole and AssumeRoleWithOIDC.

@@ -1,6 +1,6 @@
 //! Descriptions from option objects: a `Config` (`new Credential(config)`) and the options of the
 //! exported provider builders (`RAMRoleARNCredentialsProvider.builder().with...().build()`). Both
-//! take the same [`Options`] and end in one function, [`describe`].
+//! take the same [`Options`] and end in one function, [`spec_of`].
 
 use super::resolve::{self, EcsOptions, KeyOptions, OidcOptions, RoleOptions, UriOptions};
 use super::{Kind, ProviderSpec};
@@ -26,7 +26,7 @@ pub struct Options {
     /// The section (INI) or profile (CLI) of a profile provider.
     pub profile_name: Option<String>,
     /// A `Config`'s `sessionCacheDir`: the shared session cache's directory, over
-    /// `ALICLOUD_CREDENTIALS_CACHE_DIR` (empty: off). Read by `crate::client`, not a description.
+    /// `ALICLOUD_CREDENTIALS_CACHE_DIR` (empty: off). Read by `crate::credential`, not a description.
     pub session_cache_dir: Option<String>,
 }
 
@@ -57,7 +57,7 @@ pub fn from_config(config: Option<Options>, env: &Env) -> Result<ProviderSpec> {
         )?)),
         _ => None,
     };
-    describe(kind, o, source, env)
+    spec_of(kind, o, source, env)
 }
 
 /// The description a provider builder stands for. `provider_name` is the official name of the
@@ -73,11 +73,11 @@ pub fn from_builder(
     let kind = Kind::from_provider_name(provider_name)
         .filter(|k| !matches!(k, Kind::Bearer | Kind::RsaKeyPair))
         .ok_or_else(|| Error::config(format!("unknown provider kind '{provider_name}'")))?;
-    describe(kind, o, source, env)
+    spec_of(kind, o, source, env)
 }
 
 /// The description of a source of `kind` with options `o`; `source` is what a role is assumed over.
-fn describe(
+fn spec_of(
     kind: Kind,
     o: Options,
     source: Option<ProviderSpec>,

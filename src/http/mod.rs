@@ -78,7 +78,7 @@ impl Request {
     }
 
     /// The method and URL without query or credentials, for messages.
-    pub fn describe(&self) -> String {
+    pub fn label(&self) -> String {
         format!("{} {}", self.method, redact_url(&self.url))
     }
 }
@@ -161,7 +161,7 @@ fn node_code(e: &std::io::Error) -> Option<&'static str> {
 /// The package's error for a failed exchange: Node's words first where Node has them (the
 /// official's messages start with them), then the method and the redacted URL.
 fn classify(req: &Request, failure: Failure) -> Error {
-    let what = req.describe();
+    let what = req.label();
     let error = match failure {
         // Our own timeouts keep ERR_CREDENTIALS_TIMEOUT (the official's are `RequestTimeoutError`s
         // without a Node code); ETIMEDOUT is for the operating system's.
@@ -283,74 +283,85 @@ pub fn finish<T>(
 /// error fields: a non-200 answer described without quoting its body, carrying the answer (see
 /// [`Error::answered`]).
 pub fn status_error(kind: ErrorKind, prefix: &str, response: &Response) -> Error {
-    let summary = error_summary(&response.body);
-    let message = if summary.is_empty() {
+    let body = ErrorBody::of(&response.body);
+    let message = if body.summary.is_empty() {
         format!("{prefix}HTTP {}", response.status)
     } else {
-        format!("{prefix}{summary} (HTTP {})", response.status)
+        format!("{prefix}{} (HTTP {})", body.summary, response.status)
     };
-    Error::new(kind, message).answered(response)
+    Error::new(kind, message).with_answer(response.status, body.code.as_deref())
 }
 
 /// The official words for a credentials server that refused (ECS metadata, credentials URI):
 /// `get sts token failed, httpStatus: <status>, message = <summary><end>`; never quotes the body.
 /// Carries the answer (see [`Error::answered`]).
 pub fn refused(response: &Response, end: &str) -> Error {
+    let body = ErrorBody::of(&response.body);
     Error::new(
         ErrorKind::Http,
         format!(
             "get sts token failed, httpStatus: {}, message = {}{end}",
-            response.status,
-            error_summary(&response.body)
+            response.status, body.summary
         ),
     )
-    .answered(response)
+    .with_answer(response.status, body.code.as_deref())
 }
 
-/// The server's error code in a JSON error body: `Code` of Alibaba Cloud APIs (`code` in some),
-/// else `error` of OAuth.
-pub fn server_code(body: &[u8]) -> Option<String> {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
-    else {
-        return None;
-    };
-    ["Code", "code", "error"]
-        .iter()
-        .find_map(|key| map.get(*key).and_then(|v| v.as_str()).map(str::to_owned))
+/// A server's JSON error body, parsed once: its error fields (`Code`/`Message`/`RequestId` of
+/// Alibaba Cloud APIs, `error`/`error_description` of OAuth), never anything else of the body,
+/// which may hold credentials.
+#[derive(Debug, Default)]
+pub struct ErrorBody {
+    /// `Code` of Alibaba Cloud APIs (`code` in some), else `error` of OAuth.
+    pub code: Option<String>,
+    /// `Message` (or `message`) as sent, for callers that compare it.
+    pub message: Option<String>,
+    /// The error fields, shortened, as `Label: value, ...`; empty when the body has none.
+    pub summary: String,
+}
+
+impl ErrorBody {
+    pub fn of(body: &[u8]) -> ErrorBody {
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+        else {
+            return ErrorBody::default();
+        };
+        let text = |key: &str| map.get(key).and_then(|v| v.as_str());
+        let mut parts = Vec::new();
+        for (key, label, max) in [
+            ("Code", "Code", 64),
+            ("code", "Code", 64),
+            ("error", "error", 64),
+            ("Message", "Message", 300),
+            ("message", "Message", 300),
+            ("error_description", "error_description", 300),
+            ("RequestId", "RequestId", 64),
+        ] {
+            if let Some(v) = text(key) {
+                parts.push(format!("{label}: {}", crate::error::truncate(v, max)));
+            }
+        }
+        ErrorBody {
+            code: ["Code", "code", "error"]
+                .into_iter()
+                .find_map(text)
+                .map(str::to_owned),
+            message: ["Message", "message"]
+                .into_iter()
+                .find_map(text)
+                .map(str::to_owned),
+            summary: parts.join(", "),
+        }
+    }
 }
 
 impl Error {
     /// This error carrying `response`'s status and its body's server code
     /// ([`Error::with_answer`]): what decides whether a refresh tries again.
     pub fn answered(self, response: &Response) -> Error {
-        let code = server_code(&response.body);
+        let code = ErrorBody::of(&response.body).code;
         self.with_answer(response.status, code.as_deref())
     }
-}
-
-/// The error fields of a server's JSON error body (`Code`/`Message`/`RequestId` of Alibaba Cloud
-/// APIs, `error`/`error_description` of OAuth), shortened; empty when the body has none. Never
-/// anything else of the body, which may hold credentials.
-pub fn error_summary(body: &[u8]) -> String {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
-    else {
-        return String::new();
-    };
-    let mut parts = Vec::new();
-    for (key, label, max) in [
-        ("Code", "Code", 64),
-        ("code", "Code", 64),
-        ("error", "error", 64),
-        ("Message", "Message", 300),
-        ("message", "Message", 300),
-        ("error_description", "error_description", 300),
-        ("RequestId", "RequestId", 64),
-    ] {
-        if let Some(v) = map.get(key).and_then(|v| v.as_str()) {
-            parts.push(format!("{label}: {}", crate::error::truncate(v, max)));
-        }
-    }
-    parts.join(", ")
 }
 
 /// Sends `req` and reads the whole (capped) response.
@@ -360,14 +371,14 @@ pub async fn send(req: Request) -> Result<Response> {
     crate::log::debug("http", || match &result {
         Ok(r) => format!(
             "{} -> {} ({} bytes) in {} ms",
-            req.describe(),
+            req.label(),
             r.status,
             r.body.len(),
             started.elapsed().as_millis()
         ),
         Err(e) => format!(
             "{} failed in {} ms: {}",
-            req.describe(),
+            req.label(),
             started.elapsed().as_millis(),
             e.message()
         ),
@@ -379,7 +390,7 @@ async fn send_inner(req: &Request) -> Result<Response> {
     let url = Url::parse(&req.url).map_err(|_| {
         Error::new(
             ErrorKind::InvalidConfig,
-            format!("{} failed: not a valid http(s) URL", req.describe()),
+            format!("{} failed: not a valid http(s) URL", req.label()),
         )
     })?;
     let proxy = proxy_for(req);
@@ -393,7 +404,7 @@ fn too_large(req: &Request) -> Error {
         ErrorKind::Response,
         format!(
             "{} failed: response body larger than {} bytes",
-            req.describe(),
+            req.label(),
             MAX_BODY
         ),
     )
@@ -425,10 +436,10 @@ mod tests {
     fn error_bodies_are_summarised_never_quoted() {
         let body = br#"{"Code":"Throttling","Message":"slow down","RequestId":"R","AccessKeySecret":"s3cr3t"}"#;
         assert_eq!(
-            error_summary(body),
+            ErrorBody::of(body).summary,
             "Code: Throttling, Message: slow down, RequestId: R"
         );
-        assert_eq!(error_summary(b"<html>s3cr3t</html>"), "");
+        assert_eq!(ErrorBody::of(b"<html>s3cr3t</html>").summary, "");
         let response = |status, body: &[u8]| Response {
             status,
             content_type: None,

@@ -44,6 +44,14 @@ pub fn for_url(url: &Url, env: &Env) -> Option<Proxy> {
 /// entry (separated by commas or spaces) is an exact name or address, a domain (with or without a
 /// leading `.`, or `*.`) covering it, or an IP network in CIDR form. An entry with a port, or a `*`
 /// inside a list, names no host (curl compares them literally).
+///
+/// Not hyper-util's `proxy::Matcher` (reqwest's NO_PROXY), which routes every case of the node
+/// proxy tests (`transport/http-client.test.js`) the same but reads five kinds of list otherwise
+/// (`tests::hyper_util_matcher_reads_these_lists_otherwise` pins each): it splits on commas only
+/// (`a b` is one name), keeps `*.corp` as a literal name, does not take `[fe80::1]` as an address,
+/// compares `localhost.` (a fully qualified host) with `localhost` as different names, and lets a
+/// `*` inside a list exempt every host. Users' lists written for curl (spaces, `*.`, brackets)
+/// would then go through the proxy, and `example, *` would skip it for every host.
 fn exempt(no_proxy: &str, host: &str) -> bool {
     if no_proxy.trim() == "*" {
         return true;
@@ -172,5 +180,68 @@ mod tests {
         assert!(!exempt("example.invalid, *", "anything"));
         assert!(exempt("0.0.0.0/0", "8.8.8.8"));
         assert!(!exempt("10.0.0.0/99,10.0.0.0/x", "10.0.0.1"));
+    }
+
+    /// hyper-util's `proxy::Matcher` on the same lists: where it agrees with [`exempt`], and the
+    /// five lists it reads otherwise (see [`exempt`]). When a hyper-util release reads them as
+    /// curl does, this fails, and `exempt` can give way to it.
+    #[test]
+    fn hyper_util_matcher_reads_these_lists_otherwise() {
+        use hyper_util::client::proxy::matcher::Matcher;
+        let direct = |no_proxy: &str, host: &str| {
+            let matcher = Matcher::builder()
+                .all("http://proxy.invalid:1")
+                .no(no_proxy)
+                .build();
+            let uri: http::Uri = format!("http://{host}/").parse().unwrap();
+            matcher.intercept(&uri).is_none()
+        };
+        let bracketed = |h: &str| {
+            if h.contains(':') {
+                format!("[{h}]")
+            } else {
+                h.to_owned()
+            }
+        };
+        let agreed = "localhost, .internal.example, 10.0.0.0/8, ::1, 172.16.0.9, 127.0.0.0/8, example.invalid";
+        for host in [
+            "localhost",
+            "a.internal.example",
+            "internal.example",
+            "10.2.3.4",
+            "::1",
+            "172.16.0.9",
+            "127.0.0.1",
+            "example.invalid",
+            "notlocalhost",
+            "corp.example",
+            "11.0.0.1",
+            "xinternal.example",
+            "LOCALHOST",
+        ] {
+            assert_eq!(
+                direct(agreed, &bracketed(host)),
+                exempt(agreed, host),
+                "{host}"
+            );
+        }
+        for (list, host) in [
+            ("*", "anything"),
+            ("", "anything"),
+            ("localhost:3128", "localhost"),
+        ] {
+            assert_eq!(direct(list, host), exempt(list, host), "{list} {host}");
+        }
+        // The lists read otherwise: (list, host, curl's reading).
+        for (list, host, curl) in [
+            ("a.example b.example", "b.example", true),
+            ("*.corp", "x.y.corp", true),
+            ("[fe80::1]", "fe80::1", true),
+            ("localhost", "localhost.", true),
+            ("example.invalid, *", "anything", false),
+        ] {
+            assert_eq!(exempt(list, host), curl, "{list} {host}");
+            assert_eq!(direct(list, &bracketed(host)), !curl, "{list} {host}");
+        }
     }
 }

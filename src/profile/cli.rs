@@ -1,5 +1,5 @@
 //! The Alibaba Cloud CLI's `config.json` (`~/.aliyun/config.json` or `ALIBABA_CLOUD_CONFIG_FILE`):
-//! reads it and describes a profile, in every mode the CLI writes. Profile chains
+//! reads it and makes the spec of a profile, in every mode the CLI writes. Profile chains
 //! (`ChainableRamRoleArn` → `source_profile`) are followed in a loop with a list of the profiles
 //! visited: a loop, or a chain deeper than [`MAX_ROLE_CHAIN`], is an error naming the profiles.
 
@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub fn spec_from_text(text: &str, profile: Option<&str>, env: &Env) -> Result<ProviderSpec> {
     let path = Path::new("config.json");
     let conf = parse_config(text, path)?;
-    describe(&conf, path, profile, env).map(|(spec, _)| spec)
+    profile_spec(&conf, path, profile, env).map(|(spec, _)| spec)
 }
 
 /// Why a walk along `source_profile` links stopped short.
@@ -161,7 +161,7 @@ fn flag(p: &Value, key: &str) -> Option<bool> {
 }
 
 /// The description of `profile` (else the file's `current`) in `conf`, with the profile name used.
-pub fn describe(
+pub fn profile_spec(
     conf: &Value,
     path: &Path,
     profile: Option<&str>,
@@ -218,10 +218,14 @@ impl Profiles<'_> {
     }
 
     fn role(&self, p: &Value, name: &str) -> Result<crate::description::RoleSpec> {
+        // `..Default` though every field is named today: an option with no key in config.json
+        // needs no line here.
+        #[allow(clippy::needless_update)]
         let options = RoleOptions {
             role_arn: Some(self.require(p, name, "ram_role_arn")?),
             external_id: text(p, "external_id"),
             sts: Self::sts(p),
+            ..RoleOptions::default()
         };
         resolve::role(options, self.env)
     }
@@ -299,11 +303,13 @@ impl Profiles<'_> {
                 ProviderSpec::Ecs(resolve::ecs(options, self.env)?)
             }
             "OIDC" => {
+                #[allow(clippy::needless_update)] // as in `role`
                 let options = OidcOptions {
                     role_arn: Some(self.require(p, name, "ram_role_arn")?),
                     provider_arn: Some(self.require(p, name, "oidc_provider_arn")?),
                     token_file: Some(self.require(p, name, "oidc_token_file")?),
                     sts: Self::sts(p),
+                    ..OidcOptions::default()
                 };
                 ProviderSpec::Oidc(resolve::oidc(options, self.env)?)
             }

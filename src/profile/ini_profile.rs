@@ -1,5 +1,5 @@
 //! The INI credentials file (`~/.alibabacloud/credentials` or `ALIBABA_CLOUD_CREDENTIALS_FILE`):
-//! reads it and describes a section.
+//! reads it and makes the spec of a section.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,7 +9,7 @@ use crate::description::{AccessKey, Kind, ProviderSpec};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Reads the file at `path` and describes its `section`.
+/// Reads the file at `path` and makes the spec of its `section`.
 pub fn load(path: &Path, section: &str, env: &Env) -> Result<ProviderSpec> {
     let shown = path.display().to_string();
     let text = crate::fsio::read_text(path, crate::fsio::PROFILE_FILE_LIMIT).map_err(|e| {
@@ -18,11 +18,11 @@ pub fn load(path: &Path, section: &str, env: &Env) -> Result<ProviderSpec> {
             format!("reading credentials file '{shown}' failed: {e}"),
         )
     })?;
-    describe(&text, &shown, section, env)
+    section_spec(&text, &shown, section, env)
 }
 
 /// Describes `section` of the INI `text` (`shown` names the file in errors).
-pub fn describe(text: &str, shown: &str, section: &str, env: &Env) -> Result<ProviderSpec> {
+pub fn section_spec(text: &str, shown: &str, section: &str, env: &Env) -> Result<ProviderSpec> {
     let ini = super::ini::parse(text).map_err(|e| {
         Error::new(
             ErrorKind::Profile,
@@ -71,19 +71,24 @@ pub fn describe(text: &str, shown: &str, section: &str, env: &Env) -> Result<Pro
             let role = resolve::role(
                 RoleOptions {
                     role_arn: Some(require("role_arn")?),
-                    external_id: None,
                     sts: sts(),
+                    // An option with no key in this file needs no line here.
+                    ..RoleOptions::default()
                 },
                 env,
             )?;
             base.assume(role)?
         }
         Some(Kind::OidcRoleArn) => {
+            // `..Default` though every field is named today: an option with no key in this file
+            // needs no line here.
+            #[allow(clippy::needless_update)]
             let options = OidcOptions {
                 role_arn: Some(require("role_arn")?),
                 provider_arn: Some(require("oidc_provider_arn")?),
                 token_file: Some(require("oidc_token_file_path")?),
                 sts: sts(),
+                ..OidcOptions::default()
             };
             ProviderSpec::Oidc(resolve::oidc(options, env)?)
         }
@@ -103,7 +108,7 @@ mod tests {
     use crate::testing::no_env;
 
     fn spec(text: &str, section: &str) -> Result<ProviderSpec> {
-        describe(text, "creds", section, &no_env())
+        section_spec(text, "creds", section, &no_env())
     }
 
     #[test]

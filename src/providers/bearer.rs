@@ -1,9 +1,9 @@
 //! `bearer`: a bearer token for services that sign with it instead of an AccessKey.
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::description::Kind;
 use crate::error::Result;
-use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 
 /// A fixed bearer token. Its credentials carry empty AccessKey fields, as the official package's do.

@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider, Step};
 use crate::description::Kind;
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{BoxFuture, CredentialsProvider, Step};
 
 /// The provider name, as the official package gives it.
 const NAME: &str = Kind::Default.provider_name();

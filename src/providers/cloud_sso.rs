@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::credentials::{Credentials, SessionFields};
+use crate::credentials::BoxFuture;
+use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{CloudSsoSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 
@@ -27,7 +27,7 @@ struct CloudSsoRefresher {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct CloudSsoResponse {
-    cloud_credential: Option<SessionFields>,
+    cloud_credential: Option<CredentialFields>,
 }
 
 fn now_seconds() -> i64 {

@@ -3,22 +3,14 @@
 
 use std::time::SystemTime;
 
-use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
+use crate::credentials::{CredentialFields, Credentials};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 
-/// What a caller's provider answered, its fields as it gave them.
-#[derive(Default)]
-pub struct Answer {
-    pub access_key_id: Option<String>,
-    pub access_key_secret: Option<String>,
-    pub security_token: Option<String>,
-    pub provider_name: Option<String>,
-}
-
-/// Calls the caller's provider; `Err` carries its own error text.
-pub type Call = dyn Fn() -> BoxFuture<'static, std::result::Result<Answer, String>> + Send + Sync;
+/// Calls the caller's provider: its answer as it gave it, or its own error text.
+pub type Call =
+    dyn Fn() -> BoxFuture<'static, std::result::Result<CredentialFields, String>> + Send + Sync;
 
 /// A caller's provider named `name`.
 pub struct CustomProvider {

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
-use crate::credentials::{Credentials, SessionFields};
+use crate::credentials::BoxFuture;
+use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{EcsSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 
@@ -42,7 +42,7 @@ struct EcsRefresher {
 struct MetadataCredentials {
     code: Option<String>,
     #[serde(flatten)]
-    fields: SessionFields,
+    fields: CredentialFields,
 }
 
 impl EcsRefresher {

@@ -3,10 +3,10 @@
 //! provider does: a key rotated in the environment is picked up by the next call.
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::description::Kind;
 use crate::env::{vars, Env};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 use std::time::SystemTime;
 

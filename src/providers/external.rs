@@ -11,9 +11,9 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::description::{ExternalSpec, Kind, ProfileLocation};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 use crate::time::parse_expiration;
 use crate::writeback;

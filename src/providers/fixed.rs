@@ -1,9 +1,9 @@
 //! `access_key` and `sts`: a fixed AccessKey, with or without an STS token.
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::description::{AccessKey, Kind};
 use crate::error::Result;
-use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::secret::Secret;
 
 /// Credentials that never change.

@@ -7,12 +7,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::credentials::{Credentials, SessionFields};
+use crate::credentials::BoxFuture;
+use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{Kind, OAuthSpec, ProfileLocation};
 use crate::encoding::form;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::time::utc_timestamp;
@@ -280,7 +280,7 @@ pub fn parse_token(body: &[u8]) -> Result<(String, String, i64)> {
 
 /// Parses a `/v1/exchange` answer (camelCase credential fields).
 pub fn parse_exchange(body: &[u8]) -> Result<Credentials> {
-    let data: Option<SessionFields> = crate::error::parse_json(
+    let data: Option<CredentialFields> = crate::error::parse_json(
         body,
         "get session token from OAuth failed, unmarshal fail: ",
     )?;

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::credentials::BoxFuture;
 use crate::credentials::Credentials;
 use crate::description::{Kind, OidcSpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::BoxFuture;
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::sts::{self, RoleRequest};
 
@@ -48,14 +48,14 @@ impl Refresher for OidcRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRoleWithOIDC {}, token file {})",
-            self.request.sts.endpoint.base(),
-            self.request.sts.role_arn,
+            self.request.sts().endpoint.base(),
+            self.request.sts().role_arn,
             self.token_file
         ))
     }
 
     fn budget(&self) -> Option<std::time::Duration> {
-        Some(self.request.sts.connect_timeout + self.request.sts.read_timeout)
+        Some(self.request.sts().connect_timeout + self.request.sts().read_timeout)
     }
 }
 
@@ -64,7 +64,7 @@ pub fn provider(spec: &OidcSpec, shared: crate::shared_cache::Plan) -> SessionPr
     let refresher = Arc::new(OidcRefresher {
         provider_arn: spec.provider_arn.clone(),
         token_file: spec.token_file.clone(),
-        request: RoleRequest::new(&spec.sts),
+        request: RoleRequest::with_oidc(&spec.sts),
     });
     let policy = Policy::default();
     SessionProvider::new(crate::shared_cache::over(refresher, shared, policy), policy)

@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::error::Result;
-use crate::provider::{BoxFuture, CredentialsProvider};
 
 /// What reading the profile gave: its provider, and where it was found (a file and a profile),
 /// for `describe()`.

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::description::{Kind, RoleSpec};
 use crate::error::Result;
-use crate::provider::{BoxFuture, CredentialsProvider};
 use crate::session::{Policy, Refresher, SessionProvider};
 use crate::shared_cache;
 use crate::sts::{self, RoleRequest};
@@ -14,20 +14,13 @@ use crate::sts::{self, RoleRequest};
 struct RamRoleArnRefresher {
     source: Arc<dyn CredentialsProvider>,
     request: RoleRequest,
-    external_id: Option<String>,
 }
 
 impl Refresher for RamRoleArnRefresher {
     fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
             let source = self.source.get_credentials().await?;
-            sts::assume_role(
-                &source,
-                &self.request,
-                self.external_id.as_deref(),
-                &self.provider_name(),
-            )
-            .await
+            sts::assume_role(&source, &self.request, &self.provider_name()).await
         })
     }
 
@@ -42,13 +35,13 @@ impl Refresher for RamRoleArnRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRole {})",
-            self.request.sts.endpoint.base(),
-            self.request.sts.role_arn
+            self.request.sts().endpoint.base(),
+            self.request.sts().role_arn
         ))
     }
 
     fn budget(&self) -> Option<std::time::Duration> {
-        Some(self.request.sts.connect_timeout + self.request.sts.read_timeout)
+        Some(self.request.sts().connect_timeout + self.request.sts().read_timeout)
     }
 }
 
@@ -61,8 +54,7 @@ pub fn provider(
 ) -> SessionProvider {
     let refresher = Arc::new(RamRoleArnRefresher {
         source,
-        request: RoleRequest::new(&role.sts),
-        external_id: role.external_id.as_ref().map(|e| e.expose().to_owned()),
+        request: RoleRequest::new(role),
     });
     let policy = Policy::default();
     SessionProvider::new(shared_cache::over(refresher, shared, policy), policy)

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::credentials::{Credentials, SessionFields};
+use crate::credentials::BoxFuture;
+use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{Kind, UriSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::provider::BoxFuture;
 use crate::session::{Policy, Refresher, SessionProvider};
 
 /// The provider name, as the official package gives it.
@@ -26,7 +26,7 @@ struct UriRefresher {
 struct UriCredentials {
     code: Option<String>,
     #[serde(flatten)]
-    fields: SessionFields,
+    fields: CredentialFields,
 }
 
 impl Refresher for UriRefresher {

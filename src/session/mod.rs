@@ -40,8 +40,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::credentials::Credentials;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::error::Result;
-use crate::provider::{BoxFuture, CredentialsProvider};
 
 pub use cache::{rfc3339, SessionCache};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -1,0 +1,84 @@
+'use strict'
+// A panic injected at every N-API entry point becomes an error with the code
+// ERR_CREDENTIALS_INTERNAL (or, for the logging entries, nothing): never an abort of the process.
+// Runs a test build of the addon (cargo, debug, feature `test-panics`), in a child process that
+// sets ALICLOUD_CREDENTIALS_NATIVE_TEST_PANIC to each entry point in turn.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const { ROOT, runNodeAsync, isolatedEnv, tempDir } = require('../helpers')
+
+const LIB = { linux: 'libalicloud_credentials_native.so', darwin: 'libalicloud_credentials_native.dylib', win32: 'alicloud_credentials_native.dll' }[process.platform]
+
+// Each entry point, and what calling it looks like when it panics.
+const CHILD = (addon) => `
+const b = require(${JSON.stringify(addon)})
+const set = (entry) => { process.env.ALICLOUD_CREDENTIALS_NATIVE_TEST_PANIC = entry }
+const config = { type: 'access_key', accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }
+const report = (entry, r) => console.log(JSON.stringify({ entry, ...r }))
+const sync = (entry, fn) => {
+  set(entry)
+  try { fn(); report(entry, { threw: null }) } catch (e) { report(entry, { threw: e.code || String(e) }) }
+}
+;(async () => {
+  set('')
+  const credential = new b.NativeCredential(config)
+  const provider = b.NativeProvider.create('static_ak', { accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }, null)
+  sync('NativeCredential.new', () => new b.NativeCredential(config))
+  sync('NativeCredential.kind', () => credential.kind)
+  sync('NativeCredential.bearerToken', () => credential.bearerToken())
+  set('NativeCredential.resolve'); report('NativeCredential.resolve', { outcome: (await credential.resolve()).error?.code ?? null })
+  set('NativeCredential.describe'); report('NativeCredential.describe', { outcome: (await credential.describe()).error?.code ?? null })
+  sync('NativeProvider.create', () => b.NativeProvider.create('static_ak', { accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }, null))
+  sync('NativeProvider.fromJs', () => b.NativeProvider.fromJs(() => Promise.resolve({}), 'js'))
+  sync('NativeProvider.name', () => provider.name)
+  sync('NativeProvider.close', () => provider.close())
+  set('NativeProvider.resolve'); report('NativeProvider.resolve', { outcome: (await provider.resolve()).error?.code ?? null })
+  set('NativeProvider.describe'); report('NativeProvider.describe', { outcome: (await provider.describe()).error?.code ?? null })
+  sync('debugEnabled', () => { if (b.debugEnabled('x') !== false) throw new Error('not false') })
+  sync('debugLog', () => b.debugLog('x', 'y'))
+  set('')
+  report('after', { outcome: (await credential.resolve()).value?.accessKeyId ?? null })
+})()
+`
+
+const EXPECTED = {
+  'NativeCredential.new': { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  'NativeCredential.kind': { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  'NativeCredential.bearerToken': { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  'NativeCredential.resolve': { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  'NativeCredential.describe': { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  'NativeProvider.create': { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  'NativeProvider.fromJs': { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  'NativeProvider.name': { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  // close() and the logging entries have nothing to report: the panic is swallowed.
+  'NativeProvider.close': { threw: null },
+  'NativeProvider.resolve': { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  'NativeProvider.describe': { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  debugEnabled: { threw: null },
+  debugLog: { threw: null },
+  // The addon still works afterwards.
+  after: { outcome: 'LTAI-panic' },
+}
+
+test('a panic at every N-API entry point becomes ERR_CREDENTIALS_INTERNAL, never an abort', { timeout: 900_000 }, async () => {
+  // The test build: debug (fast to build, panics unwind), its own feature, outside the package.
+  execFileSync('cargo', ['build', '--quiet', '--lib', '--features', 'test-panics'], { cwd: ROOT, stdio: 'inherit', timeout: 850_000 })
+  const dir = tempDir('acn-panics-')
+  const addon = path.join(dir, 'panics.node')
+  fs.copyFileSync(path.join(ROOT, 'target', 'debug', LIB), addon)
+  const { status, stdout, stderr, signal } = await runNodeAsync(CHILD(addon), { env: isolatedEnv(), timeout: 60_000 })
+  fs.rmSync(dir, { recursive: true, force: true })
+  const seen = Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .map(({ entry, ...r }) => [entry, r]),
+  )
+  assert.deepEqual(seen, EXPECTED, `exit ${status} ${signal ?? ''}\n${stderr.split('\n').filter((l) => !/injected panic|^note: /.test(l)).join('\n')}`)
+  assert.equal(status, 0)
+})

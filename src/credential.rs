@@ -1,0 +1,99 @@
+//! The credential client `new Credential(config)` makes: the provider picked for a `Config`'s
+//! options, as the official client picks it, with its `type` and bearer token. (The credentials
+//! it hands out are [`crate::credentials::Credentials`].)
+
+use std::sync::Arc;
+
+use crate::credentials::CredentialsProvider;
+use crate::description::{self, Kind, Options, ProviderSpec};
+use crate::env::Env;
+use crate::error::Result;
+use crate::secret::Secret;
+
+/// A configured credential: its `type` and the provider that serves it.
+pub struct Credential {
+    type_name: String,
+    provider: Arc<dyn CredentialsProvider>,
+    bearer_token: Option<Secret>,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("type", &self.type_name)
+            .field("provider", &self.provider.provider_name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credential {
+    /// The credential `new Credential(config)` makes; `None` is the default chain.
+    pub fn from_config(config: Option<Options>, env: &Env) -> Result<Self> {
+        let type_name = config
+            .as_ref()
+            .and_then(|c| c.type_name.clone())
+            .unwrap_or_else(|| Kind::Default.provider_name().to_owned());
+        // The shared session cache's option wins over its variable (`crate::shared_cache`).
+        let option = config.as_ref().and_then(|c| c.session_cache_dir.clone());
+        let env = &crate::shared_cache::with_option(env, option.as_deref())?;
+        let spec = description::from_config(config, env)?;
+        let mut credential = Credential::new(&type_name, crate::builder::build(&spec, env));
+        if let ProviderSpec::Bearer(token) = &spec {
+            credential.bearer_token = Some(token.clone());
+        }
+        Ok(credential)
+    }
+
+    /// A credential of `type_name` served by `provider`.
+    pub fn new(type_name: &str, provider: Arc<dyn CredentialsProvider>) -> Self {
+        Credential {
+            type_name: type_name.to_owned(),
+            provider,
+            bearer_token: None,
+        }
+    }
+
+    /// The `type` the official `getType()` returns.
+    pub fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
+    /// The bearer token, for `bearer` credentials.
+    pub fn bearer_token(&self) -> Option<&Secret> {
+        self.bearer_token.as_ref()
+    }
+
+    /// The provider behind this credential.
+    pub fn provider(&self) -> &Arc<dyn CredentialsProvider> {
+        &self.provider
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn type_and_bearer_token_follow_the_config() {
+        let env = Env::from_pairs([
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "i"),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s"),
+        ]);
+        let config = Options {
+            type_name: Some("access_key".into()),
+            ..Options::default()
+        };
+        let c = Credential::from_config(Some(config), &env).unwrap();
+        assert_eq!(c.type_name(), "access_key");
+        assert_eq!(
+            c.provider().get_credentials().await.unwrap().provider_name,
+            "static_ak"
+        );
+        let d = Credential::from_config(None, &env).unwrap();
+        assert_eq!(d.type_name(), "default");
+        assert_eq!(
+            d.provider().get_credentials().await.unwrap().provider_name,
+            "default/env"
+        );
+    }
+}
