@@ -178,6 +178,7 @@ module.exports = {
   isolatedEnv,
   runNode,
   runNodeAsync,
+  forStderrAudit,
   withEnv,
   tempDir,
   clearAlibabaEnv,

@@ -10,8 +10,8 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const { ROOT, isolatedEnv, tempDir, randomKey } = require('./helpers')
-const { TEST_CA, startSts, startMetadata, startUri, secretForms } = require('./mocks')
+const { ROOT, isolatedEnv, tempDir, randomKey, forStderrAudit } = require('../helpers')
+const { TEST_CA, startSts, startMetadata, startUri, secretForms } = require('../mocks')
 
 const keys = { a: randomKey(), b: randomKey() }
 // One temporary directory for the file (removed at exit), a fresh 0700 one inside it per use.
@@ -74,6 +74,7 @@ function child(config, { cacheDir, env = {}, cwd = ROOT, timeout = CHILD_TIMEOUT
     if (onSpawn) onSpawn(p)
     p.on('close', (status, signal) => {
       clearTimeout(timer)
+      forStderrAudit(stderr)
       let out = null
       try {
         out = JSON.parse(stdout.trim().split('\n').pop())

@@ -10,7 +10,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const readline = require('node:readline')
 const { spawn, spawnSync } = require('node:child_process')
-const { ROOT, tempDir, isolatedEnv } = require('./helpers')
+const { ROOT, tempDir, isolatedEnv, forStderrAudit } = require('../helpers')
 
 // libfaketimeMT (the multi-threaded build: the addon's runtime reads the clock from its own
 // threads), as the package installed it, or `null` with the reason.
@@ -133,6 +133,7 @@ function startChild(clock, config, extraEnv = {}) {
   const waiting = []
   readline.createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)))
   child.on('exit', (code, signal) => {
+    forStderrAudit(stderr)
     for (const w of waiting.splice(0)) w.reject(new Error(`the child exited (${code ?? signal}): ${stderr.slice(0, 500)}`))
   })
   // A kill timer, so a hung child never outlives its test.
