@@ -78,28 +78,52 @@ let ossOptionsOf
  * A credential client: `new Credential(config?, provider?)`. With no config it runs the default
  * chain; a provider (any object with `getCredentials()` and `getProviderName()`) wins over config.
  */
+// One shape function per type, shared by every Credential of that type: a closure per Credential
+// would cost a closure and a context for each of thousands of live identities.
+const modelShapes = new Map()
+function modelShapeOf(type) {
+  let shape = modelShapes.get(type)
+  if (shape === undefined) {
+    shape = (snapshot) => toModel(snapshot, type)
+    modelShapes.set(type, shape)
+  }
+  return shape
+}
+
+// The type strings of live Credentials, one copy each (the native getter makes a new string).
+const typeNames = new Map()
+function internedType(type) {
+  const known = typeNames.get(type)
+  if (known !== undefined) return known
+  typeNames.set(type, type)
+  return type
+}
+
+/**
+ * A credential client: `new Credential(config?, provider?)`. With no config it runs the default
+ * chain; a provider (any object with `getCredentials()` and `getProviderName()`) wins over config.
+ */
 class Credential {
+  // What a live Credential holds, lean for many tenants: its native half (null for a JavaScript
+  // provider), the cache of its last snapshot, and its type; the rest (the JavaScript provider,
+  // the deprecated getters' pinned snapshot) only when used.
   #native = null
-  #provider = null
-  #type
-  #bearerToken
   // The last resolved credential, served until the native side says to ask again.
   #cache = null
-  // The snapshot the separate getters read, so id, secret and token always belong together.
-  #pinned = null
-  #pinnedUntil = 0
+  #type
+  // `{ provider }` for a JavaScript provider; `{ pinned, pinnedUntil }` once a deprecated getter
+  // ran: the snapshot the separate getters read, so id, secret and token always belong together.
+  #extra = null
 
   constructor(config = null, provider = null) {
     if (isCredentialsProvider(provider)) {
-      this.#provider = provider
+      this.#extra = { provider, pinned: null, pinnedUntil: 0 }
       this.#type = provider.getProviderName()
       return
     }
     this.#native = new NativeCredential(config ? toNativeConfig(config) : null)
-    this.#type = this.#native.kind
-    this.#bearerToken = this.#native.bearerToken() ?? undefined
-    const type = this.#type
-    this.#cache = new SnapshotCache(this.#native, (snapshot) => toModel(snapshot, type))
+    this.#type = internedType(this.#native.kind)
+    this.#cache = new SnapshotCache(this.#native, modelShapeOf(this.#type))
   }
 
   /** Resolves to the current credentials; cached ones are served without leaving JavaScript. */
@@ -109,7 +133,7 @@ class Credential {
   }
 
   async #fromProvider() {
-    const credentials = await this.#provider.getCredentials()
+    const credentials = await this.#extra.provider.getCredentials()
     return toModel(
       {
         accessKeyId: credentials.accessKeyId,
@@ -123,12 +147,14 @@ class Credential {
 
   // A fresh snapshot for getAccessKeyId(); the pinned one, while unexpired, for the other getters.
   async #snapshot(repin) {
-    if (!repin && this.#pinned !== null && Date.now() < this.#pinnedUntil) return this.#pinned
+    const extra = this.#extra
+    if (!repin && extra !== null && extra.pinned !== null && Date.now() < extra.pinnedUntil) return extra.pinned
     const model = await this.getCredential()
-    this.#pinned = model
+    this.#extra ??= { provider: null, pinned: null, pinnedUntil: 0 }
+    this.#extra.pinned = model
     // A custom provider says nothing of expiry: pin its answer briefly, long enough for a signer's
     // id, secret, token sequence.
-    this.#pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#cache.expiresAt
+    this.#extra.pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#cache.expiresAt
     return model
   }
 
@@ -154,13 +180,16 @@ class Credential {
    * with why it failed. `error` is set instead when no credentials could be had.
    */
   async describe() {
-    if (this.#native === null) return describeJsProvider(this.#provider, { type: this.#type })
+    if (this.#native === null) return describeJsProvider(this.#extra.provider, { type: this.#type })
     return toDescription(await this.#native.describe(), { type: this.#type })
   }
 
   /** @deprecated Use getCredential() instead. Synchronous, as the official one. */
   getBearerToken() {
-    return this.#bearerToken
+    // Asked of the native side when called (only a `bearer` credential has one), not kept by
+    // every Credential.
+    if (this.#native === null) return undefined
+    return this.#native.bearerToken() ?? undefined
   }
 
   /** @deprecated Use getCredential() instead. Synchronous, as the official one. */

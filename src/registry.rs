@@ -19,7 +19,7 @@
 //!   one object's `close()` must never stop another's refresh.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -39,9 +39,90 @@ pub const SWEEP_PER_CALL: usize = 4;
 const SWEEP_BATCH: usize = 256;
 
 struct Entry {
-    spec: ProviderSpec,
+    spec: Kept,
     provider: Arc<dyn CredentialsProvider>,
     handed_out: Instant,
+}
+
+/// What an entry keeps of its description, to tell it from another of the same hash.
+#[derive(PartialEq, Eq)]
+enum Kept {
+    /// The description's canonical bytes ([`canonical`]): one allocation the size of its strings,
+    /// where a copy of the description is 184 bytes inline and an allocation per string and list.
+    Bytes(Canonical),
+    /// A copy of a description that holds a path: `Path`'s `Hash` joins its components without
+    /// a separator, so bytes would not tell `a/bc` from `ab/c`.
+    Spec(Box<ProviderSpec>),
+}
+
+impl Kept {
+    fn of(spec: &ProviderSpec) -> Self {
+        if holds_path(spec) {
+            Kept::Spec(Box::new(spec.clone()))
+        } else {
+            Kept::Bytes(canonical(spec))
+        }
+    }
+
+    fn is(&self, spec: &ProviderSpec) -> bool {
+        match self {
+            Kept::Spec(kept) => **kept == *spec,
+            Kept::Bytes(kept) => !holds_path(spec) && *kept == canonical(spec),
+        }
+    }
+}
+
+/// Whether `spec` holds a path anywhere (exhaustive: a new variant must say).
+fn holds_path(spec: &ProviderSpec) -> bool {
+    match spec {
+        ProviderSpec::StaticAk(_)
+        | ProviderSpec::StaticSts(..)
+        | ProviderSpec::Bearer(_)
+        | ProviderSpec::Env
+        | ProviderSpec::Oidc(_)
+        | ProviderSpec::Ecs(_)
+        | ProviderSpec::Uri(_)
+        | ProviderSpec::CloudSso(_)
+        | ProviderSpec::Custom(_) => false,
+        ProviderSpec::AssumeRole(chain) => holds_path(&chain.base),
+        ProviderSpec::OAuth(o) => o.write_back.is_some(),
+        ProviderSpec::External(e) => e.write_back.is_some(),
+        ProviderSpec::CliProfile(_) | ProviderSpec::IniProfile(_) | ProviderSpec::Default(_) => {
+            true
+        }
+    }
+}
+
+/// The bytes a description's derived `Hash` feeds a hasher: every field in order, each string
+/// followed by `0xff` (never in UTF-8), each list after its length, each variant after its index,
+/// so equal bytes are equal descriptions (paths aside: see [`Kept::Spec`]). They hold the
+/// description's secrets, so they are overwritten when dropped.
+#[derive(PartialEq, Eq)]
+struct Canonical(Box<[u8]>);
+
+impl Drop for Canonical {
+    fn drop(&mut self) {
+        // A boxed slice is a vector of its length without a new allocation.
+        let mut bytes = std::mem::take(&mut self.0).into_vec();
+        crate::secret::wipe_bytes(&mut bytes);
+    }
+}
+
+fn canonical(spec: &ProviderSpec) -> Canonical {
+    struct Recorder(Vec<u8>);
+    impl Hasher for Recorder {
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.extend_from_slice(bytes);
+        }
+        fn finish(&self) -> u64 {
+            0
+        }
+    }
+    let mut recorder = Recorder(Vec::with_capacity(256));
+    spec.hash(&mut recorder);
+    let bytes = recorder.0.as_slice().into();
+    crate::secret::wipe_bytes(&mut recorder.0);
+    Canonical(bytes)
 }
 
 #[derive(Default)]
@@ -99,7 +180,7 @@ impl Entries {
             .map
             .get_mut(&key)?
             .iter_mut()
-            .find(|e| &e.spec == spec)?;
+            .find(|e| e.spec.is(spec))?;
         entry.handed_out = Instant::now();
         Some(entry.provider.clone())
     }
@@ -200,11 +281,17 @@ impl Registry {
                 return p;
             }
             let now = Instant::now();
-            entries.map.entry(key).or_default().push(Entry {
-                spec: spec.clone(),
-                provider: built.clone(),
-                handed_out: now,
-            });
+            // Capacity for one: a push on an empty Vec makes room for four entries (864 bytes),
+            // and a key holds one entry but for a hash collision.
+            entries
+                .map
+                .entry(key)
+                .or_insert_with(|| Vec::with_capacity(1))
+                .push(Entry {
+                    spec: Kept::of(spec),
+                    provider: built.clone(),
+                    handed_out: now,
+                });
             entries.deadlines.push_back((key, now + self.linger));
         }
         if std::ptr::eq(self, process()) {
@@ -388,6 +475,59 @@ mod tests {
     }
 
     #[test]
+    fn descriptions_that_differ_only_where_one_field_ends_never_share() {
+        use crate::description::{
+            Endpoint, OAuthSpec, ProfileLocation, RoleChain, RoleSpec, StsSpec,
+        };
+        use crate::secret::Secret;
+        let role = |arn: &str, session: &str| {
+            let key = AccessKey {
+                id: "i".into(),
+                secret: "s".into(),
+            };
+            ProviderSpec::AssumeRole(RoleChain {
+                base: Box::new(ProviderSpec::StaticAk(key)),
+                roles: vec![RoleSpec {
+                    sts: StsSpec {
+                        role_arn: arn.into(),
+                        role_session_name: Some(session.into()),
+                        duration_seconds: 3600,
+                        policy: None,
+                        endpoint: Endpoint::resolve(Some("127.0.0.1:9".into()), None, false),
+                        connect_timeout: Duration::from_secs(1),
+                        read_timeout: Duration::from_secs(1),
+                    },
+                    external_id: None,
+                }],
+            })
+        };
+        let oauth = |path: &str| {
+            ProviderSpec::OAuth(OAuthSpec {
+                base_url: "https://127.0.0.1:9".into(),
+                client_id: "c".into(),
+                access_token: Secret::new("a"),
+                refresh_token: Secret::new("r"),
+                access_token_expire: 0,
+                write_back: Some(ProfileLocation {
+                    path: path.into(),
+                    profile: "p".into(),
+                }),
+            })
+        };
+        let registry = Registry::with_linger(Duration::from_secs(3600));
+        for (a, b) in [
+            (role("acs:a", "bc"), role("acs:ab", "c")),
+            (oauth("/tmp/a/bc"), oauth("/tmp/ab/c")),
+        ] {
+            let first = registry.shared(&a, provider);
+            let other = registry.shared(&b, provider);
+            assert!(!Arc::ptr_eq(&first, &other), "{a:?} and {b:?} shared");
+            let again = registry.shared(&a.clone(), || panic!("equal descriptions share"));
+            assert!(Arc::ptr_eq(&first, &again));
+        }
+    }
+
+    #[test]
     fn a_provider_no_one_holds_lingers_for_the_next_user() {
         let registry = Registry::with_linger(Duration::from_secs(3600));
         let first = registry.shared(&uri(0), provider);
@@ -417,8 +557,8 @@ mod tests {
         assert!(uri_made > 0.0 && role_made > 0.0);
     }
 
-    const BOUND_URI: f64 = 2500.0;
-    const BOUND_ROLE: f64 = 3500.0;
+    const BOUND_URI: f64 = 1300.0;
+    const BOUND_ROLE: f64 = 2000.0;
 
     /// A loopback server answering every request with a credentials JSON body (keep-alive): what a
     /// credentials URI and, for this measure, STS answer.
