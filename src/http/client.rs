@@ -41,6 +41,19 @@ pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// burst, the others close when their exchange ends. Node's agent keeps up to 256.
 pub(super) const MAX_IDLE_PER_ORIGIN: usize = 64;
 
+/// Requests in flight per origin and client, at most; the others wait their turn (within their
+/// timeout). hyper-util gives a request that finds no idle connection a new one, and when another
+/// request's connection comes back first it takes that one and finishes the new connection in the
+/// background, into the pool or closed: a burst of 500 refreshes over TLS kept hundreds of
+/// handshakes in flight after the burst was served (866 open sockets after four bursts, each costing
+/// the server a handshake and us its buffers). With no more requests in flight than idle
+/// connections kept, a burst after the first finds its connections in the pool.
+pub(super) const MAX_IN_FLIGHT_PER_ORIGIN: usize = MAX_IDLE_PER_ORIGIN;
+
+/// Origins whose in-flight bound a client keeps; past this many, an origin with nothing in flight
+/// is forgotten (or, with none such, a request goes unbounded).
+const MAX_ORIGINS: usize = 64;
+
 /// Clients kept (one per transport setting): a new setting (another proxy, another connect
 /// timeout) beyond this many closes the least recently used one's pool.
 const MAX_CLIENTS: usize = 8;
@@ -93,7 +106,30 @@ async fn exchange_unbounded(
     proxy: Option<&Proxy>,
     user_agent: &str,
 ) -> Result<Response, Failure> {
-    let client = client(req, proxy)?;
+    let (client, in_flight) = client(req, proxy, url)?;
+    let turn = match in_flight {
+        Some(bound) => Some(
+            bound
+                .acquire_owned()
+                .await
+                .map_err(|_| Failure::Protocol("HTTP client closed".into()))?,
+        ),
+        None => None,
+    };
+    let result = exchange_with(&client, req, url, proxy, user_agent).await;
+    // Given up once the whole response is read (its connection goes back to the pool).
+    drop(turn);
+    result
+}
+
+/// One exchange on `client` (the rest of [`exchange_unbounded`]).
+async fn exchange_with(
+    client: &reqwest::Client,
+    req: &Request,
+    url: &Url,
+    proxy: Option<&Proxy>,
+    user_agent: &str,
+) -> Result<Response, Failure> {
     // Who a refused connection names: the proxy when there is one, as in Node.
     let peer = proxy.map_or_else(|| url.peer(), |p| p.url.peer());
     let method = match req.method {
@@ -177,13 +213,35 @@ struct Pooled {
     /// connections are tasks there): finished once that runtime has shut down (the napi runtime
     /// of a process whose last worker ended; a test's runtime), when the client is built again.
     runtime_alive: tokio::task::JoinHandle<()>,
+    /// The in-flight bound of each origin ([`MAX_IN_FLIGHT_PER_ORIGIN`]).
+    origins: Vec<(String, Arc<tokio::sync::Semaphore>)>,
+}
+
+impl Pooled {
+    /// The in-flight bound of `origin`; `None` when [`MAX_ORIGINS`] others are busy.
+    fn bound(&mut self, origin: String) -> Option<Arc<tokio::sync::Semaphore>> {
+        if let Some((_, bound)) = self.origins.iter().find(|(o, _)| *o == origin) {
+            return Some(bound.clone());
+        }
+        if self.origins.len() >= MAX_ORIGINS {
+            let idle = self.origins.iter().position(|(_, b)| {
+                Arc::strong_count(b) == 1 && b.available_permits() == MAX_IN_FLIGHT_PER_ORIGIN
+            })?;
+            self.origins.swap_remove(idle);
+        }
+        let bound = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_ORIGIN));
+        self.origins.push((origin, bound.clone()));
+        Some(bound)
+    }
 }
 
 /// The process's clients, most recently used last.
 static CLIENTS: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
 
-/// The client for `req`'s transport setting through `proxy`: the pooled one, or a new one.
-fn client(req: &Request, proxy: Option<&Proxy>) -> Result<reqwest::Client, Failure> {
+/// The client for `req`'s transport setting through `proxy` (the pooled one, or a new one) and the
+/// in-flight bound of `url`'s origin with it.
+type Chosen = (reqwest::Client, Option<Arc<tokio::sync::Semaphore>>);
+fn client(req: &Request, proxy: Option<&Proxy>, url: &Url) -> Result<Chosen, Failure> {
     let setting = Setting {
         proxy: proxy.map(|p| p.url.inner().as_str().to_owned()),
         connect_timeout: req.connect_timeout,
@@ -200,26 +258,22 @@ fn client(req: &Request, proxy: Option<&Proxy>) -> Result<reqwest::Client, Failu
         }
     }
     let found = clients.iter().position(|c| c.setting == setting);
-    let client = match found {
-        Some(i) => {
-            let pooled = clients.remove(i);
-            let client = pooled.client.clone();
-            clients.push(pooled);
-            client
-        }
+    let mut pooled = match found {
+        Some(i) => clients.remove(i),
         None => {
-            let client = build(req, proxy)?;
             if clients.len() >= MAX_CLIENTS {
                 gone.push(clients.remove(0));
             }
-            clients.push(Pooled {
+            Pooled {
                 setting,
-                client: client.clone(),
+                client: build(req, proxy)?,
                 runtime_alive: tokio::spawn(std::future::pending()),
-            });
-            client
+                origins: Vec::new(),
+            }
         }
     };
+    let client = (pooled.client.clone(), pooled.bound(url.origin()));
+    clients.push(pooled);
     drop(clients);
     // Dropped outside the lock: a client's drop closes its idle connections.
     drop(gone);
@@ -756,6 +810,44 @@ mod tests {
                 assert!(opened > 1, "{after:?}: the server's closes were not met");
             }
         });
+    }
+
+    #[test]
+    fn a_burst_opens_no_more_connections_than_requests_in_flight_per_origin() {
+        use std::sync::atomic::Ordering;
+        runtime().block_on(async {
+            let (port, connections) = pooling_server(AfterAnswer::KeepOpen).await;
+            for burst in 0..3 {
+                let requests = (0..300).map(|i| {
+                    let url = format!("http://127.0.0.1:{port}/creds?burst={burst}&i={i}");
+                    tokio::spawn(super::super::send(request(Method::Get, &url)))
+                });
+                for done in futures_join(requests).await {
+                    assert_eq!(done.unwrap().unwrap().status, 200);
+                }
+                let opened = connections.load(Ordering::SeqCst);
+                eprintln!(
+                    "after burst {burst}: {opened} connections for {} requests",
+                    300 * (burst + 1)
+                );
+                assert!(
+                    opened <= MAX_IN_FLIGHT_PER_ORIGIN + 8,
+                    "{opened} connections"
+                );
+            }
+        });
+    }
+
+    /// Awaits every handle, in order.
+    async fn futures_join<T>(
+        handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+    ) -> Vec<Result<T, tokio::task::JoinError>> {
+        let handles: Vec<_> = handles.collect();
+        let mut out = Vec::with_capacity(handles.len());
+        for h in handles {
+            out.push(h.await);
+        }
+        out
     }
 
     #[test]
