@@ -84,19 +84,26 @@ const modelShapes = new Map()
 function modelShapeOf(type) {
   let shape = modelShapes.get(type)
   if (shape === undefined) {
-    shape = (snapshot) => toModel(snapshot, type)
+    shape = (snapshot) => {
+      const model = toModel(snapshot, type)
+      if (model.providerName) model.providerName = interned(model.providerName)
+      return model
+    }
     modelShapes.set(type, shape)
   }
   return shape
 }
 
-// The type strings of live Credentials, one copy each (the native getter makes a new string).
-const typeNames = new Map()
-function internedType(type) {
-  const known = typeNames.get(type)
+// One copy of each type and provider name that live Credentials hold (the native side makes a new
+// string each time); a few dozen at most, and past INTERNED_MAX (custom provider names) new ones
+// are kept as they come.
+const INTERNED_MAX = 256
+const internedNames = new Map()
+function interned(name) {
+  const known = internedNames.get(name)
   if (known !== undefined) return known
-  typeNames.set(type, type)
-  return type
+  if (internedNames.size < INTERNED_MAX) internedNames.set(name, name)
+  return name
 }
 
 /**
@@ -122,7 +129,7 @@ class Credential {
       return
     }
     this.#native = new NativeCredential(config ? toNativeConfig(config) : null)
-    this.#type = internedType(this.#native.kind)
+    this.#type = interned(this.#native.kind)
     this.#cache = new SnapshotCache(this.#native, modelShapeOf(this.#type))
   }
 
