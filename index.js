@@ -56,32 +56,59 @@ class CredentialModel {
 const OSS_DEFAULT_INTERVAL_MS = 300_000
 let ossOptionsOf
 
+// One shape function per type, shared by every Credential of that type: a closure per Credential
+// would cost a closure and a context for each of thousands of live identities.
+const modelShapes = new Map()
+function modelShapeOf(type) {
+  let shape = modelShapes.get(type)
+  if (shape === undefined) {
+    shape = (snapshot) => {
+      const model = providers.credentialShape(snapshot, type)
+      if (model.providerName) model.providerName = interned(model.providerName)
+      return model
+    }
+    modelShapes.set(type, shape)
+  }
+  return shape
+}
+
+// One copy of each type and provider name that live Credentials hold (the native side makes a new
+// string each time); a few dozen at most, and past INTERNED_MAX (custom provider names) new ones
+// are kept as they come.
+const INTERNED_MAX = 256
+const internedNames = new Map()
+function interned(name) {
+  const known = internedNames.get(name)
+  if (known !== undefined) return known
+  if (internedNames.size < INTERNED_MAX) internedNames.set(name, name)
+  return name
+}
+
 /**
  * A credential client: `new Credential(config?, provider?)`. With no config it runs the default
  * chain; a provider (any object with `getCredentials()` and `getProviderName()`) wins over config.
  */
 class Credential {
+  // What a live Credential holds, lean for many tenants: its native half (null for a JavaScript
+  // provider), the cache of its last snapshot, and its type; the rest (the JavaScript provider,
+  // the deprecated getters' pinned snapshot) only when used.
   #native = null
-  #provider = null
-  #type
-  #bearerToken
   // The last resolved credential, served until the native side says to ask again.
   #cache = null
-  // The snapshot the separate getters read, so id, secret and token always belong together.
-  #pinned = null
-  #pinnedUntil = 0
+  #type
+  // `{ provider }` for a JavaScript provider; `{ pinned, pinnedUntil }` once a deprecated getter
+  // ran: the snapshot the separate getters read, so id, secret and token always belong together.
+  #extra = null
 
   constructor(config = null, provider = null) {
     if (isCredentialsProvider(provider)) {
-      this.#provider = provider
+      this.#extra = { provider, pinned: null, pinnedUntil: 0 }
       this.#type = provider.getProviderName()
       return
     }
     this.#native = new NativeCredential(config ? toNativeConfig(config) : null)
-    this.#type = this.#native.kind
-    this.#bearerToken = this.#native.bearerToken() ?? undefined
-    const type = this.#type
-    this.#cache = new SnapshotCache(this.#native, (snapshot) => providers.credentialShape(snapshot, type))
+    this.#type = interned(this.#native.kind)
+    this.#cache = new SnapshotCache(this.#native, modelShapeOf(this.#type))
   }
 
   /** Resolves to the current credentials; cached ones are served without leaving JavaScript. */
@@ -91,7 +118,7 @@ class Credential {
   }
 
   async #fromProvider() {
-    const credentials = await this.#provider.getCredentials()
+    const credentials = await this.#extra.provider.getCredentials()
     return providers.credentialShape(
       {
         accessKeyId: credentials.accessKeyId,
@@ -105,12 +132,14 @@ class Credential {
 
   // A fresh snapshot for getAccessKeyId(); the pinned one, while unexpired, for the other getters.
   async #snapshot(repin) {
-    if (!repin && this.#pinned !== null && Date.now() < this.#pinnedUntil) return this.#pinned
+    const extra = this.#extra
+    if (!repin && extra !== null && extra.pinned !== null && Date.now() < extra.pinnedUntil) return extra.pinned
     const model = await this.getCredential()
-    this.#pinned = model
+    this.#extra ??= { provider: null, pinned: null, pinnedUntil: 0 }
+    this.#extra.pinned = model
     // A custom provider says nothing of expiry: pin its answer briefly, long enough for a signer's
     // id, secret, token sequence.
-    this.#pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#cache.expiresAt
+    this.#extra.pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#cache.expiresAt
     return model
   }
 
@@ -136,13 +165,16 @@ class Credential {
    * with why it failed. `error` is set instead when no credentials could be had.
    */
   async describe() {
-    if (this.#native === null) return describeJsProvider(this.#provider, { type: this.#type })
+    if (this.#native === null) return describeJsProvider(this.#extra.provider, { type: this.#type })
     return toDescription(await this.#native.describe(), { type: this.#type })
   }
 
   /** @deprecated Use getCredential() instead. Synchronous, as the official one. */
   getBearerToken() {
-    return this.#bearerToken
+    // Asked of the native side when called (only a `bearer` credential has one), not kept by
+    // every Credential.
+    if (this.#native === null) return undefined
+    return this.#native.bearerToken() ?? undefined
   }
 
   /** @deprecated Use getCredential() instead. Synchronous, as the official one. */

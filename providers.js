@@ -60,6 +60,12 @@ function clonerOf(model) {
   if (keys === 'accessKeyId,accessKeySecret,securityToken,providerName') {
     return () => ({ accessKeyId, accessKeySecret, securityToken, providerName })
   }
+  return spreadClonerOf(model)
+}
+
+// Apart from clonerOf so that its closures' context does not keep `model` alive beside the
+// values they captured (one context serves every closure of a function).
+function spreadClonerOf(model) {
   return () => ({ ...model })
 }
 

@@ -1,7 +1,7 @@
 'use strict'
 // `npm run bench`: this package against @alicloud/credentials@2.4.7 and against the floor (the least
 // possible code: bench/floor.js, a bare https.get), in one run, on loopback mocks only.
-//   node bench/bench.js [--quick] [--json] [--slow-source] [--shared-cache]
+//   node bench/bench.js [--quick] [--json] [--slow-source] [--shared-cache] [--tenants]
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -27,6 +27,9 @@ const SLOW_ONLY = process.argv.includes('--slow-source')
 // Only the shared-cache section (bench/shared-cache.js): processes sharing one session on disk.
 const SHARED_ONLY = process.argv.includes('--shared-cache')
 const { sharedCacheSection } = require('./shared-cache')
+// Only the tenants section (many live identities; connections), for a quick look at the cost
+// per tenant.
+const TENANTS_ONLY = process.argv.includes('--tenants')
 const PACKAGES = { official: '@alicloud/credentials', native: ROOT, floor: path.join(__dirname, 'floor.js') }
 const SESSION_TYPES = ['ram_role_arn', 'oidc_role_arn', 'ecs_ram_role', 'credentials_uri']
 // The official package reaches the metadata service only at 100.100.100.200, which no benchmark
@@ -242,6 +245,120 @@ async function slowSourceLatency(ms, oidcTokenFile) {
   }
 }
 
+// A TCP relay to `port` counting the connections made through it (TLS passes through whole).
+async function countingRelay(port) {
+  const net = require('node:net')
+  const state = { connections: 0 }
+  const server = net.createServer((client) => {
+    state.connections++
+    const upstream = net.connect(port, '127.0.0.1')
+    client.pipe(upstream).pipe(client)
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('error', end).on('close', end)
+    upstream.on('error', end).on('close', end)
+  })
+  const { port: relayPort, close } = await require('../__test__/mocks').listen(server)
+  return { state, endpoint: `127.0.0.1:${relayPort}`, close }
+}
+
+// Runs `code` in a fresh process with the collector exposed; resolves to its last line, parsed.
+function runTenantChild(code) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', '-e', code], { cwd: ROOT, env: process.env, encoding: 'utf8', maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr}`))
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()))
+    })
+  })
+}
+
+// `n` live identities of `type` (each its own: a URI query or a session name no other has), made
+// and first-called `batch` at a time in a fresh process of package `name`, all kept: the time
+// the batches took, and rss and heap (after a full collection) per identity over the whole run and
+// over its second half. A warm-up identity first, so what the first request of a process loads
+// (TLS, the runtime) is not counted per identity.
+async function tenantsRun(name, type, mocks, n, batch) {
+  const base = configOf(type, mocks)
+  const code = `
+const m = require(${JSON.stringify(PACKAGES[name])})
+const base = ${JSON.stringify(base)}
+const config = (i) => base.type === 'credentials_uri'
+  ? { ...base, credentialsURI: base.credentialsURI + '?tenant=' + i }
+  : { ...base, roleSessionName: 'tenant-' + i }
+const memory = () => { global.gc(); global.gc(); const u = process.memoryUsage(); return { rss: u.rss, heap: u.heapUsed } }
+;(async () => {
+  await new m.default(new m.Config(config('warm'))).getCredential()
+  const held = []
+  const at = [memory()]
+  let ns = 0n
+  for (let i = 0; i < ${n}; i += ${batch}) {
+    const t = process.hrtime.bigint()
+    const calls = []
+    for (let j = i; j < i + ${batch}; j++) {
+      const c = new m.default(new m.Config(config(j)))
+      held.push(c)
+      calls.push(c.getCredential())
+    }
+    await Promise.all(calls)
+    ns += process.hrtime.bigint() - t
+    if (i + ${batch} === ${n / 2}) at.push(memory())
+  }
+  at.push(memory())
+  console.log(JSON.stringify({ ms: Number(ns) / 1e6, at, held: held.length }))
+})().catch((e) => { console.error(e); process.exit(1) })`
+  const r = await runTenantChild(code)
+  const [start, half, end] = r.at
+  const kb = (a, b, count) => (b - a) / count / 1024
+  return {
+    seconds: r.ms / 1000,
+    rss: kb(start.rss, end.rss, n),
+    heap: kb(start.heap, end.heap, n),
+    rssHalf: kb(half.rss, end.rss, n / 2),
+    heapHalf: kb(half.heap, end.heap, n / 2),
+  }
+}
+
+// Connections opened for `n` sequential refreshes of distinct ram_role_arn identities, in a fresh
+// process of package `name`, counted by a relay in front of the mock STS.
+async function tenantConnections(name, mocks, n) {
+  const relay = await countingRelay(mocks.sts.port)
+  try {
+    const config = { ...configOf('ram_role_arn', mocks), stsEndpoint: relay.endpoint }
+    const code = `
+const m = require(${JSON.stringify(PACKAGES[name])})
+;(async () => {
+  for (let i = 0; i < ${n}; i++) await new m.default(new m.Config({ ...${JSON.stringify(config)}, roleSessionName: 'sequential-' + i })).getCredential()
+  console.log(JSON.stringify(${n}))
+})().catch((e) => { console.error(e); process.exit(1) })`
+    await runTenantChild(code)
+    return relay.state.connections
+  } finally {
+    await relay.close()
+  }
+}
+
+// The tenants section: many live identities per process against the official package.
+async function tenants(mocks, add) {
+  const n = QUICK ? 4000 : 20_000
+  const batch = 500
+  const label = n.toLocaleString('en-US')
+  for (const type of ['credentials_uri', 'ram_role_arn']) {
+    const over = type === 'credentials_uri' ? 'http' : 'https'
+    const runs = {}
+    for (const name of ['official', 'native']) runs[name] = await tenantsRun(name, type, mocks, n, batch)
+    const row = (key) => Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v[key]]))
+    add(`tenants: ${type} over ${over}, ${label} identities made and first-called ${batch} at a time (s)`, row('seconds'), type === 'ram_role_arn' ? 'native <= 0.7x official' : 'native <= official')
+    add(`tenants: ${type}, rss per live identity (KB)`, row('rss'), 'native <= official (aim 0.5x)')
+    add(`tenants: ${type}, rss per live identity, second half (KB)`, row('rssHalf'), 'native <= official (aim 0.5x)')
+    add(`tenants: ${type}, heap per live identity (KB)`, row('heap'), 'native <= official (aim 0.5x)')
+    add(`tenants: ${type}, heap per live identity, second half (KB)`, row('heapHalf'), 'native <= official (aim 0.5x)')
+  }
+  const sequential = 100
+  add(`tenants: connections opened for ${sequential} sequential ram_role_arn refreshes of distinct identities`, { official: await tenantConnections('official', mocks, sequential), native: await tenantConnections('native', mocks, sequential), floor: 1 }, 'native <= 2')
+}
+
 async function main() {
   const ms = QUICK ? 300 : 1000
   const rounds = QUICK ? 1 : 3
@@ -260,13 +377,15 @@ async function main() {
   }
   process.env.ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT = mocks.metadata.url
   try {
-    if (!SLOW_ONLY) shared = await sharedCacheSection({ sts: mocks.sts, official: PACKAGES.official, runs: QUICK ? 5 : 10 })
+    if (!SLOW_ONLY && !TENANTS_ONLY) shared = await sharedCacheSection({ sts: mocks.sts, official: PACKAGES.official, runs: QUICK ? 5 : 10 })
     // A minute (15 s with --quick), all types and both packages at once.
-    for (const r of SHARED_ONLY ? [] : await slowSourceLatency(QUICK ? 15_000 : 60_000, oidcTokenFile)) {
+    for (const r of SHARED_ONLY || TENANTS_ONLY ? [] : await slowSourceLatency(QUICK ? 15_000 : 60_000, oidcTokenFile)) {
       add(`${r.type}: slowest getCredential() after the first, source answering in 400 ms, 30 s credentials (ms)`, r.values, 'native < 400 (no caller waits)')
       if (!JSON_OUT) for (const d of r.detail) console.error(`  ${r.type} ${d.name}: first ${d.first.toFixed(1)} ms, slowest after ${d.slowest.toFixed(1)} ms, ${d.calls} calls, ${d.errors} errors`)
     }
-    if (!SLOW_ONLY && !SHARED_ONLY) {
+    if (TENANTS_ONLY) {
+      await tenants(mocks, add)
+    } else if (!SLOW_ONLY && !SHARED_ONLY) {
       add('module load (ms)', await loadTimeMs(QUICK ? 5 : 15), 'native <= 0.2x official')
       for (const type of SESSION_TYPES) {
         add(`${type}: first credential in a fresh process (ms)`, await firstCredentialMs(type, mocks, runs), 'native <= 0.5x official')
@@ -302,6 +421,7 @@ async function main() {
       add(`ram_role_arn: AssumeRole requests for ${n} new objects with one config`, { official: await requestsForNewObjects('official', mocks, n), native: await requestsForNewObjects('native', mocks, n), floor: 1 }, 'native = 1')
       const [w, c] = [8, 100]
       add(`ram_role_arn: AssumeRole requests for ${w} workers x ${c} cold callers`, { official: await requestsForWorkers('official', mocks, w, c), native: await requestsForWorkers('native', mocks, w, c), floor: 1 }, 'native = 1')
+      await tenants(mocks, add)
     }
   } finally {
     await Promise.all([mocks.sts.close(), mocks.metadata.close(), mocks.uri.close()])

@@ -37,3 +37,48 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The allocator of the test builds: the system's, counting the bytes live and the allocations
+/// made by each thread (a block freed by another thread than the one that made it counts against
+/// that one), so a test can measure what its own work keeps.
+pub struct Counting;
+
+thread_local! {
+    static LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn count(bytes: isize, allocations: usize) {
+    // `try_with`: a thread's last frees run after its locals are gone.
+    let _ = LIVE.try_with(|l| l.set(l.get() + bytes));
+    let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + allocations));
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; counting allocates nothing.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count(layout.size() as isize, 1);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        count(-(layout.size() as isize), 0);
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        count(new_size as isize - layout.size() as isize, 1);
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// Bytes live and allocations made by this thread so far.
+pub fn counted() -> (isize, usize) {
+    (
+        LIVE.try_with(|l| l.get()).unwrap_or(0),
+        ALLOCATIONS.try_with(|a| a.get()).unwrap_or(0),
+    )
+}

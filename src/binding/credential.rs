@@ -1,7 +1,5 @@
 //! `NativeCredential`: the native half of `Credential`.
 
-use std::sync::Arc;
-
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -14,7 +12,8 @@ use crate::env::Env as ProcessEnv;
 /// The native half of `Credential`: a configured provider.
 #[napi]
 pub struct NativeCredential {
-    inner: Arc<Credential>,
+    // Inline: napi boxes the struct already, an `Arc` more was one allocation more per identity.
+    inner: Credential,
 }
 
 #[napi]
@@ -30,9 +29,7 @@ impl NativeCredential {
             within_runtime_if_available(|| Credential::from_config(config, &ProcessEnv::process()))
         })
         .map_err(|e| throw(&env, e))?;
-        Ok(NativeCredential {
-            inner: Arc::new(credential),
-        })
+        Ok(NativeCredential { inner: credential })
     }
 
     /// The official `type` of the credential.

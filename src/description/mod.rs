@@ -14,6 +14,7 @@ pub mod resolve;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::secret::Secret;
@@ -179,9 +180,10 @@ impl ProviderSpec {
     }
 }
 
-/// Where to send STS requests.
+/// Where to send STS requests: one shared string per endpoint of the process, however many
+/// identities use it (thousands of tenants' roles assumed at one STS endpoint).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Endpoint(String);
+pub struct Endpoint(Arc<str>);
 
 impl Endpoint {
     /// `endpoint` as given (a scheme in it is kept, otherwise https), or derived from the region:
@@ -198,13 +200,31 @@ impl Endpoint {
         } else {
             format!("https://{host}")
         };
-        Endpoint(base.trim_end_matches('/').to_owned())
+        Endpoint(shared_endpoint(base.trim_end_matches('/')))
     }
 
     /// The base URL, `scheme://host[:port]`.
     pub fn base(&self) -> &str {
         &self.0
     }
+}
+
+/// Endpoints kept for sharing, at most: a process talks to a handful; past this many, each new
+/// one is its own copy.
+const SHARED_ENDPOINTS: usize = 64;
+
+/// The process's copy of `base`.
+fn shared_endpoint(base: &str) -> Arc<str> {
+    static SHARED: Mutex<Vec<Arc<str>>> = Mutex::new(Vec::new());
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = shared.iter().find(|e| &***e == base) {
+        return found.clone();
+    }
+    let endpoint: Arc<str> = Arc::from(base);
+    if shared.len() < SHARED_ENDPOINTS {
+        shared.push(endpoint.clone());
+    }
+    endpoint
 }
 
 /// An AccessKey pair.

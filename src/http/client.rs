@@ -1,15 +1,22 @@
-//! One exchange on a fresh connection, carried by reqwest: hyper's HTTP/1.1 framing, hyper-util's
-//! connector (happy eyeballs between address families), rustls with our trimmed ring provider
-//! and roots (`super::tls`), and reqwest's proxy support (absolute-form requests for http URLs,
-//! CONNECT tunnels for https). What stays here: the body cap, the timeouts, and turning reqwest's
-//! errors into the words Node uses.
+//! Exchanges carried by reqwest: hyper's HTTP/1.1 framing, hyper-util's connector (happy eyeballs
+//! between address families) and connection pool, rustls with our trimmed ring provider and roots
+//! (`super::tls`), and reqwest's proxy support (absolute-form requests for http URLs, CONNECT
+//! tunnels for https). What stays here: the body cap, the timeouts, the choice of a pooled client,
+//! and turning reqwest's errors into the words Node uses.
 //!
-//! Refreshes are minutes apart, so no connection is kept: each request has its own client (with
-//! the proxy chosen for it), says `Connection: close`, and follows no redirect.
+//! Connections are kept, as Node's keep-alive agent keeps them: one long-lived client per
+//! transport setting (the proxy and the connect timeout; trust is the process's), so a refresh
+//! reuses the connection the last one to that origin left, whichever identity made it. A pooled
+//! connection the server has closed or reset is never handed out for a new request once its
+//! close is seen, and a request that met such a connection before a byte of it was written is sent
+//! again on a fresh one (hyper-util's `retry_canceled_requests`). Every client shares the one TLS
+//! configuration and so its session store: a new connection resumes a TLS session. No redirect is
+//! followed.
 
 use std::error::Error as StdError;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -19,6 +26,37 @@ use super::{Method, Request, Response, MAX_BODY};
 
 /// Most header fields a response may have (Node's `maxHeadersCount`); hyper's default is 100.
 const MAX_HEADERS: usize = 2000;
+
+/// How long a connection may wait idle in the pool before we close it. Shorter than any server we
+/// talk to keeps one: a Node server (the usual credentials URI) closes an idle connection after 5 s
+/// (`server.keepAliveTimeout`), nginx and Tengine (STS, the metadata service's front) after 60 to
+/// 75 s. Closing first means a refresh seldom meets a connection the server is closing at that
+/// very moment (the one case no client can retry safely: the request was written). Refreshes of
+/// one identity are minutes apart; what is reused is the connection of other identities' refreshes
+/// and of a burst of them, which 4 s covers.
+pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Idle connections kept per origin (scheme, host and port) and client. A burst of refreshes
+/// (tenants made together) opens as many connections as run at once; this many stay for the next
+/// burst, the others close when their exchange ends. Node's agent keeps up to 256.
+pub(super) const MAX_IDLE_PER_ORIGIN: usize = 64;
+
+/// Requests in flight per origin and client, at most; the others wait their turn (within their
+/// timeout). hyper-util gives a request that finds no idle connection a new one, and when another
+/// request's connection comes back first it takes that one and finishes the new connection in the
+/// background, into the pool or closed: a burst of 500 refreshes over TLS kept hundreds of
+/// handshakes in flight after the burst was served (866 open sockets after four bursts, each costing
+/// the server a handshake and us its buffers). With no more requests in flight than idle
+/// connections kept, a burst after the first finds its connections in the pool.
+pub(super) const MAX_IN_FLIGHT_PER_ORIGIN: usize = MAX_IDLE_PER_ORIGIN;
+
+/// Origins whose in-flight bound a client keeps; past this many, an origin with nothing in flight
+/// is forgotten (or, with none such, a request goes unbounded).
+const MAX_ORIGINS: usize = 64;
+
+/// Clients kept (one per transport setting): a new setting (another proxy, another connect
+/// timeout) beyond this many closes the least recently used one's pool.
+const MAX_CLIENTS: usize = 8;
 
 /// Why an exchange failed; `super` turns it into the package's error words.
 #[derive(Debug)]
@@ -68,7 +106,30 @@ async fn exchange_unbounded(
     proxy: Option<&Proxy>,
     user_agent: &str,
 ) -> Result<Response, Failure> {
-    let client = client(req, proxy)?;
+    let (client, in_flight) = client(req, proxy, url)?;
+    let turn = match in_flight {
+        Some(bound) => Some(
+            bound
+                .acquire_owned()
+                .await
+                .map_err(|_| Failure::Protocol("HTTP client closed".into()))?,
+        ),
+        None => None,
+    };
+    let result = exchange_with(&client, req, url, proxy, user_agent).await;
+    // Given up once the whole response is read (its connection goes back to the pool).
+    drop(turn);
+    result
+}
+
+/// One exchange on `client` (the rest of [`exchange_unbounded`]).
+async fn exchange_with(
+    client: &reqwest::Client,
+    req: &Request,
+    url: &Url,
+    proxy: Option<&Proxy>,
+    user_agent: &str,
+) -> Result<Response, Failure> {
     // Who a refused connection names: the proxy when there is one, as in Node.
     let peer = proxy.map_or_else(|| url.peer(), |p| p.url.peer());
     let method = match req.method {
@@ -126,18 +187,115 @@ async fn exchange_unbounded(
     })
 }
 
-/// A client for one request: our TLS configuration, HTTP/1 only, no redirects, no pool, our
-/// resolver, and `proxy` or none (the environment is read by `super::proxy`, not by reqwest).
-fn client(req: &Request, proxy: Option<&Proxy>) -> Result<reqwest::Client, Failure> {
+/// What tells two clients apart: the proxy (its whole URL, credentials included) and the connect
+/// timeout (hyper-util's connector shares it between a host's addresses). Trust is the process's
+/// one TLS configuration, the same for every client.
+#[derive(PartialEq, Eq)]
+struct Setting {
+    proxy: Option<String>,
+    connect_timeout: Duration,
+}
+
+// The proxy URL may carry a password: overwritten when the setting goes, like every secret.
+impl Drop for Setting {
+    fn drop(&mut self) {
+        if let Some(proxy) = self.proxy.as_mut() {
+            crate::secret::wipe(proxy);
+        }
+    }
+}
+
+/// A long-lived client and what it was built for.
+struct Pooled {
+    setting: Setting,
+    client: reqwest::Client,
+    /// A task that never ends, on the runtime the client's pool lives on (its idle sweeper and
+    /// connections are tasks there): finished once that runtime has shut down (the napi runtime
+    /// of a process whose last worker ended; a test's runtime), when the client is built again.
+    runtime_alive: tokio::task::JoinHandle<()>,
+    /// The in-flight bound of each origin ([`MAX_IN_FLIGHT_PER_ORIGIN`]).
+    origins: Vec<(String, Arc<tokio::sync::Semaphore>)>,
+}
+
+impl Pooled {
+    /// The in-flight bound of `origin`; `None` when [`MAX_ORIGINS`] others are busy.
+    fn bound(&mut self, origin: String) -> Option<Arc<tokio::sync::Semaphore>> {
+        if let Some((_, bound)) = self.origins.iter().find(|(o, _)| *o == origin) {
+            return Some(bound.clone());
+        }
+        if self.origins.len() >= MAX_ORIGINS {
+            let idle = self.origins.iter().position(|(_, b)| {
+                Arc::strong_count(b) == 1 && b.available_permits() == MAX_IN_FLIGHT_PER_ORIGIN
+            })?;
+            self.origins.swap_remove(idle);
+        }
+        let bound = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_ORIGIN));
+        self.origins.push((origin, bound.clone()));
+        Some(bound)
+    }
+}
+
+/// The process's clients, most recently used last.
+static CLIENTS: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
+
+/// The client for `req`'s transport setting through `proxy` (the pooled one, or a new one) and the
+/// in-flight bound of `url`'s origin with it.
+type Chosen = (reqwest::Client, Option<Arc<tokio::sync::Semaphore>>);
+fn client(req: &Request, proxy: Option<&Proxy>, url: &Url) -> Result<Chosen, Failure> {
+    let setting = Setting {
+        proxy: proxy.map(|p| p.url.inner().as_str().to_owned()),
+        connect_timeout: req.connect_timeout,
+    };
+    let mut gone = Vec::new();
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    // Clients of a runtime that has shut down: their pool's tasks are gone with it.
+    let mut i = 0;
+    while i < clients.len() {
+        if clients[i].runtime_alive.is_finished() {
+            gone.push(clients.remove(i));
+        } else {
+            i += 1;
+        }
+    }
+    let found = clients.iter().position(|c| c.setting == setting);
+    let mut pooled = match found {
+        Some(i) => clients.remove(i),
+        None => {
+            if clients.len() >= MAX_CLIENTS {
+                gone.push(clients.remove(0));
+            }
+            Pooled {
+                setting,
+                client: build(req, proxy)?,
+                runtime_alive: tokio::spawn(std::future::pending()),
+                origins: Vec::new(),
+            }
+        }
+    };
+    let client = (pooled.client.clone(), pooled.bound(url.origin()));
+    clients.push(pooled);
+    drop(clients);
+    // Dropped outside the lock: a client's drop closes its idle connections.
+    drop(gone);
+    Ok(client)
+}
+
+/// A client: our TLS configuration, HTTP/1 only, no redirects, a bounded pool of idle
+/// connections, our resolver, and `proxy` or none (the environment is read by `super::proxy`, not
+/// by reqwest).
+fn build(req: &Request, proxy: Option<&Proxy>) -> Result<reqwest::Client, Failure> {
     let tls = super::tls::config().map_err(Failure::Tls)?;
     let builder = reqwest::Client::builder()
+        // A clone shares the configuration's session store (an `Arc`): every client resumes the
+        // sessions any of them made.
         .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
         .http1_only()
         .http1_max_headers(MAX_HEADERS)
         .redirect(reqwest::redirect::Policy::none())
         .referer(false)
         .connect_timeout(req.connect_timeout)
-        .pool_max_idle_per_host(0)
+        .pool_idle_timeout(IDLE_TIMEOUT)
+        .pool_max_idle_per_host(MAX_IDLE_PER_ORIGIN)
         .dns_resolver(Arc::new(Resolver));
     let builder = match proxy {
         Some(p) => builder.proxy(
@@ -151,7 +309,7 @@ fn client(req: &Request, proxy: Option<&Proxy>) -> Result<reqwest::Client, Failu
         .map_err(|e| Failure::Protocol(format!("HTTP client: {}", innermost(&e))))
 }
 
-/// The request's headers: ours (User-Agent, Accept, Connection) unless it names them, then its
+/// The request's headers: ours (User-Agent, Accept) unless it names them, then its
 /// own, each checked so that a value from outside (a metadata token) cannot smuggle a header in.
 fn headers(req: &Request, user_agent: &str) -> Result<HeaderMap, Failure> {
     let mut map = HeaderMap::new();
@@ -160,11 +318,8 @@ fn headers(req: &Request, user_agent: &str) -> Result<HeaderMap, Failure> {
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
-    let ours = [
-        ("user-agent", user_agent),
-        ("accept", "*/*"),
-        ("connection", "close"),
-    ];
+    // No `Connection` header: HTTP/1.1 keeps the connection open unless told otherwise.
+    let ours = [("user-agent", user_agent), ("accept", "*/*")];
     for (name, value) in ours {
         if !has(name) {
             map.insert(
@@ -504,7 +659,7 @@ mod tests {
         let map = headers(&req, "ua/1").unwrap();
         assert_eq!(map["user-agent"], "ua/1");
         assert_eq!(map["accept"], "*/*");
-        assert_eq!(map["connection"], "close");
+        assert!(!map.contains_key("connection"));
         assert_eq!(map["x-token"], "t");
         let smuggled = request(Method::Get, "http://h/").header("X-Token", "a\r\nX-Evil: 1");
         match headers(&smuggled, "ua") {
@@ -513,6 +668,206 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// What a test server does with a connection after each answer.
+    #[derive(Clone, Copy, Debug)]
+    enum AfterAnswer {
+        /// Keeps it open for the next request.
+        KeepOpen,
+        /// Closes it (FIN) at once, without a `Connection: close` header.
+        Close,
+        /// Resets it (RST) at once.
+        Reset,
+        /// Closes it when no request came within 50 ms.
+        CloseIdle,
+        /// Resets it when no request came within 50 ms.
+        ResetIdle,
+    }
+
+    /// A server on 127.0.0.1 answering every GET with a JSON body numbering the answers, treating
+    /// each connection as `after` says; returns its port and a count of connections accepted.
+    async fn pooling_server(after: AfterAnswer) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let answers = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    loop {
+                        let idle = matches!(after, AfterAnswer::CloseIdle | AfterAnswer::ResetIdle);
+                        let read = if idle && head.is_empty() {
+                            match tokio::time::timeout(
+                                Duration::from_millis(50),
+                                tcp.read(&mut buf),
+                            )
+                            .await
+                            {
+                                Ok(read) => read,
+                                Err(_) => {
+                                    if matches!(after, AfterAnswer::ResetIdle) {
+                                        tcp.set_zero_linger().unwrap();
+                                    }
+                                    return;
+                                }
+                            }
+                        } else {
+                            tcp.read(&mut buf).await
+                        };
+                        match read {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                        if !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                            continue;
+                        }
+                        head.clear();
+                        let n = answers.fetch_add(1, Ordering::SeqCst) + 1;
+                        let body = format!("{{\"n\":{n}}}");
+                        let answer = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                        if tcp.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        match after {
+                            AfterAnswer::Close => return,
+                            AfterAnswer::Reset => {
+                                tcp.set_zero_linger().unwrap();
+                                return;
+                            }
+                            _ => {}
+                        }
+                    }
+                });
+            }
+        });
+        (port, connections)
+    }
+
+    #[test]
+    fn sequential_requests_to_one_origin_share_one_connection() {
+        use std::sync::atomic::Ordering;
+        runtime().block_on(async {
+            let (port, connections) = pooling_server(AfterAnswer::KeepOpen).await;
+            for n in 1..=100 {
+                let url = format!("http://127.0.0.1:{port}/creds?identity={n}");
+                let response = super::super::send(request(Method::Get, &url))
+                    .await
+                    .unwrap();
+                assert_eq!(response.body, format!("{{\"n\":{n}}}").as_bytes());
+            }
+            // The second: hyper-util starts a connection when a request finds none idle, and
+            // keeps it if the one in use came back first (a request sent just as the last answer
+            // was read).
+            let opened = connections.load(Ordering::SeqCst);
+            assert!(opened <= 2, "{opened} connections for 100 requests");
+        });
+    }
+
+    #[test]
+    fn a_pooled_connection_the_server_closed_or_reset_never_fails_a_request() {
+        // Gaps shorter and longer than the servers' 50 ms idle close, and none at all: a closed or
+        // reset connection is either seen closed before it is handed out, or the request that met
+        // it is sent again on a fresh connection (nothing of it was written). This is the
+        // transport alone: no retry of the session engine hides a failure here. (A request written
+        // at the very moment the server closes cannot be told from one the server took and lost:
+        // no client sends it again by itself; the session engine retries it as a blip. The gaps
+        // keep 30 ms away from that moment.)
+        use std::sync::atomic::Ordering;
+        let gaps = [0u64, 0, 1, 5, 10, 20, 80, 100, 0, 0, 3, 120, 0, 150, 2];
+        runtime().block_on(async {
+            for after in [
+                AfterAnswer::Close,
+                AfterAnswer::Reset,
+                AfterAnswer::CloseIdle,
+                AfterAnswer::ResetIdle,
+            ] {
+                let (port, connections) = pooling_server(after).await;
+                for round in 0..3 {
+                    for (i, gap) in gaps.iter().enumerate() {
+                        tokio::time::sleep(Duration::from_millis(*gap)).await;
+                        let url = format!("http://127.0.0.1:{port}/creds?r={round}&i={i}");
+                        let result = super::super::send(request(Method::Get, &url)).await;
+                        if let Err(e) = result {
+                            panic!(
+                                "{after:?}, round {round}, request {i} after {gap} ms: {}",
+                                e.message()
+                            );
+                        }
+                    }
+                }
+                let opened = connections.load(Ordering::SeqCst);
+                eprintln!(
+                    "{after:?}: {} requests on {opened} connections",
+                    3 * gaps.len()
+                );
+                assert!(opened > 1, "{after:?}: the server's closes were not met");
+            }
+        });
+    }
+
+    #[test]
+    fn a_burst_opens_no_more_connections_than_requests_in_flight_per_origin() {
+        use std::sync::atomic::Ordering;
+        runtime().block_on(async {
+            let (port, connections) = pooling_server(AfterAnswer::KeepOpen).await;
+            for burst in 0..3 {
+                let requests = (0..300).map(|i| {
+                    let url = format!("http://127.0.0.1:{port}/creds?burst={burst}&i={i}");
+                    tokio::spawn(super::super::send(request(Method::Get, &url)))
+                });
+                for done in futures_join(requests).await {
+                    assert_eq!(done.unwrap().unwrap().status, 200);
+                }
+                let opened = connections.load(Ordering::SeqCst);
+                eprintln!(
+                    "after burst {burst}: {opened} connections for {} requests",
+                    300 * (burst + 1)
+                );
+                assert!(
+                    opened <= MAX_IN_FLIGHT_PER_ORIGIN + 8,
+                    "{opened} connections"
+                );
+            }
+        });
+    }
+
+    /// Awaits every handle, in order.
+    async fn futures_join<T>(
+        handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+    ) -> Vec<Result<T, tokio::task::JoinError>> {
+        let handles: Vec<_> = handles.collect();
+        let mut out = Vec::with_capacity(handles.len());
+        for h in handles {
+            out.push(h.await);
+        }
+        out
+    }
+
+    #[test]
+    fn clients_are_one_per_transport_setting() {
+        use std::sync::atomic::Ordering;
+        runtime().block_on(async {
+            let (port, connections) = pooling_server(AfterAnswer::KeepOpen).await;
+            let url = format!("http://127.0.0.1:{port}/creds");
+            let other = Duration::from_millis(1999);
+            for _ in 0..3 {
+                super::super::send(request(Method::Get, &url))
+                    .await
+                    .unwrap();
+                super::super::send(Request::new(Method::Get, &url, other, other))
+                    .await
+                    .unwrap();
+            }
+            // One connection per connect timeout: each client its own pool.
+            assert_eq!(connections.load(Ordering::SeqCst), 2);
+        });
     }
 
     #[test]
