@@ -6,8 +6,8 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { ROOT, isolatedEnv, runNodeAsync } = require('./helpers')
-const { startUri } = require('./mocks')
+const { ROOT, isolatedEnv, runNodeAsync } = require('../helpers')
+const { startUri } = require('../mocks')
 
 test('1,000 live credentials_uri identities: per identity one closure, one context, no model kept by it, shared type and provider name strings', { timeout: 120_000 }, async () => {
   const uri = await startUri()

@@ -9,8 +9,8 @@ const assert = require('node:assert/strict')
 const http = require('node:http')
 const https = require('node:https')
 const net = require('node:net')
-const { ROOT, clearAlibabaEnv, randomKey, seededRandom, isolatedEnv, runNodeAsync } = require('./helpers')
-const { TEST_CA, startSts, listen, tlsOptions, utc } = require('./mocks')
+const { ROOT, clearAlibabaEnv, randomKey, seededRandom, isolatedEnv, runNodeAsync } = require('../helpers')
+const { TEST_CA, startSts, listen, tlsOptions, utc } = require('../mocks')
 
 clearAlibabaEnv()
 process.env.NODE_EXTRA_CA_CERTS = TEST_CA
