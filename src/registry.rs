@@ -678,7 +678,7 @@ mod tests {
         runtime.block_on(async {
             let port = server().await;
             // Warm: the TLS configuration, the pooled client, the registry's map.
-            let warm = crate::client::Credential::from_config(Some(options(port, usize::MAX)), &env).unwrap();
+            let warm = crate::credential::Credential::from_config(Some(options(port, usize::MAX)), &env).unwrap();
             warm.provider().get_credentials().await.unwrap();
             let mut specs = Vec::with_capacity(N);
             let (b0, a0) = crate::testing::counted();
@@ -690,7 +690,7 @@ mod tests {
             let mut held = Vec::with_capacity(N);
             let (b2, a2) = crate::testing::counted();
             for i in 0..N {
-                held.push(crate::client::Credential::from_config(Some(options(port, i)), &env).unwrap());
+                held.push(crate::credential::Credential::from_config(Some(options(port, i)), &env).unwrap());
             }
             let (b3, a3) = crate::testing::counted();
             for c in &held {

@@ -38,11 +38,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::credentials::BoxFuture;
 use crate::credentials::Credentials;
 use crate::description::ProviderSpec;
 use crate::env::{vars, Env};
 use crate::error::{Error, Result};
-use crate::credentials::BoxFuture;
 use crate::secret::Secret;
 use crate::session::clock::{process_clock, Clock};
 use crate::session::{Policy, Refresher};

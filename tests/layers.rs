@@ -25,7 +25,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("transport", &["http"]),
     ("descriptions", &["description", "profile"]),
-    ("sources", &["providers", "session", "shared_cache", "sts", "writeback"]),
+    (
+        "sources",
+        &["providers", "session", "shared_cache", "sts", "writeback"],
+    ),
     (
         "assembly",
         &["builder", "registry", "credential", "diagnostics"],
