@@ -90,6 +90,7 @@ impl SessionCache {
         let until = if now < refresh_at { refresh_at } else { now };
         let mut served = current.clone();
         served.reuse_until = Some(until);
+        served.serve_until = Some(serve_until);
         Some(served)
     }
 
