@@ -32,6 +32,10 @@ pub struct Credentials {
     /// `expiration`), so a caller holding them on to read their fields one by one lets go there.
     /// `None`: at `expiration`, or never.
     pub serve_until: Option<SystemTime>,
+    /// When the source fetched these credentials, when that was before they were handed over
+    /// (a machine-wide cache's entry, fetched by another process): the session engine schedules
+    /// their refresh from there, as the process that fetched them does. `None`: just now.
+    pub fetched_at: Option<SystemTime>,
 }
 
 impl Credentials {
@@ -46,6 +50,7 @@ impl Credentials {
             expiration: None,
             reuse_until: None,
             serve_until: None,
+            fetched_at: None,
         }
     }
 
