@@ -71,6 +71,12 @@ export interface NativeCredentials {
   reuseUntil?: number
   /** Milliseconds since the epoch when the credentials expire, for session credentials. */
   expiration?: number
+  /**
+   * Milliseconds since the epoch from when the native side stops handing these credentials
+   * out (the safety margin before `expiration`); absent when they do not expire. Going to
+   * JavaScript only.
+   */
+  serveUntil?: number
 }
 
 /** A secret-free description of a credential (see `describe()` in `index.d.ts`). */

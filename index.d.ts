@@ -34,7 +34,8 @@ declare class Credential {
 
   /**
    * @deprecated Use getCredential() instead. Comes from the same snapshot as the last
-   * getAccessKeyId() while that one is unexpired, so id and secret always belong together.
+   * getAccessKeyId() until that one's safety margin before expiry (where getCredential() stops
+   * handing it out), so id and secret always belong together and are never about to expire.
    */
   getAccessKeySecret(): Promise<string>;
 

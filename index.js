@@ -130,16 +130,19 @@ class Credential {
     )
   }
 
-  // A fresh snapshot for getAccessKeyId(); the pinned one, while unexpired, for the other getters.
+  // A fresh snapshot for getAccessKeyId(); the pinned one, while the native side still
+  // hands it out, for the other getters.
   async #snapshot(repin) {
     const extra = this.#extra
     if (!repin && extra !== null && extra.pinned !== null && Date.now() < extra.pinnedUntil) return extra.pinned
     const model = await this.getCredential()
     this.#extra ??= { provider: null, pinned: null, pinnedUntil: 0 }
     this.#extra.pinned = model
-    // A custom provider says nothing of expiry: pin its answer briefly, long enough for a signer's
-    // id, secret, token sequence.
-    this.#extra.pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#cache.expiresAt
+    // Pinned until the native side stops handing it out (its safety margin before expiry), so a
+    // lone getter near expiry gets the next credential, never one about to expire. A custom
+    // provider says nothing of expiry: pin its answer briefly, long enough for a signer's id,
+    // secret, token sequence.
+    this.#extra.pinnedUntil = this.#native === null ? Date.now() + PROVIDER_PIN_MS : this.#cache.serveUntil
     return model
   }
 

@@ -87,6 +87,7 @@ class SnapshotCache {
   // clock stepped back can never make a missing snapshot look reusable).
   #reuseUntil = -Infinity
   #expiresAt = 0
+  #serveUntil = 0
   #pending = null
 
   constructor(native, shape) {
@@ -105,8 +106,17 @@ class SnapshotCache {
     return this.#expiresAt
   }
 
-  #keep(clone, reuseUntil, expiresAt) {
+  /**
+   * Milliseconds since the epoch from when the native side stops handing the last snapshot out
+   * (its safety margin before expiry); `Infinity` when it does not expire.
+   */
+  get serveUntil() {
+    return this.#serveUntil
+  }
+
+  #keep(clone, reuseUntil, expiresAt, serveUntil) {
     this.#expiresAt = expiresAt
+    this.#serveUntil = serveUntil
     if (reuseUntil > Date.now()) {
       this.#clone = clone
       this.#reuseUntil = reuseUntil
@@ -129,7 +139,7 @@ class SnapshotCache {
           }
           const snapshot = outcome.value
           const clone = clonerOf(this.#shape(snapshot))
-          this.#keep(clone, snapshot.reuseUntil, snapshot.expiration ?? Infinity)
+          this.#keep(clone, snapshot.reuseUntil, snapshot.expiration ?? Infinity, snapshot.serveUntil ?? Infinity)
           return clone
         },
         (error) => {

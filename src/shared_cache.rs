@@ -322,9 +322,14 @@ impl SharedRefresher {
                 fetched
             }
         };
-        match &fetched {
-            Ok(c) => match dir.write(&entry_name, key, c, self.clock.now()) {
+        let mut fetched = fetched;
+        // The entry's time, to the millisecond it keeps.
+        let written_at = UNIX_EPOCH + Duration::from_millis(millis(self.clock.now()));
+        match &mut fetched {
+            Ok(c) => match dir.write(&entry_name, key, c, written_at) {
                 Ok(()) => {
+                    // Scheduled from the time the entry says, as every other process does.
+                    c.fetched_at = Some(written_at);
                     crate::log::debug(TOPIC, || format!("{name}: wrote {}", entry.display()));
                     self.set_not_used(None);
                 }
@@ -433,21 +438,14 @@ impl SharedRefresher {
         );
         c.security_token = Some(Secret::new(entry.security_token));
         c.expiration = Some(expiration);
+        // The engine schedules it from there, as the process that fetched it did.
+        c.fetched_at = Some(fetched_at.min(now));
         if now < schedule.refresh_at {
             return Ok(Read::Fresh(c));
         }
-        // In its window, for a process whose refresh failed: the engine will serve it until its
-        // own margin, which it takes from the lifetime left; only while that margin is no smaller
-        // than the entry's (it is, with more than ten margins left) is it handed over.
-        let engine_margin_ok = self
-            .policy
-            .schedule(now, expiration)
-            .is_some_and(|s| s.serve_until <= schedule.serve_until);
-        Ok(if engine_margin_ok {
-            Read::Stale(c)
-        } else {
-            Read::Nothing
-        })
+        // In its window: refreshed under the lock, or handed to a process whose refresh failed,
+        // whose engine serves it until the entry's own margin (it schedules from `fetched_at`).
+        Ok(Read::Stale(c))
     }
 }
 
@@ -992,6 +990,42 @@ mod tests {
         assert_eq!(names.len(), 2, "{names:?}");
     }
 
+    #[tokio::test]
+    async fn a_process_picking_an_entry_up_mid_life_refreshes_when_the_first_would() {
+        use crate::session::SessionCache;
+        let tmp = private_tmp();
+        let clock = Arc::new(ManualClock::new());
+        let src = source(&clock, HOUR, Duration::ZERO);
+        let engine = || {
+            SessionCache::new(
+                process(tmp.path(), &src, &clock),
+                Policy::default(),
+                clock.clone(),
+            )
+        };
+        let first = engine().get().await.unwrap();
+        // Before the window the engine lets its callers reuse the credential until it opens.
+        let first_window = millis(first.reuse_until.unwrap());
+        let first_margin = millis(first.serve_until.unwrap());
+        assert_eq!(
+            first_window,
+            millis(first.expiration.unwrap() - Duration::from_secs(15 * 60))
+        );
+        for minutes in [1, 20, 40] {
+            let clock_then = clock.now();
+            clock.advance(Duration::from_secs(minutes * 60));
+            let later = engine().get().await.unwrap();
+            assert_eq!(src.calls.load(Ordering::SeqCst), 1, "read from the entry");
+            assert_eq!(
+                millis(later.reuse_until.unwrap()),
+                first_window,
+                "{minutes} min in: the window opens at the same wall-clock moment"
+            );
+            assert_eq!(millis(later.serve_until.unwrap()), first_margin);
+            clock.step_wall(false, clock.now().duration_since(clock_then).unwrap());
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn processes_at_once_make_one_request() {
         let tmp = private_tmp();
@@ -1145,18 +1179,23 @@ mod tests {
         src.fail.store(true, Ordering::SeqCst);
         // A process that has its credential gets the error (its engine keeps serving and backs off).
         assert!(warm.fetch().await.is_err());
-        // A new one gets the entry while its engine's margin (from the time left) is the entry's.
+        // A new one gets the entry until the entry's margin: its engine schedules it from the
+        // entry's fetch time, so it never serves it closer to expiry than the first process.
         let cold = || process(tmp.path(), &src, &clock);
         assert_eq!(cold().fetch().await.unwrap().access_key_id, "id-1");
-        clock.advance(Duration::from_secs(8 * 60 + 19));
-        let c = cold().fetch().await.unwrap();
+        clock.advance(Duration::from_secs(9 * 60 + 49));
+        let engine = crate::session::SessionCache::new(cold(), Policy::default(), clock.clone());
+        let c = engine.get().await.unwrap();
+        assert_eq!(c.access_key_id, "id-1", "11 s left of an hour");
         assert_eq!(
-            c.access_key_id, "id-1",
-            "101 s left: an engine margin of 10 s"
+            c.serve_until.unwrap(),
+            c.expiration.unwrap() - Duration::from_secs(10),
+            "the margin of an hour-long credential, not of 11 s"
         );
-        // With 99 s left its engine would serve it until 9.9 s before expiry: not handed over.
+        // Within the margin: never.
         clock.advance(Duration::from_secs(2));
         assert!(cold().fetch().await.is_err());
+        assert!(engine.get().await.is_err());
     }
 
     #[test]

@@ -296,7 +296,6 @@ mod tests {
     fn response(status: u16, body: &str) -> http::Response {
         http::Response {
             status,
-            content_type: Some("application/json".into()),
             body: body.as_bytes().to_vec(),
         }
     }

@@ -114,13 +114,20 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', as
     } catch (e) {
       out({ error: e.message, now: Date.now() })
     }
+  } else if (op === 'getAccessKeyId' || op === 'getAccessKeySecret') {
+    try {
+      out({ value: await credential[op](), now: Date.now() })
+    } catch (e) {
+      out({ error: e.message, now: Date.now() })
+    }
   }
 })
 `
 
 /**
  * Starts a child holding a `new Credential(config)` on `clock`'s wall clock. `get()` resolves
- * to `{ id, now }` (the child's Date.now() after the call) or `{ error, now }`; `close()` ends it.
+ * to `{ id, now }` (the child's Date.now() after the call) or `{ error, now }`; `call(getter)`
+ * runs a deprecated getter; `close()` ends it.
  */
 function startChild(clock, config, extraEnv = {}) {
   const child = spawn(process.execPath, ['-e', CHILD], {
@@ -141,9 +148,13 @@ function startChild(clock, config, extraEnv = {}) {
   killer.unref()
   return {
     get() {
+      return this.call('get')
+    },
+    /** A deprecated getter (`getAccessKeyId`, `getAccessKeySecret`): `{ value, now }` or `{ error, now }`. */
+    call(op) {
       return new Promise((resolve, reject) => {
         waiting.push({ resolve, reject })
-        child.stdin.write('{"op":"get"}\n')
+        child.stdin.write(JSON.stringify({ op }) + '\n')
       })
     },
     close() {

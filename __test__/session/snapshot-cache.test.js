@@ -81,3 +81,20 @@ test('the event loop blocked from before the window to past the safety margin: t
   assert.notEqual(next, first, 'a credential within its safety margin is never handed out')
   assert.equal(sts.state.requests.length, 2)
 })
+
+test('the deprecated getters: a lone getAccessKeySecret() within the safety margin never gets the pinned secret of a credential about to expire', { timeout: 30_000 }, async () => {
+  sts.reset()
+  const c = credential()
+  assert.equal(await c.getAccessKeyId(), 'STS.issued-1')
+  const expiry = lastExpiry()
+  // Past the native side's safety margin (2 s before expiry), without turning the event loop:
+  // no timer can end the pin, only the wall clock read at the call.
+  block(expiry - 1500 - Date.now())
+  const secret = await c.getAccessKeySecret()
+  assert.notEqual(secret, 'issued-secret-1', 'the pin ends where the native side stops handing the credential out')
+  // The next credential, whole: the pin taken by that call holds the new secret and token.
+  assert.equal(secret, 'issued-secret-2')
+  assert.equal(await c.getSecurityToken(), 'issued-token-2')
+  assert.equal(await c.getAccessKeyId(), 'STS.issued-2')
+  assert.equal(sts.state.requests.length, 2)
+})

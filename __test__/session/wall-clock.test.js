@@ -164,6 +164,20 @@ for (const type of Object.keys(TYPES)) {
   )
 }
 
+test('ram_role_arn: the deprecated getters: after the wall clock jumps inside the safety margin, a lone getAccessKeySecret() gets the next credential, never the pinned one', { skip, timeout: 60_000 }, () =>
+  session('ram_role_arn', HOUR, async ({ clock, child, expiries }) => {
+    const id = await child.call('getAccessKeyId')
+    assert.equal(id.value, 'STS.issued-1', id.error)
+    // 5 s before expiry: inside the 10 s margin of an hour-long credential, not past expiry.
+    clock.setNow(expiries.get(1) - 5000)
+    const secret = await child.call('getAccessKeySecret')
+    assert.ok(!secret.error, secret.error)
+    assert.ok(secret.value !== 'issued-secret-1', 'the pinned secret 5 s before its expiry')
+    assert.equal(secret.value, 'issued-secret-2')
+    assert.equal((await child.call('getAccessKeyId')).value, 'STS.issued-2')
+  }),
+)
+
 test('URICredentialsProvider: wall clock +2 h, then into the window: the provider classes see the wall clock at every call', { skip, timeout: 60_000 }, () =>
   session('URICredentialsProvider', HOUR, async ({ clock, mock, child, expiries, left }) => {
     const first = await child.get()

@@ -230,15 +230,21 @@ test('a stalling STS times out with the configured timeouts', async () => {
 })
 
 test('separate getters read one snapshot across a refresh', async () => {
-  // Past its safety margin after 1.9 s: the next call refreshes.
-  sts.set({ expiresInMs: 2000 })
+  // 4.9 s credentials: the refresh window opens 3 s before expiry, the safety margin retires
+  // them 2 s before; the pin lasts as long as the native side hands the credential out.
+  sts.set({ expiresInMs: 4900 })
   const c = new Credential(akConfig())
   const id = await c.getAccessKeyId()
-  await sleep(1900)
-  // A refresh happens here (getCredential), yet the pinned secret still matches the id.
+  const expiry = sts.state.requests.at(-1).at + 4900
+  await sleep(expiry - 2800 - Date.now())
+  // In the window: this call starts a refresh, and once it landed the next one gets it; the
+  // pinned secret and token still match the id.
+  assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-1')
+  for (let i = 0; i < 50 && sts.state.issued < 2; i++) await sleep(10)
   assert.equal((await c.getCredential()).accessKeyId, 'STS.issued-2')
   const secret = await c.getAccessKeySecret()
   const token = await c.getSecurityToken()
+  assert.ok(Date.now() < expiry - 2000, 'still before the safety margin (a slow machine: run again)')
   assert.equal(id, 'STS.issued-1')
   assert.equal(secret, 'issued-secret-1')
   assert.equal(token, 'issued-token-1')

@@ -77,6 +77,10 @@ pub struct NativeCredentials {
     pub reuse_until: Option<f64>,
     /// Milliseconds since the epoch when the credentials expire, for session credentials.
     pub expiration: Option<f64>,
+    /// Milliseconds since the epoch from when the native side stops handing these credentials
+    /// out (the safety margin before `expiration`); absent when they do not expire. Going to
+    /// JavaScript only.
+    pub serve_until: Option<f64>,
 }
 
 fn epoch_ms(t: SystemTime) -> f64 {
@@ -96,6 +100,7 @@ impl From<Credentials> for NativeCredentials {
             provider_name: Some(c.provider_name.clone()),
             reuse_until: Some(c.reuse_until.map_or(f64::INFINITY, epoch_ms)),
             expiration: c.expiration.map(epoch_ms),
+            serve_until: c.serve_until.or(c.expiration).map(epoch_ms),
         }
     }
 }
@@ -111,6 +116,7 @@ impl From<NativeCredentials> for CredentialFields {
             bearer_token: _,
             reuse_until: _,
             expiration: _,
+            serve_until: _,
         } = c;
         CredentialFields {
             access_key_id,

@@ -28,6 +28,14 @@ pub struct Credentials {
     /// Until when a caller may reuse these credentials without asking the provider again. `None`
     /// means for ever (static credentials). Never later than `expiration`.
     pub reuse_until: Option<SystemTime>,
+    /// From when the provider stops handing these credentials out (the safety margin before
+    /// `expiration`), so a caller holding them on to read their fields one by one lets go there.
+    /// `None`: at `expiration`, or never.
+    pub serve_until: Option<SystemTime>,
+    /// When the source fetched these credentials, when that was before they were handed over
+    /// (a machine-wide cache's entry, fetched by another process): the session engine schedules
+    /// their refresh from there, as the process that fetched them does. `None`: just now.
+    pub fetched_at: Option<SystemTime>,
 }
 
 impl Credentials {
@@ -41,6 +49,8 @@ impl Credentials {
             provider_name: provider_name.into(),
             expiration: None,
             reuse_until: None,
+            serve_until: None,
+            fetched_at: None,
         }
     }
 

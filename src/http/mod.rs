@@ -100,11 +100,10 @@ impl Drop for Response {
     }
 }
 
-/// A response: status, content type and the (capped) body.
+/// A response: status and the (capped) body.
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    pub content_type: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -442,7 +441,6 @@ mod tests {
         assert_eq!(ErrorBody::of(b"<html>s3cr3t</html>").summary, "");
         let response = |status, body: &[u8]| Response {
             status,
-            content_type: None,
             body: body.to_vec(),
         };
         let e = status_error(ErrorKind::Http, "p: ", &response(400, body));
@@ -468,7 +466,6 @@ mod tests {
     fn answers_are_recorded_on_their_errors() {
         let response = |status, body: &[u8]| Response {
             status,
-            content_type: None,
             body: body.to_vec(),
         };
         for (status, body, code) in [

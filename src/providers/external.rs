@@ -190,6 +190,7 @@ impl ExternalProvider {
         (now < until).then(|| {
             let mut served = c.clone();
             served.reuse_until = Some(until);
+            served.serve_until = Some(until);
             served
         })
     }
@@ -213,12 +214,12 @@ impl ExternalProvider {
                     ));
                 }
                 *cached = Some(c.clone());
-                c.reuse_until = Some(
-                    expiration
-                        .checked_sub(EXPIRATION_SLOT)
-                        .unwrap_or(expiration)
-                        .max(SystemTime::now()),
-                );
+                let until = expiration
+                    .checked_sub(EXPIRATION_SLOT)
+                    .unwrap_or(expiration)
+                    .max(SystemTime::now());
+                c.reuse_until = Some(until);
+                c.serve_until = Some(until);
             }
             None => {
                 // Not cacheable: every caller's cache (the JavaScript snapshot too) asks again.

@@ -385,7 +385,6 @@ mod tests {
     fn the_services_answers_decide_the_retry() {
         let response = |status, body: &[u8]| http::Response {
             status,
-            content_type: None,
             body: body.to_vec(),
         };
         let token = |status, body| parse_token_response(&response(status, body)).unwrap_err();

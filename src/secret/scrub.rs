@@ -338,7 +338,6 @@ mod tests {
     fn error_of(status: u16, body: &str, secrets: &[&str]) -> String {
         let response = crate::http::Response {
             status,
-            content_type: None,
             body: body.as_bytes().to_vec(),
         };
         crate::http::finish(&response, secrets, |r| {

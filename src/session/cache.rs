@@ -90,6 +90,7 @@ impl SessionCache {
         let until = if now < refresh_at { refresh_at } else { now };
         let mut served = current.clone();
         served.reuse_until = Some(until);
+        served.serve_until = Some(serve_until);
         Some(served)
     }
 
@@ -205,20 +206,26 @@ impl SessionCache {
         let mut st = self.lock();
         let now = self.clock.now();
         st.attempts += 1;
-        let scheduled =
-            fetched.and_then(
-                |(c, expiration)| match self.policy.schedule(now, expiration) {
-                    Some(schedule) => Ok((c, expiration, schedule)),
-                    None => Err(Error::new(
-                        ErrorKind::Response,
-                        format!(
-                            "the credentials {} returned expired at {}",
-                            self.refresher.provider_name(),
-                            rfc3339(expiration)
-                        ),
-                    )),
-                },
-            );
+        let scheduled = fetched.and_then(|(c, expiration)| {
+            // Credentials fetched earlier (a shared cache's entry) keep the schedule of their
+            // whole lifetime, not one counted from now.
+            let fetched_at = c.fetched_at.map_or(now, |t| t.min(now));
+            let schedule = self
+                .policy
+                .schedule(fetched_at, expiration)
+                .filter(|_| expiration > now);
+            match schedule {
+                Some(schedule) => Ok((c, expiration, schedule)),
+                None => Err(Error::new(
+                    ErrorKind::Response,
+                    format!(
+                        "the credentials {} returned expired at {}",
+                        self.refresher.provider_name(),
+                        rfc3339(expiration)
+                    ),
+                )),
+            }
+        });
         match scheduled {
             Ok((credentials, expiration, schedule)) => {
                 crate::log::debug("session", || {
