@@ -12,7 +12,7 @@ const { typeError, nativeError, maskId, coerceSetter, setterOptionsOf } = requir
 const kNative = Symbol('alicloud-credentials-native.provider')
 
 // The credential in JavaScript, in one place: `credentialShape` gives what callers get, and
-// `clonerOf` copies it on every cached call.
+// `copierOf` copies it on every cached call.
 //
 // With a `type` argument (even an undefined one, a custom provider's name), getCredential()'s
 // model: the official key order, absent fields left out, `type` before `providerName`. Without,
@@ -42,31 +42,23 @@ function credentialShape(snapshot, type) {
   return model
 }
 
-// A function returning a fresh copy of `model` (a `credentialShape`). The shapes it makes are
-// object literals over captured values, which V8 builds several times faster than a spread copy:
-// this is the hot path.
-function clonerOf(model) {
-  const { accessKeyId, accessKeySecret, securityToken, bearerToken, type, providerName } = model
-  const keys = Object.keys(model).join(',')
-  if (keys === 'accessKeyId,accessKeySecret,type,providerName') {
-    return () => ({ accessKeyId, accessKeySecret, type, providerName })
+// The function that copies a model of `model`'s keys (a `credentialShape`): one per key set,
+// shared by every cache, so a live identity keeps its model (a compact literal the copier made)
+// and no closure or context of its own. The shapes are object literals, which V8 builds several
+// times faster than a spread copy: this is the hot path.
+const copyAkType = (m) => ({ accessKeyId: m.accessKeyId, accessKeySecret: m.accessKeySecret, type: m.type, providerName: m.providerName })
+const copyStsType = (m) => ({ accessKeyId: m.accessKeyId, accessKeySecret: m.accessKeySecret, securityToken: m.securityToken, type: m.type, providerName: m.providerName })
+const copyBearer = (m) => ({ accessKeyId: m.accessKeyId, accessKeySecret: m.accessKeySecret, securityToken: m.securityToken, bearerToken: m.bearerToken, type: m.type })
+const copySts = (m) => ({ accessKeyId: m.accessKeyId, accessKeySecret: m.accessKeySecret, securityToken: m.securityToken, providerName: m.providerName })
+const copySpread = (m) => ({ ...m })
+function copierOf(model) {
+  switch (Object.keys(model).join(',')) {
+    case 'accessKeyId,accessKeySecret,type,providerName': return copyAkType
+    case 'accessKeyId,accessKeySecret,securityToken,type,providerName': return copyStsType
+    case 'accessKeyId,accessKeySecret,securityToken,bearerToken,type': return copyBearer
+    case 'accessKeyId,accessKeySecret,securityToken,providerName': return copySts
+    default: return copySpread
   }
-  if (keys === 'accessKeyId,accessKeySecret,securityToken,type,providerName') {
-    return () => ({ accessKeyId, accessKeySecret, securityToken, type, providerName })
-  }
-  if (keys === 'accessKeyId,accessKeySecret,securityToken,bearerToken,type') {
-    return () => ({ accessKeyId, accessKeySecret, securityToken, bearerToken, type })
-  }
-  if (keys === 'accessKeyId,accessKeySecret,securityToken,providerName') {
-    return () => ({ accessKeyId, accessKeySecret, securityToken, providerName })
-  }
-  return spreadClonerOf(model)
-}
-
-// Apart from clonerOf so that its closures' context does not keep `model` alive beside the
-// values they captured (one context serves every closure of a function).
-function spreadClonerOf(model) {
-  return () => ({ ...model })
 }
 
 /**
@@ -82,7 +74,9 @@ function spreadClonerOf(model) {
 class SnapshotCache {
   #native
   #shape
-  #clone = null
+  // The model served (a compact copy of `#shape(snapshot)`) and its key set's copier.
+  #model = null
+  #copy = null
   // -Infinity whenever there is no clone to serve, so that one comparison decides (and a wall
   // clock stepped back can never make a missing snapshot look reusable).
   #reuseUntil = -Infinity
@@ -97,8 +91,8 @@ class SnapshotCache {
 
   /** Resolves to a fresh copy of the current snapshot. */
   get() {
-    if (Date.now() < this.#reuseUntil) return Promise.resolve(this.#clone())
-    return this.#refresh().then((fresh) => fresh())
+    if (Date.now() < this.#reuseUntil) return Promise.resolve(this.#copy(this.#model))
+    return this.#refresh().then(([copy, model]) => copy(model))
   }
 
   /** Milliseconds since the epoch when the last snapshot expires; `Infinity` when it does not. */
@@ -114,14 +108,16 @@ class SnapshotCache {
     return this.#serveUntil
   }
 
-  #keep(clone, reuseUntil, expiresAt, serveUntil) {
+  #keep(copy, model, reuseUntil, expiresAt, serveUntil) {
     this.#expiresAt = expiresAt
     this.#serveUntil = serveUntil
     if (reuseUntil > Date.now()) {
-      this.#clone = clone
+      this.#copy = copy
+      this.#model = model
       this.#reuseUntil = reuseUntil
     } else {
-      this.#clone = null
+      this.#copy = null
+      this.#model = null
       this.#reuseUntil = -Infinity
     }
   }
@@ -133,14 +129,18 @@ class SnapshotCache {
           this.#pending = null
           if (outcome.error) {
             // Nothing servable on the native side: nor here, whatever the clock does next.
-            this.#clone = null
+            this.#copy = null
+            this.#model = null
             this.#reuseUntil = -Infinity
             throw nativeError(outcome.error)
           }
           const snapshot = outcome.value
-          const clone = clonerOf(this.#shape(snapshot))
-          this.#keep(clone, snapshot.reuseUntil, snapshot.expiration ?? Infinity, snapshot.serveUntil ?? Infinity)
-          return clone
+          const shaped = this.#shape(snapshot)
+          const copy = copierOf(shaped)
+          // Kept as the copier makes it: its keys in the object itself, no property array.
+          const model = copy(shaped)
+          this.#keep(copy, model, snapshot.reuseUntil, snapshot.expiration ?? Infinity, snapshot.serveUntil ?? Infinity)
+          return [copy, model]
         },
         (error) => {
           this.#pending = null

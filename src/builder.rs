@@ -68,7 +68,14 @@ fn build_new(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
         ProviderSpec::Env => Arc::new(EnvProvider::new(env.clone())),
         ProviderSpec::AssumeRole(chain) => {
             // A loop, not recursion: the chain is as long as outside data makes it.
-            let mut provider = build(&chain.base, env);
+            let mut provider = match &*chain.base {
+                // Many tenants' roles over one AccessKey share one (stateless) provider of it
+                // through the registry, not a copy of the key each.
+                base @ (ProviderSpec::StaticAk(_) | ProviderSpec::StaticSts(..)) => {
+                    registry_for(env).shared(base, || build_new(base, env))
+                }
+                base => build(base, env),
+            };
             for (i, role) in chain.roles.iter().enumerate() {
                 // Each role's session is its own identity in the shared cache: the chain up to it.
                 let layer = shared_plan(env, || {

@@ -12,7 +12,9 @@ use crate::secret::Secret;
 
 /// A configured credential: its `type` and the provider that serves it.
 pub struct Credential {
-    type_name: String,
+    /// One of the `type`s `Kind::from_type` knows (or `default`): a static string, not a copy
+    /// per identity.
+    type_name: &'static str,
     provider: Arc<dyn CredentialsProvider>,
     bearer_token: Option<Secret>,
 }
@@ -29,15 +31,17 @@ impl std::fmt::Debug for Credential {
 impl Credential {
     /// The credential `new Credential(config)` makes; `None` is the default chain.
     pub fn from_config(config: Option<Options>, env: &Env) -> Result<Self> {
-        let type_name = config
+        let kind = config
             .as_ref()
-            .and_then(|c| c.type_name.clone())
-            .unwrap_or_else(|| Kind::Default.provider_name().to_owned());
+            .and_then(|c| c.type_name.as_deref())
+            .and_then(Kind::from_type);
         // The shared session cache's option wins over its variable (`crate::shared_cache`).
         let option = config.as_ref().and_then(|c| c.session_cache_dir.clone());
         let env = &crate::shared_cache::with_option(env, option.as_deref())?;
         let spec = description::from_config(config, env)?;
-        let mut credential = Credential::new(&type_name, crate::builder::build(&spec, env));
+        // A config's type was checked by `from_config`: a known kind, or an error above.
+        let type_name = kind.unwrap_or(Kind::Default).type_name();
+        let mut credential = Credential::new(type_name, crate::builder::build(&spec, env));
         if let ProviderSpec::Bearer(token) = &spec {
             credential.bearer_token = Some(token.clone());
         }
@@ -45,17 +49,17 @@ impl Credential {
     }
 
     /// A credential of `type_name` served by `provider`.
-    pub fn new(type_name: &str, provider: Arc<dyn CredentialsProvider>) -> Self {
+    pub fn new(type_name: &'static str, provider: Arc<dyn CredentialsProvider>) -> Self {
         Credential {
-            type_name: type_name.to_owned(),
+            type_name,
             provider,
             bearer_token: None,
         }
     }
 
     /// The `type` the official `getType()` returns.
-    pub fn type_name(&self) -> &str {
-        &self.type_name
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
     }
 
     /// The bearer token, for `bearer` credentials.

@@ -35,26 +35,32 @@ pub fn sign(string_to_sign: &str, secret: &str) -> String {
 }
 
 /// The request of one STS exchange: the role (its STS options and, for AssumeRole, its own
-/// parameters) and the session name it runs under.
+/// parameters), with the session name it runs under filled in.
 #[derive(Clone, Debug)]
 pub struct RoleRequest {
-    pub role: RoleSpec,
-    /// The spec's name, or the one made when the provider was built.
-    pub session_name: String,
+    /// `sts.role_session_name` is always `Some`: the spec's name, or the one made when the
+    /// provider was built (one string per identity, not a second copy beside the spec's).
+    role: RoleSpec,
 }
 
 impl RoleRequest {
     /// The request that assumes `role`; the session name, when none is given, is
     /// `credentials-nodejs-<ms since epoch>` as the official package makes it.
     pub fn new(role: &RoleSpec) -> Self {
-        RoleRequest {
-            session_name: role
-                .sts
-                .role_session_name
-                .clone()
-                .unwrap_or_else(|| format!("credentials-nodejs-{}", crate::time::epoch_millis())),
-            role: role.clone(),
-        }
+        let mut role = role.clone();
+        role.sts
+            .role_session_name
+            .get_or_insert_with(|| format!("credentials-nodejs-{}", crate::time::epoch_millis()));
+        RoleRequest { role }
+    }
+
+    /// The session name the role is assumed under.
+    pub fn session_name(&self) -> &str {
+        self.role
+            .sts
+            .role_session_name
+            .as_deref()
+            .unwrap_or_default()
     }
 
     /// The request of AssumeRoleWithOIDC: the shared STS options only.
@@ -74,7 +80,7 @@ impl RoleRequest {
         let RoleSpec { sts, external_id } = &self.role;
         let StsSpec {
             role_arn,
-            role_session_name: _, // sent as `session_name`
+            role_session_name: _, // sent as `session_name()`
             duration_seconds,
             policy,
             endpoint: _,
@@ -88,7 +94,7 @@ impl RoleRequest {
         if let Some(e) = external_id {
             body.push(("ExternalId".to_owned(), e.expose().to_owned()));
         }
-        body.push(("RoleSessionName".into(), self.session_name.clone()));
+        body.push(("RoleSessionName".into(), self.session_name().to_owned()));
         body.push(("DurationSeconds".into(), duration_seconds.to_string()));
         body
     }

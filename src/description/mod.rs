@@ -61,6 +61,17 @@ impl Kind {
         })
     }
 
+    /// The `type` a `Config` names this kind by (the inverse of [`Kind::from_type`]); the
+    /// default chain's is `default`. A `&'static str`, so no identity keeps a copy of it.
+    pub const fn type_name(self) -> &'static str {
+        match self {
+            Kind::AccessKey => "access_key",
+            Kind::Sts => "sts",
+            Kind::CredentialsUri => "credentials_uri",
+            other => other.provider_name(),
+        }
+    }
+
     /// The kind a provider name (as the exported provider classes use them) names.
     pub fn from_provider_name(name: &str) -> Option<Kind> {
         Some(match name {
@@ -391,6 +402,23 @@ pub struct CustomSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kinds_type_name_is_the_type_that_names_it() {
+        for name in [
+            "access_key",
+            "sts",
+            "bearer",
+            "ram_role_arn",
+            "oidc_role_arn",
+            "ecs_ram_role",
+            "credentials_uri",
+            "rsa_key_pair",
+        ] {
+            assert_eq!(Kind::from_type(name).unwrap().type_name(), name);
+        }
+        assert_eq!(Kind::Default.type_name(), "default");
+    }
 
     #[test]
     fn endpoints() {

@@ -22,18 +22,26 @@ pub(super) struct State {
     pub(super) serve_until: Option<SystemTime>,
     /// Completed refreshes, successful or not.
     attempts: u64,
-    last_error: Option<Error>,
-    failures: u32,
-    /// After a failure, no new refresh before this instant of the monotonic clock: a step of the
-    /// wall clock neither stretches nor shrinks a backoff.
-    pub(super) retry_at: Option<Instant>,
-    /// ... nor after the cached credential stops being servable (its safety margin, on the wall
-    /// clock): the next caller then tries again at once.
-    retry_by: Option<SystemTime>,
+    /// The failure memory, from a failed refresh until the next successful one: boxed, so an
+    /// identity that never failed (most of thousands of live ones) pays a pointer for it.
+    failure: Option<Box<Failure>>,
     /// A background refresh is queued or running.
     pub(super) refreshing: bool,
     /// Requests sent upstream, retries included (for tests and `describe()`-level diagnostics).
     pub(super) upstream_attempts: u64,
+}
+
+/// What a cache remembers of its last failed refreshes.
+struct Failure {
+    last_error: Error,
+    /// Failed refreshes in a row.
+    failures: u32,
+    /// No new refresh before this instant of the monotonic clock: a step of the wall clock
+    /// neither stretches nor shrinks a backoff.
+    retry_at: Instant,
+    /// ... nor after the cached credential stops being servable (its safety margin, on the wall
+    /// clock): the next caller then tries again at once.
+    retry_by: Option<SystemTime>,
 }
 
 /// A caching provider over a [`Refresher`].
@@ -97,14 +105,17 @@ impl SessionCache {
     /// True while the backoff after a failure lasts: on the monotonic clock, and no longer than
     /// the cached credential it was serving stays servable.
     fn backing_off(st: &State, now: SystemTime, monotonic: Instant) -> bool {
-        st.retry_at.is_some_and(|r| monotonic < r) && st.retry_by.is_none_or(|b| now < b)
+        st.failure
+            .as_ref()
+            .is_some_and(|f| monotonic < f.retry_at && f.retry_by.is_none_or(|b| now < b))
     }
 
     /// The last failure, while its backoff lasts: callers get it again without a new request.
     fn remembered_failure(st: &State, now: SystemTime, monotonic: Instant) -> Option<Error> {
-        st.last_error
-            .clone()
+        st.failure
+            .as_ref()
             .filter(|_| Self::backing_off(st, now, monotonic))
+            .map(|f| f.last_error.clone())
     }
 
     /// True when a refresh should start now behind a servable credential.
@@ -143,8 +154,8 @@ impl SessionCache {
                 if let Some(served) = self.serve(&st, now) {
                     return Ok(served);
                 }
-                if let Some(e) = &st.last_error {
-                    return Err(e.clone());
+                if let Some(f) = &st.failure {
+                    return Err(f.last_error.clone());
                 }
             }
         }
@@ -240,13 +251,14 @@ impl SessionCache {
                 st.refresh_at = Some(schedule.refresh_at);
                 st.serve_until = Some(schedule.serve_until);
                 st.current = Some(credentials);
-                st.failures = 0;
-                st.retry_at = None;
-                st.retry_by = None;
-                st.last_error = None;
+                st.failure = None;
             }
             Err(e) => {
-                st.failures = st.failures.saturating_add(1);
+                let failures = st
+                    .failure
+                    .as_ref()
+                    .map_or(0, |f| f.failures)
+                    .saturating_add(1);
                 let servable_until = st
                     .current
                     .as_ref()
@@ -254,34 +266,42 @@ impl SessionCache {
                     .map(|x| st.serve_until.unwrap_or(x).min(x))
                     .filter(|until| now < *until);
                 let delay = backoff(
-                    st.failures,
+                    failures,
                     if servable_until.is_some() {
                         BACKOFF_CAP
                     } else {
                         COLD_BACKOFF_CAP
                     },
                 );
-                // Once the cached credential can no longer be served, the next caller tries again
-                // (then under the short backoff of a cold cache).
-                st.retry_at = Some(self.clock.monotonic() + delay);
-                st.retry_by = servable_until;
                 crate::log::debug("session", || {
                     format!(
-                        "refresh {} failed in {took} ms (failure {}, next try in {} ms): {}",
+                        "refresh {} failed in {took} ms (failure {failures}, next try in {} ms): {}",
                         self.refresher.provider_name(),
-                        st.failures,
                         delay.as_millis(),
                         e.message()
                     )
                 });
-                st.last_error = Some(e);
+                // Once the cached credential can no longer be served, the next caller tries again
+                // (then under the short backoff of a cold cache).
+                let failure = Failure {
+                    last_error: e,
+                    failures,
+                    retry_at: self.clock.monotonic() + delay,
+                    retry_by: servable_until,
+                };
+                // Reuses the box of an earlier failure.
+                match &mut st.failure {
+                    Some(f) => **f = failure,
+                    None => st.failure = Some(Box::new(failure)),
+                }
             }
         }
         match self.serve(&st, now) {
             Some(served) => Ok(served),
             None => Err(st
-                .last_error
-                .clone()
+                .failure
+                .as_ref()
+                .map(|f| f.last_error.clone())
                 .unwrap_or_else(|| Error::new(ErrorKind::Response, "the credentials are expired"))),
         }
     }
@@ -293,8 +313,9 @@ impl SessionCache {
         let st = self.lock();
         let now = self.clock.now();
         let backoff_left = st
-            .retry_at
-            .map(|r| r.saturating_duration_since(self.clock.monotonic()))
+            .failure
+            .as_ref()
+            .map(|f| f.retry_at.saturating_duration_since(self.clock.monotonic()))
             .unwrap_or_default();
         if st.current.is_none() {
             return backoff_left;
