@@ -198,13 +198,14 @@ class Credential {
       const first = await credential.getCredential()
       const options = { accessKeyId: first.accessKeyId, accessKeySecret: first.accessKeySecret }
       if (!first.securityToken) return options
-      const left = (credential.#cache?.expiresAt ?? 0) - Date.now()
+      const left = (credential.#cache?.serveUntil ?? 0) - Date.now()
       options.stsToken = first.securityToken
       options.refreshSTSToken = () => credential.getCredential()
       // ali-oss keeps what it gets for this interval. The credential refreshes in the background
       // from a third of its life before expiry, and the call that starts that refresh still gets
-      // the old keys: a sixth of the remaining life (1 s to 5 min) means ali-oss asks at least
-      // once more after the refresh, well before the old keys expire.
+      // the old keys: a sixth of the life left until they stop being served (their expiry minus
+      // the safety margin; 1 s to 5 min) means ali-oss asks at least once more after the
+      // refresh, well before the old keys expire.
       options.refreshSTSTokenInterval = Number.isFinite(left)
         ? Math.min(OSS_DEFAULT_INTERVAL_MS, Math.max(1000, Math.floor(left / 6)))
         : OSS_DEFAULT_INTERVAL_MS

@@ -80,7 +80,6 @@ class SnapshotCache {
   // -Infinity whenever there is no clone to serve, so that one comparison decides (and a wall
   // clock stepped back can never make a missing snapshot look reusable).
   #reuseUntil = -Infinity
-  #expiresAt = 0
   #serveUntil = 0
   #pending = null
 
@@ -95,11 +94,6 @@ class SnapshotCache {
     return this.#refresh().then(([copy, model]) => copy(model))
   }
 
-  /** Milliseconds since the epoch when the last snapshot expires; `Infinity` when it does not. */
-  get expiresAt() {
-    return this.#expiresAt
-  }
-
   /**
    * Milliseconds since the epoch from when the native side stops handing the last snapshot out
    * (its safety margin before expiry); `Infinity` when it does not expire.
@@ -108,8 +102,7 @@ class SnapshotCache {
     return this.#serveUntil
   }
 
-  #keep(copy, model, reuseUntil, expiresAt, serveUntil) {
-    this.#expiresAt = expiresAt
+  #keep(copy, model, reuseUntil, serveUntil) {
     this.#serveUntil = serveUntil
     if (reuseUntil > Date.now()) {
       this.#copy = copy
@@ -139,7 +132,7 @@ class SnapshotCache {
           const copy = copierOf(shaped)
           // Kept as the copier makes it: its keys in the object itself, no property array.
           const model = copy(shaped)
-          this.#keep(copy, model, snapshot.reuseUntil, snapshot.expiration ?? Infinity, snapshot.serveUntil ?? Infinity)
+          this.#keep(copy, model, snapshot.reuseUntil, snapshot.serveUntil ?? snapshot.expiration ?? Infinity)
           return [copy, model]
         },
         (error) => {
