@@ -378,4 +378,24 @@ async function startSignIn({ accessToken = 'sso-access-token', refreshToken = 'o
   }
 }
 
-module.exports = { TEST_CA, tlsOptions, randomSecret, auditSecret, secretForms, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }
+// A TCP relay to `port` on 127.0.0.1 counting the connections made through it (TLS passes through
+// whole): `{ state: { connections }, port, endpoint, close }`.
+async function countingRelay(port) {
+  const net = require('node:net')
+  const state = { connections: 0 }
+  const server = net.createServer((client) => {
+    state.connections++
+    const upstream = net.connect(port, '127.0.0.1')
+    client.pipe(upstream).pipe(client)
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('error', end).on('close', end)
+    upstream.on('error', end).on('close', end)
+  })
+  const { port: relayPort, close } = await listen(server)
+  return { state, port: relayPort, endpoint: `127.0.0.1:${relayPort}`, close }
+}
+
+module.exports = { countingRelay, TEST_CA, tlsOptions, randomSecret, auditSecret, secretForms, startSts, startMetadata, startUri, startSignIn, stringToSign, hmacSha1, utc, pct, listen, readRaw, readBody, issued }

@@ -9,7 +9,7 @@ const path = require('node:path')
 const { spawnSync, execFile } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..')
-const { TEST_CA, startSts, startMetadata, startUri } = require('../__test__/mocks')
+const { TEST_CA, startSts, startMetadata, startUri, countingRelay } = require('../__test__/mocks')
 
 // Every package must trust the loopback mock STS's test CA; Node reads NODE_EXTRA_CA_CERTS only at
 // startup, so re-run this script with it set.
@@ -243,25 +243,6 @@ async function slowSourceLatency(ms, oidcTokenFile) {
     process.env.ALIBABA_CLOUD_ECS_METADATA_SERVICE_ENDPOINT = saved
     await Promise.all([slow.sts.close(), slow.metadata.close(), slow.uri.close()])
   }
-}
-
-// A TCP relay to `port` counting the connections made through it (TLS passes through whole).
-async function countingRelay(port) {
-  const net = require('node:net')
-  const state = { connections: 0 }
-  const server = net.createServer((client) => {
-    state.connections++
-    const upstream = net.connect(port, '127.0.0.1')
-    client.pipe(upstream).pipe(client)
-    const end = () => {
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', end)
-  })
-  const { port: relayPort, close } = await require('../__test__/mocks').listen(server)
-  return { state, endpoint: `127.0.0.1:${relayPort}`, close }
 }
 
 // Runs `code` in a fresh process with the collector exposed; resolves to its last line, parsed.

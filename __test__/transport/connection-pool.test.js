@@ -10,7 +10,7 @@ const http = require('node:http')
 const https = require('node:https')
 const net = require('node:net')
 const { ROOT, clearAlibabaEnv, randomKey, seededRandom, isolatedEnv, runNodeAsync } = require('../helpers')
-const { TEST_CA, startSts, listen, tlsOptions, utc } = require('../mocks')
+const { TEST_CA, startSts, listen, tlsOptions, utc, countingRelay } = require('../mocks')
 
 clearAlibabaEnv()
 process.env.NODE_EXTRA_CA_CERTS = TEST_CA
@@ -18,24 +18,6 @@ const Credential = require(ROOT)
 
 let identities = 0
 const unique = () => `${process.pid}-${++identities}`
-
-// A TCP relay to `port` that counts the connections made through it (TLS passes through whole).
-async function countingRelay(port) {
-  const state = { connections: 0 }
-  const server = net.createServer((client) => {
-    state.connections++
-    const upstream = net.connect(port, '127.0.0.1')
-    client.pipe(upstream).pipe(client)
-    const end = () => {
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', end)
-  })
-  const { port: relayPort, close } = await listen(server)
-  return { state, port: relayPort, close }
-}
 
 /**
  * A credentials URI server (http or https) that numbers its answers and treats each connection
