@@ -9,20 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** The native half of `Credential`: a configured provider. */
-export declare class NativeCredential {
-  /** Builds the provider for `config` (`null` for the default chain), reading the environment now. */
-  constructor(config?: NativeOptions | undefined | null)
-  /** The official `type` of the credential. */
-  get kind(): string
-  /** The bearer token of a `bearer` credential. */
-  bearerToken(): string | null
-  /** Resolves the credentials, from the provider's cache when it has one. */
-  resolve(): Promise<NativeOutcome>
-  /** Resolves and describes the credential, without secrets. */
-  describe(): Promise<NativeDescription>
-}
-
 /** The native half of the exported provider classes. */
 export declare class NativeProvider {
   /**
@@ -44,6 +30,30 @@ export declare class NativeProvider {
   /** Resolves and describes the provider's credentials, without secrets. */
   describe(): Promise<NativeDescription>
 }
+
+/** The bearer token of a `bearer` credential. */
+export declare function credentialBearerToken(handle: number): string | null
+
+/** Resolves and describes the credential, without secrets. */
+export declare function credentialDescribe(handle: number): Promise<NativeDescription>
+
+/** The official `type` of the credential. */
+export declare function credentialKind(handle: number): string
+
+/**
+ * Builds the provider for `config` (`null` for the default chain), reading the environment now;
+ * returns the credential's number.
+ */
+export declare function credentialNew(config?: NativeOptions | undefined | null): number
+
+/**
+ * Frees the credential numbered `handle` (its `Credential` was collected). A number no live
+ * credential has is ignored.
+ */
+export declare function credentialRelease(handle: number): void
+
+/** Resolves the credentials, from the provider's cache when it has one. */
+export declare function credentialResolve(handle: number): Promise<NativeOutcome>
 
 /** True when `DEBUG` enables `alicloud-credentials:<topic>`. */
 export declare function debugEnabled(topic: string): boolean

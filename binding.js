@@ -835,7 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.NativeCredential = nativeBinding.NativeCredential
 module.exports.NativeProvider = nativeBinding.NativeProvider
+module.exports.credentialBearerToken = nativeBinding.credentialBearerToken
+module.exports.credentialDescribe = nativeBinding.credentialDescribe
+module.exports.credentialKind = nativeBinding.credentialKind
+module.exports.credentialNew = nativeBinding.credentialNew
+module.exports.credentialRelease = nativeBinding.credentialRelease
+module.exports.credentialResolve = nativeBinding.credentialResolve
 module.exports.debugEnabled = nativeBinding.debugEnabled
 module.exports.debugLog = nativeBinding.debugLog

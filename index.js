@@ -6,13 +6,18 @@
 // (`import Credential, { Config } from ...`) all see the same thing.
 
 const { inspect } = require('node:util')
-const { NativeCredential } = require('./load-binding.js')
+const { credentialNew, credentialKind, credentialBearerToken, credentialDescribe, credentialRelease } = require('./load-binding.js')
 const providers = require('./providers.js')
 
 const { isCredentialsProvider, toDescription, describeJsProvider, SnapshotCache } = providers
 const { typeError, CONFIG_OPTIONS, eachConfigOption, toNativeConfig, shownOptions } = require('./options.js')
 
 const PROVIDER_PIN_MS = 10_000
+
+// A Credential's native half is a number in the binding's table, freed here once the Credential is
+// collected (the table goes with its thread, whatever was not yet freed): a native object per
+// Credential cost about half a kilobyte more for each of thousands of live identities.
+const nativeHalves = new FinalizationRegistry(credentialRelease)
 
 /** The options of a credential; see the README for each. Fields may be assigned after construction. */
 class Config {
@@ -89,9 +94,9 @@ function interned(name) {
  * chain; a provider (any object with `getCredentials()` and `getProviderName()`) wins over config.
  */
 class Credential {
-  // What a live Credential holds, lean for many tenants: its native half (null for a JavaScript
-  // provider), the cache of its last snapshot, and its type; the rest (the JavaScript provider,
-  // the deprecated getters' pinned snapshot) only when used.
+  // What a live Credential holds, lean for many tenants: its native half (a number in the
+  // binding's table; null for a JavaScript provider), the cache of its last snapshot, and its
+  // type; the rest (the JavaScript provider, the deprecated getters' pinned snapshot) only when used.
   #native = null
   // The last resolved credential, served until the native side says to ask again.
   #cache = null
@@ -106,8 +111,9 @@ class Credential {
       this.#type = provider.getProviderName()
       return
     }
-    this.#native = new NativeCredential(config ? toNativeConfig(config) : null)
-    this.#type = interned(this.#native.kind)
+    this.#native = credentialNew(config ? toNativeConfig(config) : null)
+    nativeHalves.register(this, this.#native)
+    this.#type = interned(credentialKind(this.#native))
     this.#cache = new SnapshotCache(this.#native, modelShapeOf(this.#type))
   }
 
@@ -169,7 +175,7 @@ class Credential {
    */
   async describe() {
     if (this.#native === null) return describeJsProvider(this.#extra.provider, { type: this.#type })
-    return toDescription(await this.#native.describe(), { type: this.#type })
+    return toDescription(await credentialDescribe(this.#native), { type: this.#type })
   }
 
   /** @deprecated Use getCredential() instead. Synchronous, as the official one. */
@@ -177,7 +183,7 @@ class Credential {
     // Asked of the native side when called (only a `bearer` credential has one), not kept by
     // every Credential.
     if (this.#native === null) return undefined
-    return this.#native.bearerToken() ?? undefined
+    return credentialBearerToken(this.#native) ?? undefined
   }
 
   /** @deprecated Use getCredential() instead. Synchronous, as the official one. */

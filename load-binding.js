@@ -169,7 +169,7 @@ try {
 }
 // A bundler's file loader (esbuild --loader:.node=file) hands back the .node file's path instead
 // of the addon: say so, rather than fail later on a missing function.
-if (!binding || typeof binding.NativeCredential !== 'function' || typeof binding.debugEnabled !== 'function') {
+if (!binding || typeof binding.credentialNew !== 'function' || typeof binding.debugEnabled !== 'function') {
   const got = typeof binding === 'string' ? `the string ${JSON.stringify(binding)}` : `a ${typeof binding} without the native functions`
   throw nativeError(
     'ERR_CREDENTIALS_NATIVE_LOAD_FAILED',

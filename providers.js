@@ -6,7 +6,7 @@
 // JavaScript object with `getCredentials()` / `getProviderName()` as a source.
 
 const { inspect } = require('node:util')
-const { NativeProvider } = require('./load-binding.js')
+const { NativeProvider, credentialResolve } = require('./load-binding.js')
 const { typeError, nativeError, maskId, coerceSetter, setterOptionsOf } = require('./options.js')
 
 const kNative = Symbol('alicloud-credentials-native.provider')
@@ -117,7 +117,10 @@ class SnapshotCache {
 
   #refresh() {
     if (this.#pending === null) {
-      this.#pending = this.#native.resolve().then(
+      // A Credential's native half is a number in the binding's table; a provider's, an object.
+      const native = this.#native
+      const resolved = typeof native === 'number' ? credentialResolve(native) : native.resolve()
+      this.#pending = resolved.then(
         (outcome) => {
           this.#pending = null
           if (outcome.error) {

@@ -25,13 +25,14 @@ const sync = (entry, fn) => {
 }
 ;(async () => {
   set('')
-  const credential = new b.NativeCredential(config)
+  const credential = b.credentialNew(config)
   const provider = b.NativeProvider.create('static_ak', { accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }, null)
-  sync('NativeCredential.new', () => new b.NativeCredential(config))
-  sync('NativeCredential.kind', () => credential.kind)
-  sync('NativeCredential.bearerToken', () => credential.bearerToken())
-  set('NativeCredential.resolve'); report('NativeCredential.resolve', { outcome: (await credential.resolve()).error?.code ?? null })
-  set('NativeCredential.describe'); report('NativeCredential.describe', { outcome: (await credential.describe()).error?.code ?? null })
+  sync('credentialNew', () => b.credentialNew(config))
+  sync('credentialKind', () => b.credentialKind(credential))
+  sync('credentialBearerToken', () => b.credentialBearerToken(credential))
+  set('credentialResolve'); report('credentialResolve', { outcome: (await b.credentialResolve(credential)).error?.code ?? null })
+  set('credentialDescribe'); report('credentialDescribe', { outcome: (await b.credentialDescribe(credential)).error?.code ?? null })
+  sync('credentialRelease', () => b.credentialRelease(b.credentialNew(config)))
   sync('NativeProvider.create', () => b.NativeProvider.create('static_ak', { accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }, null))
   sync('NativeProvider.fromJs', () => b.NativeProvider.fromJs(() => Promise.resolve({}), 'js'))
   sync('NativeProvider.name', () => provider.name)
@@ -41,16 +42,22 @@ const sync = (entry, fn) => {
   sync('debugEnabled', () => { if (b.debugEnabled('x') !== false) throw new Error('not false') })
   sync('debugLog', () => b.debugLog('x', 'y'))
   set('')
-  report('after', { outcome: (await credential.resolve()).value?.accessKeyId ?? null })
+  report('after', { outcome: (await b.credentialResolve(credential)).value?.accessKeyId ?? null })
+  // A number no live credential has (freed, or never made): an internal error, not another's keys.
+  b.credentialRelease(credential)
+  sync('released', () => b.credentialKind(credential))
+  sync('released.resolve', () => b.credentialResolve(credential))
 })()
 `
 
 const EXPECTED = {
-  'NativeCredential.new': { threw: 'ERR_CREDENTIALS_INTERNAL' },
-  'NativeCredential.kind': { threw: 'ERR_CREDENTIALS_INTERNAL' },
-  'NativeCredential.bearerToken': { threw: 'ERR_CREDENTIALS_INTERNAL' },
-  'NativeCredential.resolve': { outcome: 'ERR_CREDENTIALS_INTERNAL' },
-  'NativeCredential.describe': { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  credentialNew: { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  credentialKind: { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  credentialBearerToken: { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  credentialResolve: { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  credentialDescribe: { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  // Swallowed: it runs from a FinalizationRegistry, where nobody could catch it.
+  credentialRelease: { threw: null },
   'NativeProvider.create': { threw: 'ERR_CREDENTIALS_INTERNAL' },
   'NativeProvider.fromJs': { threw: 'ERR_CREDENTIALS_INTERNAL' },
   'NativeProvider.name': { threw: 'ERR_CREDENTIALS_INTERNAL' },
@@ -62,6 +69,8 @@ const EXPECTED = {
   debugLog: { threw: null },
   // The addon still works afterwards.
   after: { outcome: 'LTAI-panic' },
+  released: { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  'released.resolve': { threw: 'ERR_CREDENTIALS_INTERNAL' },
 }
 
 test('a panic at every N-API entry point becomes ERR_CREDENTIALS_INTERNAL, never an abort', { timeout: 900_000 }, async () => {

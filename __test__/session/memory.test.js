@@ -103,3 +103,59 @@ test('three rounds of 5,000 per-tenant credentials: heap flat, identities gone a
   assert.equal(r.sharedWithinLinger, 0, 'shared within the linger')
   assert.equal(r.afterLinger, 1, 'gone after the linger and a second')
 })
+
+// A worker's Credentials go with the worker: their native halves are freed when its environment is
+// torn down, collected or not (a worker that ends while its Credentials are still referenced runs
+// no finalizer), so their identity leaves after the linger like any other.
+const WORKER_CHILD = `
+const http = require('node:http')
+const { Worker } = require('node:worker_threads')
+const Credential = require(${JSON.stringify(ROOT)})
+let requests = 0
+const server = http.createServer((req, res) => {
+  requests++
+  const body = JSON.stringify({ Code: 'Success', AccessKeyId: 'STS.worker', AccessKeySecret: 'secret', SecurityToken: 'token', Expiration: new Date(Date.now() + 3600e3).toISOString().replace(/\\.\\d{3}Z$/, 'Z') })
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+})
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const uriOf = (who) => 'http://127.0.0.1:' + server.address().port + '/creds?who=' + who
+const WORKER = \`
+const { parentPort, workerData } = require('node:worker_threads')
+const Credential = require(workerData.root)
+globalThis.kept = []
+;(async () => {
+  for (let i = 0; i < 200; i++) globalThis.kept.push(new Credential({ type: 'credentials_uri', credentialsURI: workerData.uri }))
+  await Promise.all(globalThis.kept.map((c) => c.getCredential()))
+  parentPort.postMessage('done')
+})()
+\`
+server.listen(0, '127.0.0.1', async () => {
+  // Held here for the whole run: its identity must stay (the control).
+  const held = new Credential({ type: 'credentials_uri', credentialsURI: uriOf('main') })
+  await held.getCredential()
+  await new Promise((resolve, reject) => {
+    const w = new Worker(WORKER, { eval: true, workerData: { root: ${JSON.stringify(ROOT)}, uri: uriOf('worker') } })
+    w.on('error', reject)
+    w.on('exit', resolve)
+  })
+  const afterWorker = requests
+  await sleep(${LINGER_MS} + 1000)
+  let before = requests
+  await new Credential({ type: 'credentials_uri', credentialsURI: uriOf('worker') }).getCredential()
+  const workerIdentity = requests - before
+  before = requests
+  await new Credential({ type: 'credentials_uri', credentialsURI: uriOf('main') }).getCredential()
+  const heldIdentity = requests - before
+  console.log(JSON.stringify({ afterWorker, workerIdentity, heldIdentity }))
+  server.close()
+})
+`
+
+test("a worker's Credentials, still referenced when it ends, leave with it", { timeout: 60_000 }, async () => {
+  const env = isolatedEnv({ ALICLOUD_CREDENTIALS_NATIVE_TEST_LINGER_MS: String(LINGER_MS) })
+  const { status, stdout, stderr } = await runNodeAsync(WORKER_CHILD, { env, timeout: 45_000 })
+  assert.equal(status, 0, stderr)
+  const r = JSON.parse(stdout.trim().split('\n').at(-1))
+  assert.deepEqual(r, { afterWorker: 2, workerIdentity: 1, heldIdentity: 0 })
+})

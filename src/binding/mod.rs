@@ -7,7 +7,7 @@
 //!
 //! - `options`: the option objects JavaScript passes, converted to core types;
 //! - `outcome`: what goes back (snapshots, failures, descriptions) and the panic guard;
-//! - `credential`: `NativeCredential`, the native half of `Credential`;
+//! - `credential`: the native half of `Credential`, a table of credentials by number;
 //! - `provider`: `NativeProvider`, the native half of the exported provider classes.
 
 mod credential;
