@@ -8,8 +8,11 @@
 //! - `options`: the option objects JavaScript passes, converted to core types;
 //! - `outcome`: what goes back (snapshots, failures, descriptions) and the panic guard;
 //! - `credential`: the native half of `Credential`, a table of credentials by number;
-//! - `provider`: `NativeProvider`, the native half of the exported provider classes.
+//! - `provider`: `NativeProvider`, the native half of the exported provider classes;
+//! - `allocator`: the addon's allocator on Linux glibc (why: there).
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod allocator;
 mod credential;
 mod options;
 mod outcome;
