@@ -691,22 +691,25 @@ mod tests {
             let (b1, a1) = crate::testing::counted();
             drop(specs);
             let mut held = Vec::with_capacity(N);
-            let (b2, a2) = crate::testing::counted();
+            let ((b2, a2), k2) = (crate::testing::counted(), crate::testing::live_blocks());
             for i in 0..N {
                 held.push(crate::credential::Credential::from_config(Some(options(port, i)), &env).unwrap());
             }
-            let (b3, a3) = crate::testing::counted();
+            let ((b3, a3), k3) = (crate::testing::counted(), crate::testing::live_blocks());
             for c in &held {
                 c.provider().get_credentials().await.unwrap();
             }
-            let (b4, a4) = crate::testing::counted();
+            let ((b4, a4), k4) = (crate::testing::counted(), crate::testing::live_blocks());
             let per = |b: isize, a: usize| (b as f64 / N as f64, a as f64 / N as f64);
+            let blocks = |k: isize| k as f64 / N as f64;
             let (spec_b, spec_a) = per(b1 - b0, a1 - a0);
             let (made_b, made_a) = per(b3 - b2, a3 - a2);
             let (call_b, call_a) = per(b4 - b3, a4 - a3);
+            let (made_k, call_k) = (blocks(k3 - k2), blocks(k4 - k3));
             println!(
-                "{name}: per identity: description {spec_b:.0} B in {spec_a:.1} allocations; credential (description, registry entry, provider, session cache) {made_b:.0} B in {made_a:.1}; first call (cached session) +{call_b:.0} B, {call_a:.1} allocations made; live total {:.0} B",
-                made_b + call_b
+                "{name}: per identity: description {spec_b:.0} B in {spec_a:.1} allocations; credential (description, registry entry, provider, session cache) {made_b:.0} B in {made_k:.2} live blocks ({made_a:.1} allocations made); first call (cached session) +{call_b:.0} B in +{call_k:.2} live blocks ({call_a:.1} allocations made); live total {:.0} B in {:.2} blocks",
+                made_b + call_b,
+                made_k + call_k
             );
             drop(held);
             (made_b, made_b + call_b)

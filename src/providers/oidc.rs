@@ -7,7 +7,7 @@ use crate::credentials::BoxFuture;
 use crate::credentials::Credentials;
 use crate::description::{Kind, OidcSpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{Policy, Refresher, SessionProvider};
+use crate::session::{Policy, Refresher};
 use crate::sts::{self, RoleRequest};
 
 /// The provider name, as the official package gives it.
@@ -60,12 +60,14 @@ impl Refresher for OidcRefresher {
 }
 
 /// The caching `oidc_role_arn` provider.
-pub fn provider(spec: &OidcSpec, shared: crate::shared_cache::Plan) -> SessionProvider {
-    let refresher = Arc::new(OidcRefresher {
+pub fn provider(
+    spec: &OidcSpec,
+    shared: crate::shared_cache::Plan,
+) -> Arc<dyn crate::credentials::CredentialsProvider> {
+    let refresher = OidcRefresher {
         provider_arn: spec.provider_arn.clone(),
         token_file: spec.token_file.clone(),
         request: RoleRequest::with_oidc(&spec.sts),
-    });
-    let policy = Policy::default();
-    SessionProvider::new(crate::shared_cache::over(refresher, shared, policy), policy)
+    };
+    crate::shared_cache::provider(refresher, shared, Policy::default())
 }

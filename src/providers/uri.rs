@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::credentials::BoxFuture;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{Kind, UriSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::session::{Policy, Refresher, SessionProvider};
+use crate::session::{Policy, Refresher};
 
 /// The provider name, as the official package gives it.
 const NAME: &str = Kind::CredentialsUri.provider_name();
@@ -69,14 +69,13 @@ fn uri_secrets(uri: &str) -> Vec<String> {
 }
 
 /// The caching `credentials_uri` provider.
-pub fn provider(spec: &UriSpec, shared: crate::shared_cache::Plan) -> SessionProvider {
-    let refresher = Arc::new(UriRefresher {
+pub fn provider(spec: &UriSpec, shared: crate::shared_cache::Plan) -> Arc<dyn CredentialsProvider> {
+    let refresher = UriRefresher {
         uri: spec.uri.clone(),
         connect_timeout: spec.connect_timeout,
         read_timeout: spec.read_timeout,
-    });
-    let policy = Policy::default();
-    SessionProvider::new(crate::shared_cache::over(refresher, shared, policy), policy)
+    };
+    crate::shared_cache::provider(refresher, shared, Policy::default())
 }
 
 /// Reads a credentials-URI answer: the status, then the document. Never quotes the body.

@@ -44,15 +44,17 @@ struct Failure {
     retry_by: Option<SystemTime>,
 }
 
-/// A caching provider over a [`Refresher`].
-pub struct SessionCache {
-    pub(super) refresher: Arc<dyn Refresher>,
+/// A caching provider over a [`Refresher`]: one allocation per identity holds the cache and its
+/// refresher (the last field, so `Arc<SessionCache<R>>` is both an `Arc<SessionCache>` over
+/// `dyn Refresher` for the engine and, through [`super::provider`], the identity's provider).
+pub struct SessionCache<R: ?Sized + Refresher = dyn Refresher> {
     pub(super) policy: Policy,
     pub(super) clock: Arc<dyn Clock>,
     state: Mutex<State>,
     pub(super) refresh_lock: tokio::sync::Mutex<()>,
     me: Weak<SessionCache>,
     pub(super) stopped: std::sync::atomic::AtomicBool,
+    pub(super) refresher: R,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -64,18 +66,29 @@ impl std::fmt::Debug for SessionCache {
     }
 }
 
-impl SessionCache {
-    /// A cache over `refresher` reading the time from `clock`.
-    pub fn new(refresher: Arc<dyn Refresher>, policy: Policy, clock: Arc<dyn Clock>) -> Arc<Self> {
-        Arc::new_cyclic(|me| SessionCache {
-            refresher,
+impl<R: Refresher + 'static> SessionCache<R> {
+    /// A cache over `refresher` reading the time from `clock`, `refresher` in the same allocation.
+    pub fn inline(refresher: R, policy: Policy, clock: Arc<dyn Clock>) -> Arc<Self> {
+        Arc::new_cyclic(|me: &Weak<SessionCache<R>>| SessionCache {
             policy,
             clock,
             state: Mutex::new(State::default()),
             refresh_lock: tokio::sync::Mutex::new(()),
             me: me.clone(),
             stopped: std::sync::atomic::AtomicBool::new(false),
+            refresher,
         })
+    }
+}
+
+impl SessionCache {
+    /// A cache over `refresher` reading the time from `clock`.
+    pub fn new<R: Refresher + 'static>(
+        refresher: R,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<Self> {
+        SessionCache::inline(refresher, policy, clock)
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
