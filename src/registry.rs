@@ -18,7 +18,7 @@
 //! - Providers that run a background refresher (`asyncCredentialUpdateEnabled`) are not shared:
 //!   one object's `close()` must never stop another's refresh.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -38,10 +38,28 @@ pub const SWEEP_PER_CALL: usize = 4;
 /// Deadlines the sweeper task looks at per hold of the lock.
 const SWEEP_BATCH: usize = 256;
 
+/// One identity, inline in the table: 48 bytes and no allocation of its own.
 struct Entry {
+    /// The keyed hash of its description: the table's hash, kept so growing the table needs no
+    /// description.
+    key: u64,
+    /// When it was last handed out, in milliseconds since the registry's epoch.
+    handed_out: u64,
     spec: Kept,
     provider: Arc<dyn CredentialsProvider>,
-    handed_out: Instant,
+}
+
+impl Entry {
+    /// Until when the entry stays (milliseconds since the epoch); `None`: it goes now (no one
+    /// holds it and its linger has passed).
+    fn until(&self, now: u64, linger: u64) -> Option<u64> {
+        if Arc::strong_count(&self.provider) > 1 {
+            // Held: look again a linger from now.
+            Some(now + linger)
+        } else {
+            Some(self.handed_out + linger).filter(|u| *u > now)
+        }
+    }
 }
 
 /// What an entry keeps of its description, to tell it from another of the same hash.
@@ -127,9 +145,10 @@ fn canonical(spec: &ProviderSpec) -> Canonical {
 
 #[derive(Default)]
 struct Entries {
-    map: HashMap<u64, Vec<Entry>>,
-    /// (key, when to look at its entries again), in insertion order.
-    deadlines: VecDeque<(u64, Instant)>,
+    table: hashbrown::HashTable<Entry>,
+    /// (key, when to look at its entries again in milliseconds since the epoch), in insertion
+    /// order.
+    deadlines: VecDeque<(u64, u64)>,
     /// Entries looked at by sweeps, for the tests of the cost per insertion.
     visited: u64,
 }
@@ -137,6 +156,8 @@ struct Entries {
 /// Providers by identity.
 pub struct Registry {
     hasher: RandomState,
+    /// Where the registry's times count from (milliseconds in a `u64`: half an `Instant`).
+    epoch: Instant,
     linger: Duration,
     entries: Mutex<Entries>,
     sweeper_running: AtomicBool,
@@ -175,23 +196,26 @@ pub fn shareable(spec: &ProviderSpec) -> bool {
 }
 
 impl Entries {
-    fn find(&mut self, key: u64, spec: &ProviderSpec) -> Option<Arc<dyn CredentialsProvider>> {
+    fn find(
+        &mut self,
+        key: u64,
+        spec: &ProviderSpec,
+        now: u64,
+    ) -> Option<Arc<dyn CredentialsProvider>> {
         let entry = self
-            .map
-            .get_mut(&key)?
-            .iter_mut()
-            .find(|e| e.spec.is(spec))?;
-        entry.handed_out = Instant::now();
+            .table
+            .find_mut(key, |e| e.key == key && e.spec.is(spec))?;
+        entry.handed_out = now;
         Some(entry.provider.clone())
     }
 
     /// Looks at up to `budget` due deadlines from the front of the queue: drops the entries no
     /// one holds whose linger has passed, queues the others again. The dropped providers are
-    /// returned, to be dropped outside the lock.
+    /// returned, to be dropped outside the lock. Times in milliseconds since the epoch.
     fn sweep(
         &mut self,
-        now: Instant,
-        linger: Duration,
+        now: u64,
+        linger: u64,
         budget: usize,
         dropped: &mut Vec<Arc<dyn CredentialsProvider>>,
     ) {
@@ -203,38 +227,29 @@ impl Entries {
             let Some((key, _)) = self.deadlines.pop_front() else {
                 return;
             };
-            let Some(list) = self.map.get_mut(&key) else {
-                continue;
-            };
-            let mut next: Option<Instant> = None;
-            let mut i = 0;
-            while i < list.len() {
+            // The entries of this key (one but for a hash collision): when the others are due.
+            let mut next: Option<u64> = None;
+            let mut going = 0;
+            for e in self.table.iter_hash(key).filter(|e| e.key == key) {
                 self.visited += 1;
-                let e = &list[i];
-                let until = if Arc::strong_count(&e.provider) > 1 {
-                    // Held: look again a linger from now.
-                    Some(now + linger)
-                } else {
-                    Some(e.handed_out + linger).filter(|u| *u > now)
-                };
-                match until {
-                    Some(u) => {
-                        next = Some(next.map_or(u, |n| n.min(u)));
-                        i += 1;
-                    }
-                    None => dropped.push(list.swap_remove(i).provider),
+                match e.until(now, linger) {
+                    Some(u) => next = Some(next.map_or(u, |n| n.min(u))),
+                    None => going += 1,
                 }
             }
-            match next {
-                // Never before the back's deadline: the queue stays in deadline order, so its
-                // front is always the next due.
-                Some(n) => {
-                    let n = self.deadlines.back().map_or(n, |&(_, b)| n.max(b));
-                    self.deadlines.push_back((key, n))
+            for _ in 0..going {
+                let gone = self
+                    .table
+                    .find_entry(key, |e| e.key == key && e.until(now, linger).is_none());
+                if let Ok(gone) = gone {
+                    dropped.push(gone.remove().0.provider);
                 }
-                None => {
-                    self.map.remove(&key);
-                }
+            }
+            // Never before the back's deadline: the queue stays in deadline order, so its front
+            // is always the next due.
+            if let Some(n) = next {
+                let n = self.deadlines.back().map_or(n, |&(_, b)| n.max(b));
+                self.deadlines.push_back((key, n));
             }
         }
     }
@@ -245,10 +260,20 @@ impl Registry {
     pub fn with_linger(linger: Duration) -> Self {
         Registry {
             hasher: RandomState::new(),
+            epoch: Instant::now(),
             linger,
             entries: Mutex::new(Entries::default()),
             sweeper_running: AtomicBool::new(false),
         }
+    }
+
+    /// Milliseconds since the epoch.
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn linger_ms(&self) -> u64 {
+        self.linger.as_millis() as u64
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -266,8 +291,9 @@ impl Registry {
         let mut dropped = Vec::new();
         let found = {
             let mut entries = self.entries();
-            entries.sweep(Instant::now(), self.linger, SWEEP_PER_CALL, &mut dropped);
-            entries.find(key, spec)
+            let now = self.now();
+            entries.sweep(now, self.linger_ms(), SWEEP_PER_CALL, &mut dropped);
+            entries.find(key, spec, now)
         };
         drop(dropped);
         if let Some(p) = found {
@@ -276,23 +302,19 @@ impl Registry {
         let built = make();
         {
             let mut entries = self.entries();
+            let now = self.now();
             // Another thread may have built the same provider meanwhile: one wins for everyone.
-            if let Some(p) = entries.find(key, spec) {
+            if let Some(p) = entries.find(key, spec, now) {
                 return p;
             }
-            let now = Instant::now();
-            // Capacity for one: a push on an empty Vec makes room for four entries (864 bytes),
-            // and a key holds one entry but for a hash collision.
-            entries
-                .map
-                .entry(key)
-                .or_insert_with(|| Vec::with_capacity(1))
-                .push(Entry {
-                    spec: Kept::of(spec),
-                    provider: built.clone(),
-                    handed_out: now,
-                });
-            entries.deadlines.push_back((key, now + self.linger));
+            let entry = Entry {
+                key,
+                handed_out: now,
+                spec: Kept::of(spec),
+                provider: built.clone(),
+            };
+            entries.table.insert_unique(key, entry, |e| e.key);
+            entries.deadlines.push_back((key, now + self.linger_ms()));
         }
         if std::ptr::eq(self, process()) {
             start_sweeper();
@@ -307,11 +329,11 @@ impl Registry {
             let mut dropped = Vec::new();
             let next = {
                 let mut entries = self.entries();
-                let now = Instant::now();
-                entries.sweep(now, self.linger, SWEEP_BATCH, &mut dropped);
+                let now = self.now();
+                entries.sweep(now, self.linger_ms(), SWEEP_BATCH, &mut dropped);
                 match entries.deadlines.front() {
                     None => None,
-                    Some(&(_, d)) if d > now => Some(d - now),
+                    Some(&(_, d)) if d > now => Some(Duration::from_millis(d - now)),
                     Some(_) => Some(Duration::ZERO),
                 }
             };
@@ -324,7 +346,7 @@ impl Registry {
 
     /// How many entries the registry holds, held or lingering or not yet swept.
     pub fn len(&self) -> usize {
-        self.entries().map.values().map(Vec::len).sum()
+        self.entries().table.len()
     }
 
     /// True when the registry holds no entry.
