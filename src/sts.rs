@@ -5,12 +5,14 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha1::Sha1;
+use std::time::Duration;
 
 use crate::credentials::{CredentialFields, Credentials};
-use crate::description::{RoleSpec, StsSpec};
+use crate::description::{Endpoint, RoleSpec, StsSpec};
 use crate::encoding::{form, nonce, percent_encode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
+use crate::secret::Secret;
 use crate::time::utc_timestamp;
 
 /// `POST&%2F&<pct(sorted k=v joined by &)>` over every parameter but `Signature`.
@@ -35,32 +37,61 @@ pub fn sign(string_to_sign: &str, secret: &str) -> String {
 }
 
 /// The request of one STS exchange: the role (its STS options and, for AssumeRole, its own
-/// parameters), with the session name it runs under filled in.
+/// parameters), with the session name it runs under filled in. One per live identity, so kept
+/// lean: boxed strings (no spare capacity) and the timeouts in milliseconds (saturating at 49
+/// days, which no request waits for): 104 bytes where a copy of the `RoleSpec` is 152.
 #[derive(Clone, Debug)]
 pub struct RoleRequest {
-    /// `sts.role_session_name` is always `Some`: the spec's name, or the one made when the
-    /// provider was built (one string per identity, not a second copy beside the spec's).
-    role: RoleSpec,
+    role_arn: Box<str>,
+    /// The spec's name, or the one made when the provider was built.
+    session_name: Box<str>,
+    policy: Option<Box<str>>,
+    external_id: Option<Secret>,
+    duration_seconds: u64,
+    endpoint: Endpoint,
+    connect_ms: u32,
+    read_ms: u32,
+}
+
+fn millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
 impl RoleRequest {
     /// The request that assumes `role`; the session name, when none is given, is
-    /// `credentials-nodejs-<ms since epoch>` as the official package makes it.
+    /// `credentials-nodejs-<ms since epoch>` as the official package makes it. Every field of
+    /// the role is named here, so a new one does not build until it is kept (and sent by
+    /// [`Self::body`], or marked as not a request parameter).
     pub fn new(role: &RoleSpec) -> Self {
-        let mut role = role.clone();
-        role.sts
-            .role_session_name
-            .get_or_insert_with(|| format!("credentials-nodejs-{}", crate::time::epoch_millis()));
-        RoleRequest { role }
+        let RoleSpec { sts, external_id } = role;
+        let StsSpec {
+            role_arn,
+            role_session_name,
+            duration_seconds,
+            policy,
+            endpoint,
+            connect_timeout,
+            read_timeout,
+        } = sts;
+        let session_name = match role_session_name {
+            Some(name) => name.as_str().into(),
+            None => format!("credentials-nodejs-{}", crate::time::epoch_millis()).into(),
+        };
+        RoleRequest {
+            role_arn: role_arn.as_str().into(),
+            session_name,
+            policy: policy.as_deref().map(Into::into),
+            external_id: external_id.clone(),
+            duration_seconds: *duration_seconds,
+            endpoint: endpoint.clone(),
+            connect_ms: millis(*connect_timeout),
+            read_ms: millis(*read_timeout),
+        }
     }
 
     /// The session name the role is assumed under.
     pub fn session_name(&self) -> &str {
-        self.role
-            .sts
-            .role_session_name
-            .as_deref()
-            .unwrap_or_default()
+        &self.session_name
     }
 
     /// The request of AssumeRoleWithOIDC: the shared STS options only.
@@ -68,34 +99,38 @@ impl RoleRequest {
         Self::new(&RoleSpec::from(sts.clone()))
     }
 
-    /// The STS options.
-    pub fn sts(&self) -> &StsSpec {
-        &self.role.sts
+    /// The role's ARN.
+    pub fn role_arn(&self) -> &str {
+        &self.role_arn
+    }
+
+    /// The STS endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_ms.into())
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_millis(self.read_ms.into())
     }
 
     /// `RoleArn`, `Policy`, `ExternalId`, `RoleSessionName`, `DurationSeconds`, in the official
-    /// order. Every field of the role is named here, so a new one does not build until it is
-    /// sent (or marked as not a request parameter).
+    /// order.
     fn body(&self) -> Vec<(String, String)> {
-        let RoleSpec { sts, external_id } = &self.role;
-        let StsSpec {
-            role_arn,
-            role_session_name: _, // sent as `session_name()`
-            duration_seconds,
-            policy,
-            endpoint: _,
-            connect_timeout: _,
-            read_timeout: _,
-        } = sts;
-        let mut body = vec![("RoleArn".to_owned(), role_arn.clone())];
-        if let Some(p) = policy {
-            body.push(("Policy".to_owned(), p.clone()));
+        let mut body = vec![("RoleArn".to_owned(), self.role_arn.to_string())];
+        if let Some(p) = &self.policy {
+            body.push(("Policy".to_owned(), p.to_string()));
         }
-        if let Some(e) = external_id {
+        if let Some(e) = &self.external_id {
             body.push(("ExternalId".to_owned(), e.expose().to_owned()));
         }
         body.push(("RoleSessionName".into(), self.session_name().to_owned()));
-        body.push(("DurationSeconds".into(), duration_seconds.to_string()));
+        body.push(("DurationSeconds".into(), self.duration_seconds.to_string()));
         body
     }
 
@@ -104,11 +139,11 @@ impl RoleRequest {
             crate::http::Method::Post,
             format!(
                 "{}/?{}",
-                self.role.sts.endpoint.base(),
+                self.endpoint.base(),
                 form(query.iter().map(|(k, v)| (k, v)))
             ),
-            self.role.sts.connect_timeout,
-            self.role.sts.read_timeout,
+            self.connect_timeout(),
+            self.read_timeout(),
         )
         .header("Content-Type", "application/x-www-form-urlencoded")
     }

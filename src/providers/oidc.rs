@@ -48,14 +48,14 @@ impl Refresher for OidcRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRoleWithOIDC {}, token file {})",
-            self.request.sts().endpoint.base(),
-            self.request.sts().role_arn,
+            self.request.endpoint().base(),
+            self.request.role_arn(),
             self.token_file
         ))
     }
 
     fn budget(&self) -> Option<std::time::Duration> {
-        Some(self.request.sts().connect_timeout + self.request.sts().read_timeout)
+        Some(self.request.connect_timeout() + self.request.read_timeout())
     }
 }
 

@@ -35,13 +35,13 @@ impl Refresher for RamRoleArnRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRole {})",
-            self.request.sts().endpoint.base(),
-            self.request.sts().role_arn
+            self.request.endpoint().base(),
+            self.request.role_arn()
         ))
     }
 
     fn budget(&self) -> Option<std::time::Duration> {
-        Some(self.request.sts().connect_timeout + self.request.sts().read_timeout)
+        Some(self.request.connect_timeout() + self.request.read_timeout())
     }
 }
 

@@ -15,10 +15,26 @@ use crate::session::{Policy, Refresher};
 /// The provider name, as the official package gives it.
 const NAME: &str = Kind::CredentialsUri.provider_name();
 
+/// One per live identity: the URI once (boxed: no spare capacity), the timeouts in milliseconds
+/// (saturating at 49 days, which no request waits for).
 struct UriRefresher {
-    uri: String,
-    connect_timeout: Duration,
-    read_timeout: Duration,
+    uri: Box<str>,
+    connect_ms: u32,
+    read_ms: u32,
+}
+
+fn millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
+}
+
+impl UriRefresher {
+    fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_ms.into())
+    }
+
+    fn read_timeout(&self) -> Duration {
+        Duration::from_millis(self.read_ms.into())
+    }
 }
 
 #[derive(Deserialize)]
@@ -34,9 +50,9 @@ impl Refresher for UriRefresher {
         Box::pin(async move {
             let request = Request::new(
                 crate::http::Method::Get,
-                self.uri.clone(),
-                self.connect_timeout,
-                self.read_timeout,
+                self.uri.to_string(),
+                self.connect_timeout(),
+                self.read_timeout(),
             );
             let known = uri_secrets(&self.uri);
             let secrets: Vec<&str> = known.iter().map(String::as_str).collect();
@@ -53,7 +69,7 @@ impl Refresher for UriRefresher {
     }
 
     fn budget(&self) -> Option<Duration> {
-        Some(self.connect_timeout + self.read_timeout)
+        Some(self.connect_timeout() + self.read_timeout())
     }
 }
 
@@ -71,9 +87,9 @@ fn uri_secrets(uri: &str) -> Vec<String> {
 /// The caching `credentials_uri` provider.
 pub fn provider(spec: &UriSpec, shared: crate::shared_cache::Plan) -> Arc<dyn CredentialsProvider> {
     let refresher = UriRefresher {
-        uri: spec.uri.clone(),
-        connect_timeout: spec.connect_timeout,
-        read_timeout: spec.read_timeout,
+        uri: spec.uri.as_str().into(),
+        connect_ms: millis(spec.connect_timeout),
+        read_ms: millis(spec.read_timeout),
     };
     crate::shared_cache::provider(refresher, shared, Policy::default())
 }

@@ -36,7 +36,8 @@ pub(super) struct State {
 ///
 /// Layout: expiration, refresh_at, serve_until (each u64 seconds and u32 nanoseconds since the
 /// epoch, little-endian; none is before it: each is after the time of a fetch), the lengths of the
-/// [`FIELDS`] strings (u32 each, [`ABSENT`] for none), then the strings.
+/// [`FIELDS`] strings (u32 each, [`ABSENT`] for none), then the strings. A provider name that is
+/// the refresher's own is not kept (absent: the refresher names them when served).
 struct Cached(Box<[u8]>);
 
 /// The strings of [`Cached`], in order: id, secret, token, bearer token, provider name.
@@ -48,20 +49,21 @@ const ABSENT: u32 = u32::MAX;
 
 impl Cached {
     /// `credentials` expiring at `expiration`, served until `serve_until`, refreshed from
-    /// `refresh_at`; `None` when a string is too long to be counted (4 GiB, never from a capped
-    /// body).
+    /// `refresh_at`, their provider name kept unless it is `refresher_name`; `None` when a string
+    /// is too long to be counted (4 GiB, never from a capped body).
     fn new(
         credentials: &Credentials,
         expiration: SystemTime,
         refresh_at: SystemTime,
         serve_until: SystemTime,
+        refresher_name: &str,
     ) -> Option<Self> {
         let fields: [Option<&str>; FIELDS] = [
             Some(&credentials.access_key_id),
             Some(credentials.access_key_secret.expose()),
             credentials.security_token.as_ref().map(Secret::expose),
             credentials.bearer_token.as_ref().map(Secret::expose),
-            Some(&credentials.provider_name),
+            Some(credentials.provider_name.as_str()).filter(|n| *n != refresher_name),
         ];
         let text: usize = fields.iter().flatten().map(|f| f.len()).sum();
         let mut bytes = Vec::with_capacity(HEADER + text);
@@ -122,13 +124,13 @@ impl Cached {
     }
 
     /// The credentials, as they were fetched (without `fetched_at`: only the schedule, kept
-    /// here, used it).
-    fn credentials(&self) -> Credentials {
+    /// here, used it); `refresher_name` gives the name when it was the refresher's.
+    fn credentials(&self, refresher_name: impl FnOnce() -> String) -> Credentials {
         let [id, secret, token, bearer, name] = self.fields();
         let mut c = Credentials::access_key(
             id.unwrap_or_default().to_owned(),
             Secret::new(secret.unwrap_or_default()),
-            name.unwrap_or_default(),
+            name.map_or_else(refresher_name, str::to_owned),
         );
         c.security_token = token.map(Secret::new);
         c.bearer_token = bearer.map(Secret::new);
@@ -222,7 +224,7 @@ impl SessionCache {
         // again at its next call), so the result of the refresh is served from the call after it
         // lands.
         let until = if now < refresh_at { refresh_at } else { now };
-        let mut served = current.credentials();
+        let mut served = current.credentials(|| self.refresher.provider_name());
         served.reuse_until = Some(until);
         served.serve_until = Some(serve_until);
         Some(served)
@@ -353,11 +355,16 @@ impl SessionCache {
                 .filter(|_| expiration > now);
             match schedule {
                 Some(schedule) => {
-                    let cached =
-                        Cached::new(&c, expiration, schedule.refresh_at, schedule.serve_until)
-                            .ok_or_else(|| {
-                                Error::new(ErrorKind::Response, "the credentials are too large")
-                            })?;
+                    let cached = Cached::new(
+                        &c,
+                        expiration,
+                        schedule.refresh_at,
+                        schedule.serve_until,
+                        &self.refresher.provider_name(),
+                    )
+                    .ok_or_else(|| {
+                        Error::new(ErrorKind::Response, "the credentials are too large")
+                    })?;
                     Ok((c, cached, expiration, schedule))
                 }
                 None => Err(Error::new(
@@ -516,14 +523,21 @@ mod tests {
         c.expiration = Some(at(2_000_000_000, 999_999_999));
         for token in [None, Some(Secret::new("")), Some(Secret::new("token"))] {
             c.security_token = token;
-            let cached = Cached::new(
-                &c,
-                c.expiration.unwrap(),
-                at(1_999_999_000, 1),
-                at(2_000_000_001, 0),
-            )
-            .unwrap();
-            assert_eq!(cached.credentials(), c);
+            let cache = |refresher_name: &str| {
+                Cached::new(
+                    &c,
+                    c.expiration.unwrap(),
+                    at(1_999_999_000, 1),
+                    at(2_000_000_001, 0),
+                    refresher_name,
+                )
+                .unwrap()
+            };
+            // Another name than the refresher's is kept; the refresher's is asked again.
+            assert_eq!(cache("other").credentials(|| unreachable!()), c);
+            let cached = cache("fake/name");
+            assert_eq!(cached.credentials(|| "fake/name".into()), c);
+            assert!(cached.0.len() < cache("other").0.len());
             assert_eq!(cached.refresh_at(), at(1_999_999_000, 1));
             // Never served after its expiration.
             assert_eq!(cached.serve_until(), c.expiration.unwrap());
