@@ -38,11 +38,10 @@ pub const SWEEP_PER_CALL: usize = 4;
 /// Deadlines the sweeper task looks at per hold of the lock.
 const SWEEP_BATCH: usize = 256;
 
-/// One identity, inline in the table: 48 bytes and no allocation of its own.
+/// One identity, inline in the table: 40 bytes and no allocation of its own. Its hash is not
+/// kept: the table asks for it again from what it keeps of the description ([`Kept::hash`]) when
+/// it grows, and a sweep when it looks at the entries of a key.
 struct Entry {
-    /// The keyed hash of its description: the table's hash, kept so growing the table needs no
-    /// description.
-    key: u64,
     /// When it was last handed out, in milliseconds since the registry's epoch.
     handed_out: u64,
     spec: Kept,
@@ -79,6 +78,19 @@ impl Kept {
             Kept::Spec(Box::new(spec.clone()))
         } else {
             Kept::Bytes(canonical(spec))
+        }
+    }
+
+    /// The registry's hash of the description this keeps: what `hasher.hash_one` gives the
+    /// description, as the canonical bytes are the bytes its `Hash` feeds the hasher (tested).
+    fn hash(&self, hasher: &RandomState) -> u64 {
+        match self {
+            Kept::Spec(kept) => hasher.hash_one(&**kept),
+            Kept::Bytes(kept) => {
+                let mut h = hasher.build_hasher();
+                h.write(&kept.0);
+                h.finish()
+            }
         }
     }
 
@@ -202,9 +214,7 @@ impl Entries {
         spec: &ProviderSpec,
         now: u64,
     ) -> Option<Arc<dyn CredentialsProvider>> {
-        let entry = self
-            .table
-            .find_mut(key, |e| e.key == key && e.spec.is(spec))?;
+        let entry = self.table.find_mut(key, |e| e.spec.is(spec))?;
         entry.handed_out = now;
         Some(entry.provider.clone())
     }
@@ -214,6 +224,7 @@ impl Entries {
     /// returned, to be dropped outside the lock. Times in milliseconds since the epoch.
     fn sweep(
         &mut self,
+        hasher: &RandomState,
         now: u64,
         linger: u64,
         budget: usize,
@@ -230,7 +241,8 @@ impl Entries {
             // The entries of this key (one but for a hash collision): when the others are due.
             let mut next: Option<u64> = None;
             let mut going = 0;
-            for e in self.table.iter_hash(key).filter(|e| e.key == key) {
+            let of_key = |e: &Entry| e.spec.hash(hasher) == key;
+            for e in self.table.iter_hash(key).filter(|e| of_key(e)) {
                 self.visited += 1;
                 match e.until(now, linger) {
                     Some(u) => next = Some(next.map_or(u, |n| n.min(u))),
@@ -240,7 +252,7 @@ impl Entries {
             for _ in 0..going {
                 let gone = self
                     .table
-                    .find_entry(key, |e| e.key == key && e.until(now, linger).is_none());
+                    .find_entry(key, |e| of_key(e) && e.until(now, linger).is_none());
                 if let Ok(gone) = gone {
                     dropped.push(gone.remove().0.provider);
                 }
@@ -292,7 +304,13 @@ impl Registry {
         let found = {
             let mut entries = self.entries();
             let now = self.now();
-            entries.sweep(now, self.linger_ms(), SWEEP_PER_CALL, &mut dropped);
+            entries.sweep(
+                &self.hasher,
+                now,
+                self.linger_ms(),
+                SWEEP_PER_CALL,
+                &mut dropped,
+            );
             entries.find(key, spec, now)
         };
         drop(dropped);
@@ -308,12 +326,13 @@ impl Registry {
                 return p;
             }
             let entry = Entry {
-                key,
                 handed_out: now,
                 spec: Kept::of(spec),
                 provider: built.clone(),
             };
-            entries.table.insert_unique(key, entry, |e| e.key);
+            entries
+                .table
+                .insert_unique(key, entry, |e| e.spec.hash(&self.hasher));
             entries.deadlines.push_back((key, now + self.linger_ms()));
         }
         if std::ptr::eq(self, process()) {
@@ -330,7 +349,13 @@ impl Registry {
             let next = {
                 let mut entries = self.entries();
                 let now = self.now();
-                entries.sweep(now, self.linger_ms(), SWEEP_BATCH, &mut dropped);
+                entries.sweep(
+                    &self.hasher,
+                    now,
+                    self.linger_ms(),
+                    SWEEP_BATCH,
+                    &mut dropped,
+                );
                 match entries.deadlines.front() {
                     None => None,
                     Some(&(_, d)) if d > now => Some(Duration::from_millis(d - now)),
@@ -550,6 +575,23 @@ mod tests {
     }
 
     #[test]
+    fn what_an_entry_keeps_hashes_as_its_description() {
+        let hasher = RandomState::new();
+        let key = AccessKey {
+            id: "i".into(),
+            secret: "s".into(),
+        };
+        for spec in [
+            uri(7),
+            ProviderSpec::StaticAk(key),
+            ProviderSpec::Default(Vec::new()),
+        ] {
+            let kept = Kept::of(&spec);
+            assert_eq!(kept.hash(&hasher), hasher.hash_one(&spec), "{spec:?}");
+        }
+    }
+
+    #[test]
     fn a_provider_no_one_holds_lingers_for_the_next_user() {
         let registry = Registry::with_linger(Duration::from_secs(3600));
         let first = registry.shared(&uri(0), provider);
@@ -572,8 +614,8 @@ mod tests {
     fn native_bytes_per_live_identity() {
         let uri = measure("credentials_uri", uri_options);
         let role = measure("ram_role_arn", role_options);
-        // Bounds a little above what was measured: live 620 B in 4 blocks and 871 B in 5 (3 and 4
-        // of them made with the credential, 420 B and 672 B). Before: 890 B in 10 blocks and
+        // Bounds a little above what was measured: live 596 B in 4 blocks and 847 B in 5 (3 and 4
+        // of them made with the credential, 396 B and 647 B). Before: 890 B in 10 blocks and
         // 1165 B in 11 (a provider, its cache and its refresher in three allocations, the cached
         // credentials' strings in four, a vector per registry entry); 858 B and 1133 B before
         // `Credentials` carried `serve_until` and `fetched_at`; 969 B and 1507 B before the
@@ -591,10 +633,10 @@ mod tests {
         assert_eq!(blocks(&role), (4.0, 1.0), "ram_role_arn: {role:?}");
     }
 
-    const BOUND_URI: f64 = 650.0;
-    const BOUND_ROLE: f64 = 900.0;
-    const BOUND_URI_MADE: f64 = 440.0;
-    const BOUND_ROLE_MADE: f64 = 700.0;
+    const BOUND_URI: f64 = 620.0;
+    const BOUND_ROLE: f64 = 870.0;
+    const BOUND_URI_MADE: f64 = 410.0;
+    const BOUND_ROLE_MADE: f64 = 665.0;
 
     /// What one identity keeps, per identity of many: made (the credential), and added by its
     /// first call (the cached session).

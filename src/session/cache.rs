@@ -25,6 +25,9 @@ pub(super) struct State {
     failure: Option<Box<Failure>>,
     /// A background refresh is queued or running.
     pub(super) refreshing: bool,
+    /// `close()` was called: the background refresher stops (here, not an atomic of its own
+    /// beside the lock: it fits in the state's padding).
+    pub(super) stopped: bool,
     /// Requests sent upstream, retries included (for tests and `describe()`-level diagnostics).
     pub(super) upstream_attempts: u64,
 }
@@ -169,7 +172,6 @@ pub struct SessionCache<R: ?Sized + Refresher = dyn Refresher> {
     state: Mutex<State>,
     pub(super) refresh_lock: tokio::sync::Mutex<()>,
     me: Weak<SessionCache>,
-    pub(super) stopped: std::sync::atomic::AtomicBool,
     pub(super) refresher: R,
 }
 
@@ -191,7 +193,6 @@ impl<R: Refresher + 'static> SessionCache<R> {
             state: Mutex::new(State::default()),
             refresh_lock: tokio::sync::Mutex::new(()),
             me: me.clone(),
-            stopped: std::sync::atomic::AtomicBool::new(false),
             refresher,
         })
     }

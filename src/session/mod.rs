@@ -126,8 +126,8 @@ impl<R: Refresher + 'static> CredentialsProvider for SessionCache<R> {
     }
 
     fn close(&self) {
-        self.stopped
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let engine: &SessionCache = self;
+        engine.lock().stopped = true;
     }
 
     fn endpoint(&self) -> Option<String> {
