@@ -73,31 +73,50 @@ enum Kept {
 }
 
 impl Kept {
-    fn of(spec: &ProviderSpec) -> Self {
-        if holds_path(spec) {
-            Kept::Spec(Box::new(spec.clone()))
-        } else {
-            Kept::Bytes(canonical(spec))
-        }
-    }
-
-    /// The registry's hash of the description this keeps: what `hasher.hash_one` gives the
-    /// description, as the canonical bytes are the bytes its `Hash` feeds the hasher (tested).
+    /// The registry's hash of the description this keeps (the same as its [`Probe`]'s).
     fn hash(&self, hasher: &RandomState) -> u64 {
         match self {
             Kept::Spec(kept) => hasher.hash_one(&**kept),
-            Kept::Bytes(kept) => {
-                let mut h = hasher.build_hasher();
-                h.write(&kept.0);
-                h.finish()
-            }
+            Kept::Bytes(kept) => kept.hash(hasher),
         }
     }
 
-    fn is(&self, spec: &ProviderSpec) -> bool {
+    fn is(&self, probe: &Probe<'_>) -> bool {
+        match (self, probe) {
+            (Kept::Spec(kept), Probe::Spec(spec)) => **kept == **spec,
+            (Kept::Bytes(kept), Probe::Bytes(bytes)) => kept == bytes,
+            _ => false,
+        }
+    }
+}
+
+/// A description looked for: its canonical bytes made once per lookup (or the description
+/// itself, when it holds a path), and kept as they are when it is inserted.
+enum Probe<'a> {
+    Bytes(Canonical),
+    Spec(&'a ProviderSpec),
+}
+
+impl<'a> Probe<'a> {
+    fn of(spec: &'a ProviderSpec) -> Self {
+        if holds_path(spec) {
+            Probe::Spec(spec)
+        } else {
+            Probe::Bytes(canonical(spec))
+        }
+    }
+
+    fn hash(&self, hasher: &RandomState) -> u64 {
         match self {
-            Kept::Spec(kept) => **kept == *spec,
-            Kept::Bytes(kept) => !holds_path(spec) && *kept == canonical(spec),
+            Probe::Spec(spec) => hasher.hash_one(spec),
+            Probe::Bytes(bytes) => bytes.hash(hasher),
+        }
+    }
+
+    fn keep(self) -> Kept {
+        match self {
+            Probe::Spec(spec) => Kept::Spec(Box::new(spec.clone())),
+            Probe::Bytes(bytes) => Kept::Bytes(bytes),
         }
     }
 }
@@ -125,10 +144,20 @@ fn holds_path(spec: &ProviderSpec) -> bool {
 
 /// The bytes a description's derived `Hash` feeds a hasher: every field in order, each string
 /// followed by `0xff` (never in UTF-8), each list after its length, each variant after its index,
-/// so equal bytes are equal descriptions (paths aside: see [`Kept::Spec`]). They hold the
-/// description's secrets, so they are overwritten when dropped.
+/// so equal bytes are equal descriptions (paths aside: see [`Kept::Spec`]). Integers (indexes,
+/// lengths, durations) are written as LEB128 varints, not 8 bytes each: self-delimiting, so the
+/// bytes still tell every description from every other, in about two thirds of the room. They
+/// hold the description's secrets, so they are overwritten when dropped.
 #[derive(PartialEq, Eq)]
 struct Canonical(Box<[u8]>);
+
+impl Canonical {
+    fn hash(&self, hasher: &RandomState) -> u64 {
+        let mut h = hasher.build_hasher();
+        h.write(&self.0);
+        h.finish()
+    }
+}
 
 impl Drop for Canonical {
     fn drop(&mut self) {
@@ -140,9 +169,42 @@ impl Drop for Canonical {
 
 fn canonical(spec: &ProviderSpec) -> Canonical {
     struct Recorder(Vec<u8>);
+    impl Recorder {
+        fn varint(&mut self, mut v: u64) {
+            while v >= 0x80 {
+                self.0.push(v as u8 | 0x80);
+                v >>= 7;
+            }
+            self.0.push(v as u8);
+        }
+    }
     impl Hasher for Recorder {
         fn write(&mut self, bytes: &[u8]) {
             self.0.extend_from_slice(bytes);
+        }
+        fn write_u16(&mut self, v: u16) {
+            self.varint(v.into());
+        }
+        fn write_u32(&mut self, v: u32) {
+            self.varint(v.into());
+        }
+        fn write_u64(&mut self, v: u64) {
+            self.varint(v);
+        }
+        fn write_usize(&mut self, v: usize) {
+            self.varint(v as u64);
+        }
+        fn write_i16(&mut self, v: i16) {
+            self.varint(v as u16 as u64);
+        }
+        fn write_i32(&mut self, v: i32) {
+            self.varint(v as u32 as u64);
+        }
+        fn write_i64(&mut self, v: i64) {
+            self.varint(v as u64);
+        }
+        fn write_isize(&mut self, v: isize) {
+            self.varint(v as u64);
         }
         fn finish(&self) -> u64 {
             0
@@ -211,10 +273,10 @@ impl Entries {
     fn find(
         &mut self,
         key: u64,
-        spec: &ProviderSpec,
+        probe: &Probe<'_>,
         now: u64,
     ) -> Option<Arc<dyn CredentialsProvider>> {
-        let entry = self.table.find_mut(key, |e| e.spec.is(spec))?;
+        let entry = self.table.find_mut(key, |e| e.spec.is(probe))?;
         entry.handed_out = now;
         Some(entry.provider.clone())
     }
@@ -299,7 +361,8 @@ impl Registry {
         spec: &ProviderSpec,
         make: impl FnOnce() -> Arc<dyn CredentialsProvider>,
     ) -> Arc<dyn CredentialsProvider> {
-        let key = self.hasher.hash_one(spec);
+        let probe = Probe::of(spec);
+        let key = probe.hash(&self.hasher);
         let mut dropped = Vec::new();
         let found = {
             let mut entries = self.entries();
@@ -311,7 +374,7 @@ impl Registry {
                 SWEEP_PER_CALL,
                 &mut dropped,
             );
-            entries.find(key, spec, now)
+            entries.find(key, &probe, now)
         };
         drop(dropped);
         if let Some(p) = found {
@@ -322,12 +385,12 @@ impl Registry {
             let mut entries = self.entries();
             let now = self.now();
             // Another thread may have built the same provider meanwhile: one wins for everyone.
-            if let Some(p) = entries.find(key, spec, now) {
+            if let Some(p) = entries.find(key, &probe, now) {
                 return p;
             }
             let entry = Entry {
                 handed_out: now,
-                spec: Kept::of(spec),
+                spec: probe.keep(),
                 provider: built.clone(),
             };
             entries
@@ -575,7 +638,7 @@ mod tests {
     }
 
     #[test]
-    fn what_an_entry_keeps_hashes_as_its_description() {
+    fn what_an_entry_keeps_hashes_as_its_description_was_looked_for() {
         let hasher = RandomState::new();
         let key = AccessKey {
             id: "i".into(),
@@ -586,8 +649,43 @@ mod tests {
             ProviderSpec::StaticAk(key),
             ProviderSpec::Default(Vec::new()),
         ] {
-            let kept = Kept::of(&spec);
-            assert_eq!(kept.hash(&hasher), hasher.hash_one(&spec), "{spec:?}");
+            let probe = Probe::of(&spec);
+            let looked_for = probe.hash(&hasher);
+            let kept = probe.keep();
+            assert_eq!(kept.hash(&hasher), looked_for, "{spec:?}");
+            assert!(kept.is(&Probe::of(&spec.clone())), "{spec:?}");
+        }
+    }
+
+    #[test]
+    fn descriptions_that_differ_only_in_integers_never_share() {
+        // Varints of every width, and two that swap: (1 s, 2 s) against (2 s, 1 s).
+        let at = |connect: Duration, read: Duration| {
+            ProviderSpec::Uri(UriSpec {
+                uri: "http://127.0.0.1:9/creds".into(),
+                connect_timeout: connect,
+                read_timeout: read,
+            })
+        };
+        let ms = Duration::from_millis;
+        let specs = [
+            at(ms(127), ms(1)),
+            at(ms(128), ms(1)),
+            at(ms(16_384), ms(1)),
+            at(Duration::new(1, 1), ms(1)),
+            at(Duration::new(1, 128), ms(1)),
+            at(Duration::from_secs(u64::MAX), ms(1)),
+            at(ms(1000), ms(2000)),
+            at(ms(2000), ms(1000)),
+        ];
+        let registry = Registry::with_linger(Duration::from_secs(3600));
+        let held: Vec<_> = specs.iter().map(|s| registry.shared(s, provider)).collect();
+        for (i, a) in held.iter().enumerate() {
+            for b in &held[i + 1..] {
+                assert!(!Arc::ptr_eq(a, b));
+            }
+            let again = registry.shared(&specs[i].clone(), || panic!("equal descriptions share"));
+            assert!(Arc::ptr_eq(a, &again));
         }
     }
 
@@ -614,8 +712,8 @@ mod tests {
     fn native_bytes_per_live_identity() {
         let uri = measure("credentials_uri", uri_options);
         let role = measure("ram_role_arn", role_options);
-        // Bounds a little above what was measured: live 580 B in 4 blocks and 831 B in 5 (3 and 4
-        // of them made with the credential, 380 B and 631 B). Before: 890 B in 10 blocks and
+        // Bounds a little above what was measured: live 553 B in 4 blocks and 763 B in 5 (3 and 4
+        // of them made with the credential, 353 B and 563 B). Before: 890 B in 10 blocks and
         // 1165 B in 11 (a provider, its cache and its refresher in three allocations, the cached
         // credentials' strings in four, a vector per registry entry); 858 B and 1133 B before
         // `Credentials` carried `serve_until` and `fetched_at`; 969 B and 1507 B before the
@@ -633,10 +731,10 @@ mod tests {
         assert_eq!(blocks(&role), (4.0, 1.0), "ram_role_arn: {role:?}");
     }
 
-    const BOUND_URI: f64 = 600.0;
-    const BOUND_ROLE: f64 = 850.0;
-    const BOUND_URI_MADE: f64 = 400.0;
-    const BOUND_ROLE_MADE: f64 = 650.0;
+    const BOUND_URI: f64 = 575.0;
+    const BOUND_ROLE: f64 = 785.0;
+    const BOUND_URI_MADE: f64 = 375.0;
+    const BOUND_ROLE_MADE: f64 = 585.0;
 
     /// What one identity keeps, per identity of many: made (the credential), and added by its
     /// first call (the cached session).
