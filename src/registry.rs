@@ -712,8 +712,8 @@ mod tests {
     fn native_bytes_per_live_identity() {
         let uri = measure("credentials_uri", uri_options);
         let role = measure("ram_role_arn", role_options);
-        // Bounds a little above what was measured: live 553 B in 4 blocks and 763 B in 5 (3 and 4
-        // of them made with the credential, 353 B and 563 B). Before: 890 B in 10 blocks and
+        // Bounds a little above what was measured: live 569 B in 4 blocks and 779 B in 5 (3 and 4
+        // of them made with the credential, 369 B and 579 B). Before: 890 B in 10 blocks and
         // 1165 B in 11 (a provider, its cache and its refresher in three allocations, the cached
         // credentials' strings in four, a vector per registry entry); 858 B and 1133 B before
         // `Credentials` carried `serve_until` and `fetched_at`; 969 B and 1507 B before the

@@ -167,9 +167,7 @@ struct Failure {
 /// refresher (the last field, so `Arc<SessionCache<R>>` is both an `Arc<SessionCache>` over
 /// `dyn Refresher` for the engine and, through [`super::provider`], the identity's provider).
 pub struct SessionCache<R: ?Sized + Refresher = dyn Refresher> {
-    /// The policy's longest refresh window in milliseconds (saturating at 49 days), all the
-    /// cache needs of it once built: 4 bytes where a `Policy` is 24.
-    refresh_before_ms: u32,
+    pub(super) policy: Policy,
     pub(super) clock: Arc<dyn Clock>,
     state: Mutex<State>,
     pub(super) refresh_lock: tokio::sync::Mutex<()>,
@@ -181,7 +179,7 @@ impl std::fmt::Debug for SessionCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionCache")
             .field("provider", &self.refresher.provider_name())
-            .field("policy", &self.policy())
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -190,7 +188,7 @@ impl<R: Refresher + 'static> SessionCache<R> {
     /// A cache over `refresher` reading the time from `clock`, `refresher` in the same allocation.
     pub fn inline(refresher: R, policy: Policy, clock: Arc<dyn Clock>) -> Arc<Self> {
         Arc::new_cyclic(|me: &Weak<SessionCache<R>>| SessionCache {
-            refresh_before_ms: u32::try_from(policy.refresh_before.as_millis()).unwrap_or(u32::MAX),
+            policy,
             clock,
             state: Mutex::new(State::default()),
             refresh_lock: tokio::sync::Mutex::new(()),
@@ -208,14 +206,6 @@ impl SessionCache {
         clock: Arc<dyn Clock>,
     ) -> Arc<Self> {
         SessionCache::inline(refresher, policy, clock)
-    }
-
-    /// The refresh policy (the background flag aside: it acts when the cache is built).
-    fn policy(&self) -> Policy {
-        Policy {
-            refresh_before: std::time::Duration::from_millis(self.refresh_before_ms.into()),
-            background: false,
-        }
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
@@ -361,7 +351,7 @@ impl SessionCache {
             // whole lifetime, not one counted from now.
             let fetched_at = c.fetched_at.map_or(now, |t| t.min(now));
             let schedule = self
-                .policy()
+                .policy
                 .schedule(fetched_at, expiration)
                 .filter(|_| expiration > now);
             match schedule {
