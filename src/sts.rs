@@ -53,10 +53,6 @@ pub struct RoleRequest {
     read_ms: u32,
 }
 
-fn millis(d: Duration) -> u32 {
-    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
-}
-
 impl RoleRequest {
     /// The request that assumes `role`; the session name, when none is given, is
     /// `credentials-nodejs-<ms since epoch>` as the official package makes it. Every field of
@@ -84,8 +80,8 @@ impl RoleRequest {
             external_id: external_id.clone(),
             duration_seconds: *duration_seconds,
             endpoint: endpoint.clone(),
-            connect_ms: millis(*connect_timeout),
-            read_ms: millis(*read_timeout),
+            connect_ms: crate::time::millis_u32(*connect_timeout),
+            read_ms: crate::time::millis_u32(*read_timeout),
         }
     }
 

@@ -23,10 +23,6 @@ struct UriRefresher {
     read_ms: u32,
 }
 
-fn millis(d: Duration) -> u32 {
-    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
-}
-
 impl UriRefresher {
     fn connect_timeout(&self) -> Duration {
         Duration::from_millis(self.connect_ms.into())
@@ -88,8 +84,8 @@ fn uri_secrets(uri: &str) -> Vec<String> {
 pub fn provider(spec: &UriSpec, shared: crate::shared_cache::Plan) -> Arc<dyn CredentialsProvider> {
     let refresher = UriRefresher {
         uri: spec.uri.as_str().into(),
-        connect_ms: millis(spec.connect_timeout),
-        read_ms: millis(spec.read_timeout),
+        connect_ms: crate::time::millis_u32(spec.connect_timeout),
+        read_ms: crate::time::millis_u32(spec.read_timeout),
     };
     crate::shared_cache::provider(refresher, shared, Policy::default())
 }
