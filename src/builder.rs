@@ -84,15 +84,15 @@ fn build_new(spec: &ProviderSpec, env: &Env) -> Arc<dyn CredentialsProvider> {
                         roles: chain.roles[..=i].to_vec(),
                     })
                 });
-                provider = Arc::new(ram_role_arn::provider(provider, role, layer));
+                provider = ram_role_arn::provider(provider, role, layer);
             }
             provider
         }
-        ProviderSpec::Oidc(s) => Arc::new(oidc::provider(s, shared_cache::plan(spec, env))),
-        ProviderSpec::Ecs(s) => Arc::new(ecs::provider(s, shared_cache::plan(spec, env))),
-        ProviderSpec::Uri(s) => Arc::new(uri::provider(s, shared_cache::plan(spec, env))),
-        ProviderSpec::CloudSso(s) => Arc::new(cloud_sso::provider(s)),
-        ProviderSpec::OAuth(s) => Arc::new(oauth::provider(s)),
+        ProviderSpec::Oidc(s) => oidc::provider(s, shared_cache::plan(spec, env)),
+        ProviderSpec::Ecs(s) => ecs::provider(s, shared_cache::plan(spec, env)),
+        ProviderSpec::Uri(s) => uri::provider(s, shared_cache::plan(spec, env)),
+        ProviderSpec::CloudSso(s) => cloud_sso::provider(s),
+        ProviderSpec::OAuth(s) => oauth::provider(s),
         ProviderSpec::External(s) => Arc::new(external::provider(s)),
         ProviderSpec::CliProfile(file) => Arc::new(cli_profile(file, env)),
         ProviderSpec::IniProfile(file) => Arc::new(ini_profile(file, env)),

@@ -156,6 +156,19 @@ pub fn identity_key(spec: &ProviderSpec) -> String {
     w.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The caching provider over `refresher`, with the shared cache between them when `plan` uses
+/// one (`refresher` then behind the decorator; otherwise in the provider's own allocation).
+pub fn provider<R: Refresher + 'static>(
+    refresher: R,
+    plan: Plan,
+    policy: Policy,
+) -> Arc<dyn crate::credentials::CredentialsProvider> {
+    match plan {
+        Plan::Off => crate::session::provider(refresher, policy),
+        plan => crate::session::provider(over(Arc::new(refresher), plan, policy), policy),
+    }
+}
+
 /// `refresher` with the shared cache over it when `plan` uses one.
 pub fn over(refresher: Arc<dyn Refresher>, plan: Plan, policy: Policy) -> Arc<dyn Refresher> {
     over_with_clock(refresher, plan, policy, process_clock())

@@ -5,12 +5,14 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha1::Sha1;
+use std::time::Duration;
 
 use crate::credentials::{CredentialFields, Credentials};
-use crate::description::{RoleSpec, StsSpec};
+use crate::description::{Endpoint, RoleSpec, StsSpec};
 use crate::encoding::{form, nonce, percent_encode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
+use crate::secret::Secret;
 use crate::time::utc_timestamp;
 
 /// `POST&%2F&<pct(sorted k=v joined by &)>` over every parameter but `Signature`.
@@ -35,32 +37,85 @@ pub fn sign(string_to_sign: &str, secret: &str) -> String {
 }
 
 /// The request of one STS exchange: the role (its STS options and, for AssumeRole, its own
-/// parameters), with the session name it runs under filled in.
+/// parameters), with the session name it runs under filled in. One per live identity, so kept
+/// lean: its texts in one block (no spare capacity) and the timeouts in milliseconds (saturating
+/// at 49 days, which no request waits for): 88 bytes and one block where a copy of the
+/// `RoleSpec` is 152 and a block per string.
 #[derive(Clone, Debug)]
 pub struct RoleRequest {
-    /// `sts.role_session_name` is always `Some`: the spec's name, or the one made when the
-    /// provider was built (one string per identity, not a second copy beside the spec's).
-    role: RoleSpec,
+    /// The role's ARN, the session name (the spec's, or the one made when the provider was
+    /// built) and the policy, one after the other.
+    text: Box<str>,
+    /// Where the ARN and the session name end in `text`.
+    ends: [u32; 2],
+    has_policy: bool,
+    external_id: Option<Secret>,
+    duration_seconds: u64,
+    endpoint: Endpoint,
+    connect_ms: u32,
+    read_ms: u32,
 }
 
 impl RoleRequest {
     /// The request that assumes `role`; the session name, when none is given, is
-    /// `credentials-nodejs-<ms since epoch>` as the official package makes it.
+    /// `credentials-nodejs-<ms since epoch>` as the official package makes it. Every field of
+    /// the role is named here, so a new one does not build until it is kept (and sent by
+    /// [`Self::body`], or marked as not a request parameter).
     pub fn new(role: &RoleSpec) -> Self {
-        let mut role = role.clone();
-        role.sts
-            .role_session_name
-            .get_or_insert_with(|| format!("credentials-nodejs-{}", crate::time::epoch_millis()));
-        RoleRequest { role }
+        let RoleSpec { sts, external_id } = role;
+        let StsSpec {
+            role_arn,
+            role_session_name,
+            duration_seconds,
+            policy,
+            endpoint,
+            connect_timeout,
+            read_timeout,
+        } = sts;
+        let made;
+        let session_name = match role_session_name {
+            Some(name) => name.as_str(),
+            None => {
+                made = format!("credentials-nodejs-{}", crate::time::epoch_millis());
+                made.as_str()
+            }
+        };
+        let policy_text = policy.as_deref().unwrap_or_default();
+        let mut text =
+            String::with_capacity(role_arn.len() + session_name.len() + policy_text.len());
+        text.push_str(role_arn);
+        text.push_str(session_name);
+        text.push_str(policy_text);
+        // Offsets past 4 GiB cannot come from options (a process's argv and config are far
+        // smaller); saturating keeps the slicing in bounds whatever comes.
+        let end = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        RoleRequest {
+            text: text.into_boxed_str(),
+            ends: [
+                end(role_arn.len()),
+                end(role_arn.len() + session_name.len()),
+            ],
+            has_policy: policy.is_some(),
+            external_id: external_id.clone(),
+            duration_seconds: *duration_seconds,
+            endpoint: endpoint.clone(),
+            connect_ms: crate::time::millis_u32(*connect_timeout),
+            read_ms: crate::time::millis_u32(*read_timeout),
+        }
+    }
+
+    fn part(&self, from: usize, to: usize) -> &str {
+        self.text.get(from..to).unwrap_or_default()
     }
 
     /// The session name the role is assumed under.
     pub fn session_name(&self) -> &str {
-        self.role
-            .sts
-            .role_session_name
-            .as_deref()
-            .unwrap_or_default()
+        self.part(self.ends[0] as usize, self.ends[1] as usize)
+    }
+
+    fn policy(&self) -> Option<&str> {
+        self.has_policy
+            .then(|| self.part(self.ends[1] as usize, self.text.len()))
     }
 
     /// The request of AssumeRoleWithOIDC: the shared STS options only.
@@ -68,34 +123,38 @@ impl RoleRequest {
         Self::new(&RoleSpec::from(sts.clone()))
     }
 
-    /// The STS options.
-    pub fn sts(&self) -> &StsSpec {
-        &self.role.sts
+    /// The role's ARN.
+    pub fn role_arn(&self) -> &str {
+        self.part(0, self.ends[0] as usize)
+    }
+
+    /// The STS endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_ms.into())
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_millis(self.read_ms.into())
     }
 
     /// `RoleArn`, `Policy`, `ExternalId`, `RoleSessionName`, `DurationSeconds`, in the official
-    /// order. Every field of the role is named here, so a new one does not build until it is
-    /// sent (or marked as not a request parameter).
+    /// order.
     fn body(&self) -> Vec<(String, String)> {
-        let RoleSpec { sts, external_id } = &self.role;
-        let StsSpec {
-            role_arn,
-            role_session_name: _, // sent as `session_name()`
-            duration_seconds,
-            policy,
-            endpoint: _,
-            connect_timeout: _,
-            read_timeout: _,
-        } = sts;
-        let mut body = vec![("RoleArn".to_owned(), role_arn.clone())];
-        if let Some(p) = policy {
-            body.push(("Policy".to_owned(), p.clone()));
+        let mut body = vec![("RoleArn".to_owned(), self.role_arn().to_owned())];
+        if let Some(p) = self.policy() {
+            body.push(("Policy".to_owned(), p.to_owned()));
         }
-        if let Some(e) = external_id {
+        if let Some(e) = &self.external_id {
             body.push(("ExternalId".to_owned(), e.expose().to_owned()));
         }
         body.push(("RoleSessionName".into(), self.session_name().to_owned()));
-        body.push(("DurationSeconds".into(), duration_seconds.to_string()));
+        body.push(("DurationSeconds".into(), self.duration_seconds.to_string()));
         body
     }
 
@@ -104,11 +163,11 @@ impl RoleRequest {
             crate::http::Method::Post,
             format!(
                 "{}/?{}",
-                self.role.sts.endpoint.base(),
+                self.endpoint.base(),
                 form(query.iter().map(|(k, v)| (k, v)))
             ),
-            self.role.sts.connect_timeout,
-            self.role.sts.read_timeout,
+            self.connect_timeout(),
+            self.read_timeout(),
         )
         .header("Content-Type", "application/x-www-form-urlencoded")
     }
@@ -273,6 +332,55 @@ pub async fn assume_role_with_oidc(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_request_sends_its_role_as_described() {
+        let role = |session: Option<&str>, policy: Option<&str>| RoleSpec {
+            sts: StsSpec {
+                role_arn: "acs:ram::1:role/é".into(),
+                role_session_name: session.map(Into::into),
+                duration_seconds: 900,
+                policy: policy.map(Into::into),
+                endpoint: crate::description::Endpoint::resolve(None, None, false),
+                connect_timeout: Duration::from_millis(1500),
+                read_timeout: Duration::from_secs(2),
+            },
+            external_id: Some(Secret::new("ext")),
+        };
+        let pairs = |r: &RoleRequest| {
+            r.body()
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        let r = RoleRequest::new(&role(Some("s€ssion"), Some(r#"{"p":1}"#)));
+        assert_eq!(
+            pairs(&r),
+            [
+                "RoleArn=acs:ram::1:role/é",
+                r#"Policy={"p":1}"#,
+                "ExternalId=ext",
+                "RoleSessionName=s€ssion",
+                "DurationSeconds=900"
+            ]
+        );
+        assert_eq!(r.role_arn(), "acs:ram::1:role/é");
+        assert_eq!(
+            r.connect_timeout() + r.read_timeout(),
+            Duration::from_millis(3500)
+        );
+        // No policy, an empty one, a made session name.
+        let r = RoleRequest::new(&role(None, None));
+        assert!(
+            r.session_name().starts_with("credentials-nodejs-"),
+            "{}",
+            r.session_name()
+        );
+        assert!(!pairs(&r).iter().any(|p| p.starts_with("Policy")));
+        let r = RoleRequest::new(&role(Some(""), Some("")));
+        assert_eq!(r.session_name(), "");
+        assert!(pairs(&r).contains(&"Policy=".to_owned()));
+    }
 
     // The string to sign of the documented RPC example; the signature value was computed
     // independently with Node's crypto (HMAC-SHA1 over it with "testsecret&").

@@ -46,28 +46,30 @@ pub struct Counting;
 thread_local! {
     static LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
     static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static BLOCKS: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
 }
 
-fn count(bytes: isize, allocations: usize) {
+fn count(bytes: isize, allocations: usize, blocks: isize) {
     // `try_with`: a thread's last frees run after its locals are gone.
     let _ = LIVE.try_with(|l| l.set(l.get() + bytes));
     let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + allocations));
+    let _ = BLOCKS.try_with(|b| b.set(b.get() + blocks));
 }
 
 // SAFETY: every call is passed to the system allocator unchanged; counting allocates nothing.
 unsafe impl std::alloc::GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        count(layout.size() as isize, 1);
+        count(layout.size() as isize, 1, 1);
         unsafe { std::alloc::System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        count(-(layout.size() as isize), 0);
+        count(-(layout.size() as isize), 0, -1);
         unsafe { std::alloc::System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        count(new_size as isize - layout.size() as isize, 1);
+        count(new_size as isize - layout.size() as isize, 1, 0);
         unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
     }
 }
@@ -81,4 +83,9 @@ pub fn counted() -> (isize, usize) {
         LIVE.try_with(|l| l.get()).unwrap_or(0),
         ALLOCATIONS.try_with(|a| a.get()).unwrap_or(0),
     )
+}
+
+/// Blocks live (allocated and not yet freed) by this thread's count, as [`counted`] counts bytes.
+pub fn live_blocks() -> isize {
+    BLOCKS.try_with(|b| b.get()).unwrap_or(0)
 }

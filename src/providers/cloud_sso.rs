@@ -11,7 +11,7 @@ use crate::description::{CloudSsoSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::secret::Secret;
-use crate::session::{Policy, Refresher, SessionProvider};
+use crate::session::{Policy, Refresher};
 
 /// The provider name, as the official package gives it.
 const NAME: &str = Kind::CloudSso.provider_name();
@@ -95,15 +95,15 @@ pub fn parse_credentials(body: &[u8]) -> Result<Credentials> {
 }
 
 /// The caching CloudSSO provider.
-pub fn provider(spec: &CloudSsoSpec) -> SessionProvider {
-    SessionProvider::new(
-        Arc::new(CloudSsoRefresher {
+pub fn provider(spec: &CloudSsoSpec) -> Arc<dyn crate::credentials::CredentialsProvider> {
+    crate::session::provider(
+        CloudSsoRefresher {
             base: spec.base_url.clone(),
             account_id: spec.account_id.clone(),
             access_config: spec.access_config.clone(),
             access_token: spec.access_token.clone(),
             access_token_expire: spec.access_token_expire,
-        }),
+        },
         Policy::default(),
     )
 }

@@ -13,7 +13,7 @@ use crate::description::{EcsSpec, Kind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::secret::Secret;
-use crate::session::{Policy, Refresher, SessionProvider};
+use crate::session::{Policy, Refresher};
 
 /// The provider name, as the official package gives it.
 const NAME: &str = Kind::EcsRamRole.provider_name();
@@ -199,7 +199,10 @@ impl Refresher for EcsRefresher {
 
 /// The caching `ecs_ram_role` provider (refreshed in the background from up to 60 minutes before
 /// expiration).
-pub fn provider(spec: &EcsSpec, shared: crate::shared_cache::Plan) -> SessionProvider {
+pub fn provider(
+    spec: &EcsSpec,
+    shared: crate::shared_cache::Plan,
+) -> Arc<dyn crate::credentials::CredentialsProvider> {
     let refresher = EcsRefresher {
         base: spec.base_url.clone(),
         role_name: spec.role_name.clone(),
@@ -213,10 +216,7 @@ pub fn provider(spec: &EcsSpec, shared: crate::shared_cache::Plan) -> SessionPro
         refresh_before: Duration::from_secs(60 * 60),
         background: spec.background,
     };
-    SessionProvider::new(
-        crate::shared_cache::over(Arc::new(refresher), shared, policy),
-        policy,
-    )
+    crate::shared_cache::provider(refresher, shared, policy)
 }
 
 /// Reads the metadata service's answer for the role: the status, then the document. Never

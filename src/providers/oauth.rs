@@ -14,7 +14,7 @@ use crate::encoding::form;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
 use crate::secret::Secret;
-use crate::session::{Policy, Refresher, SessionProvider};
+use crate::session::{Policy, Refresher};
 use crate::time::utc_timestamp;
 
 /// The provider name, as the official package gives it.
@@ -291,9 +291,9 @@ pub fn parse_exchange(body: &[u8]) -> Result<Credentials> {
 }
 
 /// The caching OAuth provider.
-pub fn provider(spec: &OAuthSpec) -> SessionProvider {
-    SessionProvider::new(
-        Arc::new(OAuthRefresher {
+pub fn provider(spec: &OAuthSpec) -> Arc<dyn crate::credentials::CredentialsProvider> {
+    crate::session::provider(
+        OAuthRefresher {
             base: spec.base_url.clone(),
             client_id: spec.client_id.clone(),
             tokens: Mutex::new(Tokens {
@@ -302,7 +302,7 @@ pub fn provider(spec: &OAuthSpec) -> SessionProvider {
                 access_token_expire: spec.access_token_expire,
             }),
             write_back: spec.write_back.clone(),
-        }),
+        },
         Policy::default(),
     )
 }

@@ -7,7 +7,7 @@ use crate::credentials::BoxFuture;
 use crate::credentials::Credentials;
 use crate::description::{Kind, OidcSpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{Policy, Refresher, SessionProvider};
+use crate::session::{Policy, Refresher};
 use crate::sts::{self, RoleRequest};
 
 /// The provider name, as the official package gives it.
@@ -48,24 +48,26 @@ impl Refresher for OidcRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRoleWithOIDC {}, token file {})",
-            self.request.sts().endpoint.base(),
-            self.request.sts().role_arn,
+            self.request.endpoint().base(),
+            self.request.role_arn(),
             self.token_file
         ))
     }
 
     fn budget(&self) -> Option<std::time::Duration> {
-        Some(self.request.sts().connect_timeout + self.request.sts().read_timeout)
+        Some(self.request.connect_timeout() + self.request.read_timeout())
     }
 }
 
 /// The caching `oidc_role_arn` provider.
-pub fn provider(spec: &OidcSpec, shared: crate::shared_cache::Plan) -> SessionProvider {
-    let refresher = Arc::new(OidcRefresher {
+pub fn provider(
+    spec: &OidcSpec,
+    shared: crate::shared_cache::Plan,
+) -> Arc<dyn crate::credentials::CredentialsProvider> {
+    let refresher = OidcRefresher {
         provider_arn: spec.provider_arn.clone(),
         token_file: spec.token_file.clone(),
         request: RoleRequest::with_oidc(&spec.sts),
-    });
-    let policy = Policy::default();
-    SessionProvider::new(crate::shared_cache::over(refresher, shared, policy), policy)
+    };
+    crate::shared_cache::provider(refresher, shared, Policy::default())
 }

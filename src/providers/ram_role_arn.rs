@@ -7,7 +7,7 @@ use crate::credentials::Credentials;
 use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::description::{Kind, RoleSpec};
 use crate::error::Result;
-use crate::session::{Policy, Refresher, SessionProvider};
+use crate::session::{Policy, Refresher};
 use crate::shared_cache;
 use crate::sts::{self, RoleRequest};
 
@@ -35,13 +35,13 @@ impl Refresher for RamRoleArnRefresher {
     fn endpoint(&self) -> Option<String> {
         Some(format!(
             "{} (AssumeRole {})",
-            self.request.sts().endpoint.base(),
-            self.request.sts().role_arn
+            self.request.endpoint().base(),
+            self.request.role_arn()
         ))
     }
 
     fn budget(&self) -> Option<std::time::Duration> {
-        Some(self.request.sts().connect_timeout + self.request.sts().read_timeout)
+        Some(self.request.connect_timeout() + self.request.read_timeout())
     }
 }
 
@@ -51,11 +51,10 @@ pub fn provider(
     source: Arc<dyn CredentialsProvider>,
     role: &RoleSpec,
     shared: shared_cache::Plan,
-) -> SessionProvider {
-    let refresher = Arc::new(RamRoleArnRefresher {
+) -> Arc<dyn CredentialsProvider> {
+    let refresher = RamRoleArnRefresher {
         source,
         request: RoleRequest::new(role),
-    });
-    let policy = Policy::default();
-    SessionProvider::new(shared_cache::over(refresher, shared, policy), policy)
+    };
+    shared_cache::provider(refresher, shared, Policy::default())
 }

@@ -5,20 +5,32 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::credentials::BoxFuture;
+use crate::credentials::{BoxFuture, CredentialsProvider};
 use crate::credentials::{CredentialFields, Credentials};
 use crate::description::{Kind, UriSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Request};
-use crate::session::{Policy, Refresher, SessionProvider};
+use crate::session::{Policy, Refresher};
 
 /// The provider name, as the official package gives it.
 const NAME: &str = Kind::CredentialsUri.provider_name();
 
+/// One per live identity: the URI once (boxed: no spare capacity), the timeouts in milliseconds
+/// (saturating at 49 days, which no request waits for).
 struct UriRefresher {
-    uri: String,
-    connect_timeout: Duration,
-    read_timeout: Duration,
+    uri: Box<str>,
+    connect_ms: u32,
+    read_ms: u32,
+}
+
+impl UriRefresher {
+    fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_ms.into())
+    }
+
+    fn read_timeout(&self) -> Duration {
+        Duration::from_millis(self.read_ms.into())
+    }
 }
 
 #[derive(Deserialize)]
@@ -34,9 +46,9 @@ impl Refresher for UriRefresher {
         Box::pin(async move {
             let request = Request::new(
                 crate::http::Method::Get,
-                self.uri.clone(),
-                self.connect_timeout,
-                self.read_timeout,
+                self.uri.to_string(),
+                self.connect_timeout(),
+                self.read_timeout(),
             );
             let known = uri_secrets(&self.uri);
             let secrets: Vec<&str> = known.iter().map(String::as_str).collect();
@@ -53,7 +65,7 @@ impl Refresher for UriRefresher {
     }
 
     fn budget(&self) -> Option<Duration> {
-        Some(self.connect_timeout + self.read_timeout)
+        Some(self.connect_timeout() + self.read_timeout())
     }
 }
 
@@ -69,14 +81,13 @@ fn uri_secrets(uri: &str) -> Vec<String> {
 }
 
 /// The caching `credentials_uri` provider.
-pub fn provider(spec: &UriSpec, shared: crate::shared_cache::Plan) -> SessionProvider {
-    let refresher = Arc::new(UriRefresher {
-        uri: spec.uri.clone(),
-        connect_timeout: spec.connect_timeout,
-        read_timeout: spec.read_timeout,
-    });
-    let policy = Policy::default();
-    SessionProvider::new(crate::shared_cache::over(refresher, shared, policy), policy)
+pub fn provider(spec: &UriSpec, shared: crate::shared_cache::Plan) -> Arc<dyn CredentialsProvider> {
+    let refresher = UriRefresher {
+        uri: spec.uri.as_str().into(),
+        connect_ms: crate::time::millis_u32(spec.connect_timeout),
+        read_ms: crate::time::millis_u32(spec.read_timeout),
+    };
+    crate::shared_cache::provider(refresher, shared, Policy::default())
 }
 
 /// Reads a credentials-URI answer: the status, then the document. Never quotes the body.

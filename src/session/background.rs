@@ -1,7 +1,6 @@
 //! `asyncCredentialUpdateEnabled`: refresh ahead of callers for as long as the cache lives. The
 //! loop holds only a weak reference, so it never keeps a process alive and ends with the cache.
 
-use std::sync::atomic::Ordering;
 use std::sync::Weak;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use super::cache::SessionCache;
 pub(super) async fn run(cache: Weak<SessionCache>) {
     loop {
         let wait = match cache.upgrade() {
-            Some(c) if !c.stopped.load(Ordering::Relaxed) => c.next_wake(),
+            Some(c) if !c.lock().stopped => c.next_wake(),
             _ => return,
         };
         // Tokio's timers run on the monotonic clock, which stands still while the machine sleeps
@@ -19,7 +18,7 @@ pub(super) async fn run(cache: Weak<SessionCache>) {
         // (a wall-clock time) and to notice that the credential was dropped.
         tokio::time::sleep(wait.clamp(Duration::from_millis(50), Duration::from_secs(10))).await;
         let Some(c) = cache.upgrade() else { return };
-        if c.stopped.load(Ordering::Relaxed) {
+        if c.lock().stopped {
             return;
         }
         if c.background_due() {

@@ -4,7 +4,7 @@
 //! refresh in the background and every caller keeps getting the cached credential meanwhile.
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::clock::Clock;
 use super::policy::{backoff, Policy, BACKOFF_CAP, COLD_BACKOFF_CAP};
@@ -12,23 +12,142 @@ use super::retry::{is_blip, retry_delay, RETRIES};
 use super::Refresher;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
 
 #[derive(Default)]
 pub(super) struct State {
-    pub(super) current: Option<Credentials>,
-    /// When the refresh window of the current credentials opens.
-    pub(super) refresh_at: Option<SystemTime>,
-    /// From when the current credentials are no longer handed out (the safety margin).
-    pub(super) serve_until: Option<SystemTime>,
-    /// Completed refreshes, successful or not.
-    attempts: u64,
+    /// The current credentials with their schedule, in one allocation (see [`Cached`]).
+    current: Option<Cached>,
+    /// Completed refreshes, successful or not (wrapping: only compared for equality).
+    attempts: u32,
     /// The failure memory, from a failed refresh until the next successful one: boxed, so an
     /// identity that never failed (most of thousands of live ones) pays a pointer for it.
     failure: Option<Box<Failure>>,
     /// A background refresh is queued or running.
     pub(super) refreshing: bool,
+    /// `close()` was called: the background refresher stops (here, not an atomic of its own
+    /// beside the lock: it fits in the state's padding).
+    pub(super) stopped: bool,
     /// Requests sent upstream, retries included (for tests and `describe()`-level diagnostics).
     pub(super) upstream_attempts: u64,
+}
+
+/// The credentials a cache holds between refreshes, with their schedule, in one allocation: a
+/// block per refresh, not one per string plus the times beside them in every identity's cache
+/// (thousands of identities live, most never failing). It holds the secrets, so it is overwritten
+/// when dropped. Made after the fetch's buffers are gone, so it does not sit between them.
+///
+/// Layout: expiration, refresh_at, serve_until (each u64 seconds and u32 nanoseconds since the
+/// epoch, little-endian; none is before it: each is after the time of a fetch), the lengths of the
+/// [`FIELDS`] strings (u32 each, [`ABSENT`] for none), then the strings. A provider name that is
+/// the refresher's own is not kept (absent: the refresher names them when served).
+struct Cached(Box<[u8]>);
+
+/// The strings of [`Cached`], in order: id, secret, token, bearer token, provider name.
+const FIELDS: usize = 5;
+const TIME: usize = 12;
+const TIMES: usize = 3;
+const HEADER: usize = TIMES * TIME + FIELDS * 4;
+const ABSENT: u32 = u32::MAX;
+
+impl Cached {
+    /// `credentials` expiring at `expiration`, served until `serve_until`, refreshed from
+    /// `refresh_at`, their provider name kept unless it is `refresher_name`; `None` when a string
+    /// is too long to be counted (4 GiB, never from a capped body).
+    fn new(
+        credentials: &Credentials,
+        expiration: SystemTime,
+        refresh_at: SystemTime,
+        serve_until: SystemTime,
+        refresher_name: &str,
+    ) -> Option<Self> {
+        let fields: [Option<&str>; FIELDS] = [
+            Some(&credentials.access_key_id),
+            Some(credentials.access_key_secret.expose()),
+            credentials.security_token.as_ref().map(Secret::expose),
+            credentials.bearer_token.as_ref().map(Secret::expose),
+            Some(credentials.provider_name.as_str()).filter(|n| *n != refresher_name),
+        ];
+        let text: usize = fields.iter().flatten().map(|f| f.len()).sum();
+        let mut bytes = Vec::with_capacity(HEADER + text);
+        for t in [expiration, refresh_at, serve_until] {
+            let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+            bytes.extend_from_slice(&since.as_secs().to_le_bytes());
+            bytes.extend_from_slice(&since.subsec_nanos().to_le_bytes());
+        }
+        for f in fields {
+            let len = match f {
+                Some(f) => u32::try_from(f.len()).ok().filter(|l| *l != ABSENT)?,
+                None => ABSENT,
+            };
+            bytes.extend_from_slice(&len.to_le_bytes());
+        }
+        for f in fields.into_iter().flatten() {
+            bytes.extend_from_slice(f.as_bytes());
+        }
+        // Exactly its capacity: boxing it moves nothing.
+        Some(Cached(bytes.into_boxed_slice()))
+    }
+
+    fn time(&self, i: usize) -> SystemTime {
+        let at = &self.0[i * TIME..(i + 1) * TIME];
+        let secs = u64::from_le_bytes(at[..8].try_into().expect("8 bytes"));
+        let nanos = u32::from_le_bytes(at[8..].try_into().expect("4 bytes"));
+        UNIX_EPOCH + Duration::new(secs, nanos)
+    }
+
+    fn expiration(&self) -> SystemTime {
+        self.time(0)
+    }
+
+    fn refresh_at(&self) -> SystemTime {
+        self.time(1)
+    }
+
+    /// From when the credentials are no longer handed out (the safety margin), never after
+    /// their expiration.
+    fn serve_until(&self) -> SystemTime {
+        self.time(2).min(self.expiration())
+    }
+
+    /// The strings, in [`FIELDS`] order.
+    fn fields(&self) -> [Option<&str>; FIELDS] {
+        let mut out = [None; FIELDS];
+        let mut at = HEADER;
+        for (i, field) in out.iter_mut().enumerate() {
+            let from = TIMES * TIME + i * 4;
+            let len = u32::from_le_bytes(self.0[from..from + 4].try_into().expect("4 bytes"));
+            if len != ABSENT {
+                let len = len as usize;
+                *field = std::str::from_utf8(&self.0[at..at + len]).ok();
+                at += len;
+            }
+        }
+        out
+    }
+
+    /// The credentials, as they were fetched (without `fetched_at`: only the schedule, kept
+    /// here, used it); `refresher_name` gives the name when it was the refresher's.
+    fn credentials(&self, refresher_name: impl FnOnce() -> String) -> Credentials {
+        let [id, secret, token, bearer, name] = self.fields();
+        let mut c = Credentials::access_key(
+            id.unwrap_or_default().to_owned(),
+            Secret::new(secret.unwrap_or_default()),
+            name.map_or_else(refresher_name, str::to_owned),
+        );
+        c.security_token = token.map(Secret::new);
+        c.bearer_token = bearer.map(Secret::new);
+        c.expiration = Some(self.expiration());
+        c
+    }
+}
+
+impl Drop for Cached {
+    fn drop(&mut self) {
+        // A boxed slice is a vector of its length without a new allocation.
+        let mut bytes = std::mem::take(&mut self.0).into_vec();
+        crate::secret::wipe_bytes(&mut bytes);
+    }
 }
 
 /// What a cache remembers of its last failed refreshes.
@@ -44,15 +163,16 @@ struct Failure {
     retry_by: Option<SystemTime>,
 }
 
-/// A caching provider over a [`Refresher`].
-pub struct SessionCache {
-    pub(super) refresher: Arc<dyn Refresher>,
+/// A caching provider over a [`Refresher`]: one allocation per identity holds the cache and its
+/// refresher (the last field, so `Arc<SessionCache<R>>` is both an `Arc<SessionCache>` over
+/// `dyn Refresher` for the engine and, through [`super::provider`], the identity's provider).
+pub struct SessionCache<R: ?Sized + Refresher = dyn Refresher> {
     pub(super) policy: Policy,
     pub(super) clock: Arc<dyn Clock>,
     state: Mutex<State>,
     pub(super) refresh_lock: tokio::sync::Mutex<()>,
     me: Weak<SessionCache>,
-    pub(super) stopped: std::sync::atomic::AtomicBool,
+    pub(super) refresher: R,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -64,18 +184,28 @@ impl std::fmt::Debug for SessionCache {
     }
 }
 
-impl SessionCache {
-    /// A cache over `refresher` reading the time from `clock`.
-    pub fn new(refresher: Arc<dyn Refresher>, policy: Policy, clock: Arc<dyn Clock>) -> Arc<Self> {
-        Arc::new_cyclic(|me| SessionCache {
-            refresher,
+impl<R: Refresher + 'static> SessionCache<R> {
+    /// A cache over `refresher` reading the time from `clock`, `refresher` in the same allocation.
+    pub fn inline(refresher: R, policy: Policy, clock: Arc<dyn Clock>) -> Arc<Self> {
+        Arc::new_cyclic(|me: &Weak<SessionCache<R>>| SessionCache {
             policy,
             clock,
             state: Mutex::new(State::default()),
             refresh_lock: tokio::sync::Mutex::new(()),
             me: me.clone(),
-            stopped: std::sync::atomic::AtomicBool::new(false),
+            refresher,
         })
+    }
+}
+
+impl SessionCache {
+    /// A cache over `refresher` reading the time from `clock`.
+    pub fn new<R: Refresher + 'static>(
+        refresher: R,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<Self> {
+        SessionCache::inline(refresher, policy, clock)
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
@@ -86,17 +216,16 @@ impl SessionCache {
     /// when nothing servable is cached (none, or within the safety margin of expiring).
     fn serve(&self, st: &State, now: SystemTime) -> Option<Credentials> {
         let current = st.current.as_ref()?;
-        let expiration = current.expiration?;
-        let serve_until = st.serve_until.unwrap_or(expiration).min(expiration);
+        let serve_until = current.serve_until();
         if now >= serve_until {
             return None;
         }
-        let refresh_at = st.refresh_at.unwrap_or(serve_until);
+        let refresh_at = current.refresh_at();
         // Before the window: reusable until it opens. Inside it: not reusable (the caller asks
         // again at its next call), so the result of the refresh is served from the call after it
         // lands.
         let until = if now < refresh_at { refresh_at } else { now };
-        let mut served = current.clone();
+        let mut served = current.credentials(|| self.refresher.provider_name());
         served.reuse_until = Some(until);
         served.serve_until = Some(serve_until);
         Some(served)
@@ -121,7 +250,7 @@ impl SessionCache {
     /// True when a refresh should start now behind a servable credential.
     fn window_refresh_due(st: &State, now: SystemTime, monotonic: Instant) -> bool {
         !st.refreshing
-            && st.refresh_at.is_some_and(|r| now >= r)
+            && st.current.as_ref().is_some_and(|c| now >= c.refresh_at())
             && !Self::backing_off(st, now, monotonic)
     }
 
@@ -216,7 +345,7 @@ impl SessionCache {
         let took = started.elapsed().as_millis();
         let mut st = self.lock();
         let now = self.clock.now();
-        st.attempts += 1;
+        st.attempts = st.attempts.wrapping_add(1);
         let scheduled = fetched.and_then(|(c, expiration)| {
             // Credentials fetched earlier (a shared cache's entry) keep the schedule of their
             // whole lifetime, not one counted from now.
@@ -226,7 +355,19 @@ impl SessionCache {
                 .schedule(fetched_at, expiration)
                 .filter(|_| expiration > now);
             match schedule {
-                Some(schedule) => Ok((c, expiration, schedule)),
+                Some(schedule) => {
+                    let cached = Cached::new(
+                        &c,
+                        expiration,
+                        schedule.refresh_at,
+                        schedule.serve_until,
+                        &self.refresher.provider_name(),
+                    )
+                    .ok_or_else(|| {
+                        Error::new(ErrorKind::Response, "the credentials are too large")
+                    })?;
+                    Ok((c, cached, expiration, schedule))
+                }
                 None => Err(Error::new(
                     ErrorKind::Response,
                     format!(
@@ -238,7 +379,7 @@ impl SessionCache {
             }
         });
         match scheduled {
-            Ok((credentials, expiration, schedule)) => {
+            Ok((credentials, cached, expiration, schedule)) => {
                 crate::log::debug("session", || {
                     format!(
                         "refresh {} ok in {took} ms: {}, expires {}, refresh from {}",
@@ -248,9 +389,8 @@ impl SessionCache {
                         rfc3339(schedule.refresh_at),
                     )
                 });
-                st.refresh_at = Some(schedule.refresh_at);
-                st.serve_until = Some(schedule.serve_until);
-                st.current = Some(credentials);
+                drop(credentials);
+                st.current = Some(cached);
                 st.failure = None;
             }
             Err(e) => {
@@ -262,8 +402,7 @@ impl SessionCache {
                 let servable_until = st
                     .current
                     .as_ref()
-                    .and_then(|c| c.expiration)
-                    .map(|x| st.serve_until.unwrap_or(x).min(x))
+                    .map(Cached::serve_until)
                     .filter(|until| now < *until);
                 let delay = backoff(
                     failures,
@@ -317,13 +456,10 @@ impl SessionCache {
             .as_ref()
             .map(|f| f.retry_at.saturating_duration_since(self.clock.monotonic()))
             .unwrap_or_default();
-        if st.current.is_none() {
+        let Some(current) = &st.current else {
             return backoff_left;
-        }
-        let window_in = st
-            .refresh_at
-            .and_then(|r| r.duration_since(now).ok())
-            .unwrap_or_default();
+        };
+        let window_in = current.refresh_at().duration_since(now).unwrap_or_default();
         window_in.max(backoff_left)
     }
 
@@ -331,7 +467,7 @@ impl SessionCache {
     pub(super) fn background_due(&self) -> bool {
         let st = self.lock();
         let now = self.clock.now();
-        let due = st.current.is_none() || st.refresh_at.is_some_and(|t| now >= t);
+        let due = st.current.as_ref().is_none_or(|c| now >= c.refresh_at());
         due && !Self::backing_off(&st, now, self.clock.monotonic())
     }
 
@@ -374,4 +510,38 @@ impl Drop for Refreshing {
 /// `t` as an RFC 3339 UTC time, for logs and descriptions.
 pub fn rfc3339(t: SystemTime) -> String {
     crate::time::format_utc(t, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_credentials_read_back_as_fetched_to_the_nanosecond() {
+        let at = |s: u64, n: u32| UNIX_EPOCH + Duration::new(s, n);
+        let mut c = Credentials::access_key("id-é".into(), Secret::new("s€cret"), "fake/name");
+        c.bearer_token = Some(Secret::new("bearer"));
+        c.expiration = Some(at(2_000_000_000, 999_999_999));
+        for token in [None, Some(Secret::new("")), Some(Secret::new("token"))] {
+            c.security_token = token;
+            let cache = |refresher_name: &str| {
+                Cached::new(
+                    &c,
+                    c.expiration.unwrap(),
+                    at(1_999_999_000, 1),
+                    at(2_000_000_001, 0),
+                    refresher_name,
+                )
+                .unwrap()
+            };
+            // Another name than the refresher's is kept; the refresher's is asked again.
+            assert_eq!(cache("other").credentials(|| unreachable!()), c);
+            let cached = cache("fake/name");
+            assert_eq!(cached.credentials(|| "fake/name".into()), c);
+            assert!(cached.0.len() < cache("other").0.len());
+            assert_eq!(cached.refresh_at(), at(1_999_999_000, 1));
+            // Never served after its expiration.
+            assert_eq!(cached.serve_until(), c.expiration.unwrap());
+        }
+    }
 }

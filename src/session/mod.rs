@@ -70,53 +70,68 @@ pub trait Refresher: Send + Sync {
     }
 }
 
-/// A [`CredentialsProvider`] serving a [`SessionCache`].
-#[derive(Debug, Clone)]
-pub struct SessionProvider {
-    cache: Arc<SessionCache>,
-}
-
-impl SessionProvider {
-    /// A caching provider over `refresher`, on the system clock (a test may speed it up:
-    /// [`clock::CLOCK_SCALE_TEST_VAR`]).
-    pub fn new(refresher: Arc<dyn Refresher>, policy: Policy) -> Self {
-        SessionProvider::with_clock(refresher, policy, clock::process_clock())
-    }
-
-    /// A caching provider over `refresher` reading the time from `clock`; starts the background
-    /// refresher when the policy asks for it.
-    pub fn with_clock(
-        refresher: Arc<dyn Refresher>,
-        policy: Policy,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        let cache = SessionCache::new(refresher, policy, clock);
-        if policy.background {
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(background::run(Arc::downgrade(&cache)));
-            }
-        }
-        SessionProvider { cache }
-    }
-}
-
-impl CredentialsProvider for SessionProvider {
-    fn get_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
-        Box::pin(self.cache.get())
+/// A refresher shared by reference (a decorator's inner one, a test's fake) refreshes as itself.
+impl<T: Refresher + ?Sized> Refresher for Arc<T> {
+    fn fetch(&self) -> BoxFuture<'_, Result<Credentials>> {
+        (**self).fetch()
     }
 
     fn provider_name(&self) -> String {
-        self.cache.refresher.provider_name()
-    }
-
-    fn close(&self) {
-        self.cache
-            .stopped
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        (**self).provider_name()
     }
 
     fn endpoint(&self) -> Option<String> {
-        self.cache.refresher.endpoint()
+        (**self).endpoint()
+    }
+
+    fn budget(&self) -> Option<Duration> {
+        (**self).budget()
+    }
+}
+
+/// A caching provider over `refresher`, on the system clock (a test may speed it up:
+/// [`clock::CLOCK_SCALE_TEST_VAR`]): the cache itself, holding `refresher`, in one allocation.
+pub fn provider<R: Refresher + 'static>(
+    refresher: R,
+    policy: Policy,
+) -> Arc<dyn CredentialsProvider> {
+    provider_with_clock(refresher, policy, clock::process_clock())
+}
+
+/// A caching provider over `refresher` reading the time from `clock`; starts the background
+/// refresher when the policy asks for it.
+pub fn provider_with_clock<R: Refresher + 'static>(
+    refresher: R,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+) -> Arc<dyn CredentialsProvider> {
+    let cache = SessionCache::inline(refresher, policy, clock);
+    if policy.background {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let weak: std::sync::Weak<SessionCache> = Arc::downgrade(&cache) as _;
+            handle.spawn(background::run(weak));
+        }
+    }
+    cache
+}
+
+impl<R: Refresher + 'static> CredentialsProvider for SessionCache<R> {
+    fn get_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
+        let engine: &SessionCache = self;
+        Box::pin(engine.get())
+    }
+
+    fn provider_name(&self) -> String {
+        self.refresher.provider_name()
+    }
+
+    fn close(&self) {
+        let engine: &SessionCache = self;
+        engine.lock().stopped = true;
+    }
+
+    fn endpoint(&self) -> Option<String> {
+        self.refresher.endpoint()
     }
 }
 
@@ -572,7 +587,7 @@ mod tests {
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let fake = Fake::new(clock.clone(), Duration::from_millis(1500));
-        let provider = SessionProvider::with_clock(fake.clone(), policy, clock.clone());
+        let provider = provider_with_clock(fake.clone(), policy, clock.clone());
         for _ in 0..400 {
             if fake.calls() >= 3 {
                 break;
@@ -591,14 +606,14 @@ mod tests {
         assert_eq!(fake.calls(), at_close, "no refresh after close()");
 
         let fake = Fake::new(clock.clone(), Duration::from_millis(1500));
-        let provider = SessionProvider::with_clock(fake.clone(), policy, clock);
+        let provider = provider_with_clock(fake.clone(), policy, clock);
         for _ in 0..200 {
             if fake.calls() >= 1 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let weak = Arc::downgrade(&provider.cache);
+        let weak = Arc::downgrade(&provider);
         drop(provider);
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(
