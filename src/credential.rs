@@ -10,19 +10,20 @@ use crate::env::Env;
 use crate::error::Result;
 use crate::secret::Secret;
 
-/// A configured credential: its `type` and the provider that serves it.
+/// A configured credential: its `type` and the provider that serves it. Kept per live
+/// `Credential` in the binding's table: 32 bytes (a kind, not its name; the rare bearer token
+/// boxed), where 56 made each table slot 64.
 pub struct Credential {
-    /// One of the `type`s `Kind::from_type` knows (or `default`): a static string, not a copy
-    /// per identity.
-    type_name: &'static str,
     provider: Arc<dyn CredentialsProvider>,
-    bearer_token: Option<Secret>,
+    bearer_token: Option<Box<Secret>>,
+    /// One of the kinds `Kind::from_type` knows, or `Default`.
+    kind: Kind,
 }
 
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credential")
-            .field("type", &self.type_name)
+            .field("type", &self.type_name())
             .field("provider", &self.provider.provider_name())
             .finish_non_exhaustive()
     }
@@ -40,31 +41,33 @@ impl Credential {
         let env = &crate::shared_cache::with_option(env, option.as_deref())?;
         let spec = description::from_config(config, env)?;
         // A config's type was checked by `from_config`: a known kind, or an error above.
-        let type_name = kind.unwrap_or(Kind::Default).type_name();
-        let mut credential = Credential::new(type_name, crate::builder::build(&spec, env));
+        let mut credential = Credential::new(
+            kind.unwrap_or(Kind::Default),
+            crate::builder::build(&spec, env),
+        );
         if let ProviderSpec::Bearer(token) = &spec {
-            credential.bearer_token = Some(token.clone());
+            credential.bearer_token = Some(Box::new(token.clone()));
         }
         Ok(credential)
     }
 
-    /// A credential of `type_name` served by `provider`.
-    pub fn new(type_name: &'static str, provider: Arc<dyn CredentialsProvider>) -> Self {
+    /// A credential of `kind` served by `provider`.
+    pub fn new(kind: Kind, provider: Arc<dyn CredentialsProvider>) -> Self {
         Credential {
-            type_name,
             provider,
             bearer_token: None,
+            kind,
         }
     }
 
     /// The `type` the official `getType()` returns.
     pub fn type_name(&self) -> &'static str {
-        self.type_name
+        self.kind.type_name()
     }
 
     /// The bearer token, for `bearer` credentials.
     pub fn bearer_token(&self) -> Option<&Secret> {
-        self.bearer_token.as_ref()
+        self.bearer_token.as_deref()
     }
 
     /// The provider behind this credential.
@@ -76,6 +79,12 @@ impl Credential {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credential_is_32_bytes() {
+        // Each live `Credential` of JavaScript holds one in the binding's table.
+        assert_eq!(std::mem::size_of::<Credential>(), 32);
+    }
 
     #[tokio::test]
     async fn type_and_bearer_token_follow_the_config() {
