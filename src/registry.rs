@@ -2,9 +2,12 @@
 //! thread: they share the process and so this registry) whose descriptions are equal share one
 //! provider, so one cache and one refresh in flight.
 //!
-//! - Keys are a keyed hash of the whole description (random keys per process): no secret is a
-//!   map key in clear. Equal hashes are compared by the full description, so different identities
-//!   (another secret, role, endpoint, session name, ...) never share.
+//! - An entry keeps a 128-bit digest of its whole description (SHA-256 over 16 random bytes per
+//!   process and the description's canonical bytes), not the description: 16 bytes inline, no
+//!   allocation per identity, no secret kept. Different identities (another secret, role,
+//!   endpoint, session name, ...) share only if their digests collide: about 2^64 tries to find
+//!   one, even for someone who chooses descriptions, without the process's random bytes.
+//!   Descriptions that hold a path are kept whole (see [`Kept::Spec`]).
 //! - A provider stays while a user holds it, and for the linger ([`LINGER`]) after it was last
 //!   handed out: code that makes a `Credential` per request drops each one quickly, and the
 //!   garbage collector must not decide how often STS is asked.
@@ -38,7 +41,7 @@ pub const SWEEP_PER_CALL: usize = 4;
 /// Deadlines the sweeper task looks at per hold of the lock.
 const SWEEP_BATCH: usize = 256;
 
-/// One identity, inline in the table: 40 bytes and no allocation of its own. Its hash is not
+/// One identity, inline in the table: 48 bytes and no allocation of its own. Its hash is not
 /// kept: the table asks for it again from what it keeps of the description ([`Kept::hash`]) when
 /// it grows, and a sweep when it looks at the entries of a key.
 struct Entry {
@@ -64,9 +67,10 @@ impl Entry {
 /// What an entry keeps of its description, to tell it from another of the same hash.
 #[derive(PartialEq, Eq)]
 enum Kept {
-    /// The description's canonical bytes ([`canonical`]): one allocation the size of its strings,
-    /// where a copy of the description is 184 bytes inline and an allocation per string and list.
-    Bytes(Canonical),
+    /// The digest of the description's canonical bytes: where the bytes were an allocation the
+    /// size of its strings (and held its secrets), and a copy of the description is 184 bytes
+    /// inline and an allocation per string and list.
+    Digest(Digest),
     /// A copy of a description that holds a path: `Path`'s `Hash` joins its components without
     /// a separator, so bytes would not tell `a/bc` from `ab/c`.
     Spec(Box<ProviderSpec>),
@@ -77,47 +81,72 @@ impl Kept {
     fn hash(&self, hasher: &RandomState) -> u64 {
         match self {
             Kept::Spec(kept) => hasher.hash_one(&**kept),
-            Kept::Bytes(kept) => kept.hash(hasher),
+            Kept::Digest(kept) => kept.hash(),
         }
     }
 
     fn is(&self, probe: &Probe<'_>) -> bool {
         match (self, probe) {
             (Kept::Spec(kept), Probe::Spec(spec)) => **kept == **spec,
-            (Kept::Bytes(kept), Probe::Bytes(bytes)) => kept == bytes,
+            (Kept::Digest(kept), Probe::Digest(digest)) => kept == digest,
             _ => false,
         }
     }
 }
 
-/// A description looked for: its canonical bytes made once per lookup (or the description
-/// itself, when it holds a path), and kept as they are when it is inserted.
+/// A description looked for: its digest made once per lookup (or the description itself, when
+/// it holds a path), and kept as it is when it is inserted.
 enum Probe<'a> {
-    Bytes(Canonical),
+    Digest(Digest),
     Spec(&'a ProviderSpec),
 }
 
 impl<'a> Probe<'a> {
-    fn of(spec: &'a ProviderSpec) -> Self {
+    fn of(spec: &'a ProviderSpec, digest_key: &[u8; 16]) -> Self {
         if holds_path(spec) {
             Probe::Spec(spec)
         } else {
-            Probe::Bytes(canonical(spec))
+            Probe::Digest(Digest::of(&canonical(spec), digest_key))
         }
     }
 
     fn hash(&self, hasher: &RandomState) -> u64 {
         match self {
             Probe::Spec(spec) => hasher.hash_one(spec),
-            Probe::Bytes(bytes) => bytes.hash(hasher),
+            Probe::Digest(digest) => digest.hash(),
         }
     }
 
     fn keep(self) -> Kept {
         match self {
             Probe::Spec(spec) => Kept::Spec(Box::new(spec.clone())),
-            Probe::Bytes(bytes) => Kept::Bytes(bytes),
+            Probe::Digest(digest) => Kept::Digest(digest),
         }
+    }
+}
+
+/// The first 16 bytes of SHA-256 over a registry's random key and a description's canonical
+/// bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Digest([u8; 16]);
+
+impl Digest {
+    fn of(bytes: &Canonical, key: &[u8; 16]) -> Self {
+        use sha2::Digest as _;
+        let full = sha2::Sha256::new()
+            .chain_update(key)
+            .chain_update(&bytes.0)
+            .finalize();
+        let mut digest = [0; 16];
+        digest.copy_from_slice(&full[..16]);
+        Digest(digest)
+    }
+
+    /// The table's hash: the digest's first 8 bytes (keyed, so spread as a keyed hash's are).
+    fn hash(&self) -> u64 {
+        let mut first = [0; 8];
+        first.copy_from_slice(&self.0[..8]);
+        u64::from_le_bytes(first)
     }
 }
 
@@ -142,22 +171,14 @@ fn holds_path(spec: &ProviderSpec) -> bool {
     }
 }
 
-/// The bytes a description's derived `Hash` feeds a hasher: every field in order, each string
-/// followed by `0xff` (never in UTF-8), each list after its length, each variant after its index,
-/// so equal bytes are equal descriptions (paths aside: see [`Kept::Spec`]). Integers (indexes,
+/// The bytes a description's derived `Hash` feeds a hasher, made for its digest and dropped: every
+/// field in order, each string followed by `0xff` (never in UTF-8), each list after its length,
+/// each variant after its index, so equal bytes are equal descriptions (paths aside: see
+/// [`Kept::Spec`]). Integers (indexes,
 /// lengths, durations) are written as LEB128 varints, not 8 bytes each: self-delimiting, so the
 /// bytes still tell every description from every other, in about two thirds of the room. They
 /// hold the description's secrets, so they are overwritten when dropped.
-#[derive(PartialEq, Eq)]
 struct Canonical(Box<[u8]>);
-
-impl Canonical {
-    fn hash(&self, hasher: &RandomState) -> u64 {
-        let mut h = hasher.build_hasher();
-        h.write(&self.0);
-        h.finish()
-    }
-}
 
 impl Drop for Canonical {
     fn drop(&mut self) {
@@ -227,9 +248,22 @@ struct Entries {
     visited: u64,
 }
 
+/// 16 random bytes from the OS; where it has none to give, from `hasher`'s random keys (which std
+/// seeds from the OS once per process, then varies per `RandomState`).
+fn digest_key(hasher: &RandomState) -> [u8; 16] {
+    let mut key = [0; 16];
+    if getrandom::getrandom(&mut key).is_err() {
+        key[..8].copy_from_slice(&hasher.hash_one(1u8).to_le_bytes());
+        key[8..].copy_from_slice(&hasher.hash_one(2u8).to_le_bytes());
+    }
+    key
+}
+
 /// Providers by identity.
 pub struct Registry {
     hasher: RandomState,
+    /// The random key of the descriptions' digests ([`Digest`]).
+    digest_key: [u8; 16],
     /// Where the registry's times count from (milliseconds in a `u64`: half an `Instant`).
     epoch: Instant,
     linger: Duration,
@@ -332,8 +366,10 @@ impl Entries {
 impl Registry {
     /// A registry that keeps providers no one holds for `linger`.
     pub fn with_linger(linger: Duration) -> Self {
+        let hasher = RandomState::new();
         Registry {
-            hasher: RandomState::new(),
+            digest_key: digest_key(&hasher),
+            hasher,
             epoch: Instant::now(),
             linger,
             entries: Mutex::new(Entries::default()),
@@ -361,7 +397,7 @@ impl Registry {
         spec: &ProviderSpec,
         make: impl FnOnce() -> Arc<dyn CredentialsProvider>,
     ) -> Arc<dyn CredentialsProvider> {
-        let probe = Probe::of(spec);
+        let probe = Probe::of(spec, &self.digest_key);
         let key = probe.hash(&self.hasher);
         let mut dropped = Vec::new();
         let found = {
@@ -649,12 +685,28 @@ mod tests {
             ProviderSpec::StaticAk(key),
             ProviderSpec::Default(Vec::new()),
         ] {
-            let probe = Probe::of(&spec);
+            let digest_key = [7; 16];
+            let probe = Probe::of(&spec, &digest_key);
             let looked_for = probe.hash(&hasher);
             let kept = probe.keep();
             assert_eq!(kept.hash(&hasher), looked_for, "{spec:?}");
-            assert!(kept.is(&Probe::of(&spec.clone())), "{spec:?}");
+            assert!(kept.is(&Probe::of(&spec.clone(), &digest_key)), "{spec:?}");
         }
+    }
+
+    #[test]
+    fn digests_are_keyed_by_random_bytes_per_registry() {
+        // What the registry keeps of a description is not a function of the description alone:
+        // without the random bytes, nobody can compute which descriptions would collide.
+        let (a, b) = (Registry::default(), Registry::default());
+        assert_ne!(a.digest_key, b.digest_key);
+        let spec = uri(7);
+        let digest = |r: &Registry| match Probe::of(&spec, &r.digest_key) {
+            Probe::Digest(d) => d,
+            Probe::Spec(_) => panic!("a URI description holds no path"),
+        };
+        assert!(digest(&a) == digest(&a));
+        assert!(digest(&a) != digest(&b));
     }
 
     #[test]
@@ -712,8 +764,10 @@ mod tests {
     fn native_bytes_per_live_identity() {
         let uri = measure("credentials_uri", uri_options);
         let role = measure("ram_role_arn", role_options);
-        // Bounds a little above what was measured: live 569 B in 4 blocks and 763 B in 4 (3 of
-        // them made with the credential, 369 B and 563 B). Before: 890 B in 10 blocks and
+        // Bounds a little above what was measured: live 540 B in 3 blocks and 633 B in 3 (2 of
+        // them made with the credential, 340 B and 433 B). Before: 569 B in 4 blocks and 763 B in
+        // 4 while the registry kept each description's canonical bytes (its secrets with them);
+        // 890 B in 10 blocks and
         // 1165 B in 11 (a provider, its cache and its refresher in three allocations, the cached
         // credentials' strings in four, a vector per registry entry); 858 B and 1133 B before
         // `Credentials` carried `serve_until` and `fetched_at`; 969 B and 1507 B before the
@@ -727,14 +781,14 @@ mod tests {
         // Blocks are whole per identity but for a few shared ones (a table, a connection's
         // buffers) spread over the 2,000.
         let blocks = |k: &PerIdentity| (k.made_blocks.round(), k.call_blocks.round());
-        assert_eq!(blocks(&uri), (3.0, 1.0), "credentials_uri: {uri:?}");
-        assert_eq!(blocks(&role), (3.0, 1.0), "ram_role_arn: {role:?}");
+        assert_eq!(blocks(&uri), (2.0, 1.0), "credentials_uri: {uri:?}");
+        assert_eq!(blocks(&role), (2.0, 1.0), "ram_role_arn: {role:?}");
     }
 
-    const BOUND_URI: f64 = 575.0;
-    const BOUND_ROLE: f64 = 775.0;
-    const BOUND_URI_MADE: f64 = 375.0;
-    const BOUND_ROLE_MADE: f64 = 575.0;
+    const BOUND_URI: f64 = 550.0;
+    const BOUND_ROLE: f64 = 645.0;
+    const BOUND_URI_MADE: f64 = 350.0;
+    const BOUND_ROLE_MADE: f64 = 445.0;
 
     /// What one identity keeps, per identity of many: made (the credential), and added by its
     /// first call (the cached session).
