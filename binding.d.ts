@@ -9,33 +9,8 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** The native half of the exported provider classes. */
-export declare class NativeProvider {
-  /**
-   * Builds a provider of `kind` (`static_ak`, `ram_role_arn`, `default`, ...) from builder
-   * options; `source` is the previous provider of a role provider.
-   */
-  static create(kind: string, options: NativeOptions, source?: NativeProvider | undefined | null): NativeProvider
-  /**
-   * Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
-   * keeping the process alive) so native providers can use it as their source.
-   */
-  static fromJs(getCredentials: () => Promise<NativeCredentials>, name: string): NativeProvider
-  /** The official provider name (`ram_role_arn/static_ak`, `default`, ...). */
-  get name(): string
-  /** Stops background refresh (ECS `asyncCredentialUpdateEnabled`). */
-  close(): void
-  /** Resolves the provider's credentials. */
-  resolve(): Promise<NativeOutcome>
-  /** Resolves and describes the provider's credentials, without secrets. */
-  describe(): Promise<NativeDescription>
-}
-
 /** The bearer token of a `bearer` credential. */
 export declare function credentialBearerToken(handle: number): string | null
-
-/** Resolves and describes the credential, without secrets. */
-export declare function credentialDescribe(handle: number): Promise<NativeDescription>
 
 /** The official `type` of the credential. */
 export declare function credentialKind(handle: number): string
@@ -45,15 +20,6 @@ export declare function credentialKind(handle: number): string
  * returns the credential's number.
  */
 export declare function credentialNew(config?: NativeOptions | undefined | null): number
-
-/**
- * Frees the credential numbered `handle` (its `Credential` was collected). A number no live
- * credential has is ignored.
- */
-export declare function credentialRelease(handle: number): void
-
-/** Resolves the credentials, from the provider's cache when it has one. */
-export declare function credentialResolve(handle: number): Promise<NativeOutcome>
 
 /** True when `DEBUG` enables `alicloud-credentials:<topic>`. */
 export declare function debugEnabled(topic: string): boolean
@@ -88,6 +54,9 @@ export interface NativeCredentials {
    */
   serveUntil?: number
 }
+
+/** Resolves and describes the credentials of the half numbered `handle`, without secrets. */
+export declare function nativeDescribe(handle: number): Promise<NativeDescription>
 
 /** A secret-free description of a credential (see `describe()` in `index.d.ts`). */
 export interface NativeDescription {
@@ -164,6 +133,18 @@ export interface NativeOutcome {
   error?: NativeFailure
 }
 
+/**
+ * Frees the half numbered `handle` (its object was collected). A number no live half has is
+ * ignored.
+ */
+export declare function nativeRelease(handle: number): void
+
+/**
+ * Resolves the credentials of the half numbered `handle`, from its provider's cache when it has
+ * one.
+ */
+export declare function nativeResolve(handle: number): Promise<NativeOutcome>
+
 /** One step of a chain's last pass. */
 export interface NativeStep {
   provider: string
@@ -171,3 +152,23 @@ export interface NativeStep {
   outcome: string
   reason?: string
 }
+
+/** Stops background refresh (ECS `asyncCredentialUpdateEnabled`). */
+export declare function providerClose(handle: number): void
+
+/**
+ * Builds a provider of `kind` (`static_ak`, `ram_role_arn`, `default`, ...) from builder
+ * options; `source` is the number of the previous provider of a role provider. Returns the
+ * provider's number.
+ */
+export declare function providerCreate(kind: string, options: NativeOptions, source?: number | undefined | null): number
+
+/**
+ * Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
+ * keeping the process alive) so native providers can use it as their source; returns its
+ * number.
+ */
+export declare function providerFromJs(getCredentials: () => Promise<NativeCredentials>, name: string): number
+
+/** The official provider name (`ram_role_arn/static_ak`, `default`, ...). */
+export declare function providerName(handle: number): string

@@ -835,12 +835,15 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.NativeProvider = nativeBinding.NativeProvider
 module.exports.credentialBearerToken = nativeBinding.credentialBearerToken
-module.exports.credentialDescribe = nativeBinding.credentialDescribe
 module.exports.credentialKind = nativeBinding.credentialKind
 module.exports.credentialNew = nativeBinding.credentialNew
-module.exports.credentialRelease = nativeBinding.credentialRelease
-module.exports.credentialResolve = nativeBinding.credentialResolve
 module.exports.debugEnabled = nativeBinding.debugEnabled
 module.exports.debugLog = nativeBinding.debugLog
+module.exports.nativeDescribe = nativeBinding.nativeDescribe
+module.exports.nativeRelease = nativeBinding.nativeRelease
+module.exports.nativeResolve = nativeBinding.nativeResolve
+module.exports.providerClose = nativeBinding.providerClose
+module.exports.providerCreate = nativeBinding.providerCreate
+module.exports.providerFromJs = nativeBinding.providerFromJs
+module.exports.providerName = nativeBinding.providerName

@@ -6,18 +6,13 @@
 // (`import Credential, { Config } from ...`) all see the same thing.
 
 const { inspect } = require('node:util')
-const { credentialNew, credentialKind, credentialBearerToken, credentialDescribe, credentialRelease } = require('./load-binding.js')
+const { credentialNew, credentialKind, credentialBearerToken, nativeDescribe } = require('./load-binding.js')
 const providers = require('./providers.js')
 
-const { isCredentialsProvider, toDescription, describeJsProvider, SnapshotCache } = providers
+const { isCredentialsProvider, toDescription, describeJsProvider, SnapshotCache, nativeHalves } = providers
 const { typeError, CONFIG_OPTIONS, eachConfigOption, toNativeConfig, shownOptions } = require('./options.js')
 
 const PROVIDER_PIN_MS = 10_000
-
-// A Credential's native half is a number in the binding's table, freed here once the Credential is
-// collected (the table goes with its thread, whatever was not yet freed): a native object per
-// Credential cost about half a kilobyte more for each of thousands of live identities.
-const nativeHalves = new FinalizationRegistry(credentialRelease)
 
 /** The options of a credential; see the README for each. Fields may be assigned after construction. */
 class Config {
@@ -175,7 +170,7 @@ class Credential {
    */
   async describe() {
     if (this.#native === null) return describeJsProvider(this.#extra.provider, { type: this.#type })
-    return toDescription(await credentialDescribe(this.#native), { type: this.#type })
+    return toDescription(await nativeDescribe(this.#native), { type: this.#type })
   }
 
   /** @deprecated Use getCredential() instead. Synchronous, as the official one. */

@@ -6,7 +6,13 @@
 // JavaScript object with `getCredentials()` / `getProviderName()` as a source.
 
 const { inspect } = require('node:util')
-const { NativeProvider, credentialResolve } = require('./load-binding.js')
+const { providerCreate, providerFromJs, providerName, providerClose, nativeResolve, nativeDescribe, nativeRelease } = require('./load-binding.js')
+
+// The native half of a Credential or a provider object is a number in the binding's table of its
+// thread, freed here once the object is collected (the table goes with its thread, whatever was
+// not yet freed): a native object per identity cost about 230 bytes more for each of thousands of
+// live identities.
+const nativeHalves = new FinalizationRegistry(nativeRelease)
 const { typeError, nativeError, maskId, coerceSetter, setterOptionsOf } = require('./options.js')
 
 const kNative = Symbol('alicloud-credentials-native.provider')
@@ -117,10 +123,7 @@ class SnapshotCache {
 
   #refresh() {
     if (this.#pending === null) {
-      // A Credential's native half is a number in the binding's table; a provider's, an object.
-      const native = this.#native
-      const resolved = typeof native === 'number' ? credentialResolve(native) : native.resolve()
-      this.#pending = resolved.then(
+      this.#pending = nativeResolve(this.#native).then(
         (outcome) => {
           this.#pending = null
           if (outcome.error) {
@@ -193,10 +196,11 @@ function optionalString(value) {
 }
 
 // A JavaScript provider as the native side calls it: its answer reduced to four strings.
+// Its native half's number, and whether it was made for this call (and is freed after it).
 function nativeSourceOf(provider) {
-  if (provider instanceof NativeBackedProvider) return provider[kNative]
+  if (provider instanceof NativeBackedProvider) return { handle: provider[kNative], made: false }
   const name = String(provider.getProviderName())
-  return NativeProvider.fromJs(
+  const handle = providerFromJs(
     () =>
       Promise.resolve(provider.getCredentials()).then((c) => ({
         accessKeyId: optionalString(c && c.accessKeyId),
@@ -206,6 +210,14 @@ function nativeSourceOf(provider) {
       })),
     name,
   )
+  return { handle, made: true }
+}
+
+// What only a builder hands the provider classes' constructor: the native half it made.
+class Built {
+  constructor(handle) {
+    this.handle = handle
+  }
 }
 
 /** Base of the exported providers: a native provider with a JavaScript-side cache. */
@@ -213,12 +225,13 @@ class NativeBackedProvider {
   #native
   #cache
 
-  constructor(native) {
-    if (!(native instanceof NativeProvider)) {
+  constructor(built) {
+    if (!(built instanceof Built)) {
       throw new TypeError(`use ${new.target.name}.builder().build() to create a provider`)
     }
-    this.#native = native
-    this.#cache = new SnapshotCache(native, (snapshot) => credentialShape(snapshot))
+    this.#native = built.handle
+    nativeHalves.register(this, built.handle)
+    this.#cache = new SnapshotCache(built.handle, (snapshot) => credentialShape(snapshot))
   }
 
   get [kNative]() {
@@ -227,7 +240,7 @@ class NativeBackedProvider {
 
   /** The official provider name. */
   getProviderName() {
-    return this.#native.name
+    return providerName(this.#native)
   }
 
   /** Resolves to `{ accessKeyId, accessKeySecret, securityToken, providerName }`. */
@@ -240,7 +253,7 @@ class NativeBackedProvider {
    * AccessKey ID, expiration, next refresh, endpoint, and for a chain the steps of its last pass.
    */
   async describe() {
-    return toDescription(await this.#native.describe())
+    return toDescription(await nativeDescribe(this.#native))
   }
 
   [inspect.custom](depth, options, inspectFn = inspect) {
@@ -264,9 +277,15 @@ function makeBuilder(ProviderClass, kind, takesSource) {
 
     build() {
       const { options, source } = this._
-      let nativeSource = null
-      if (takesSource && source !== null) nativeSource = nativeSourceOf(source)
-      return new ProviderClass(NativeProvider.create(kind, options, nativeSource))
+      const nativeSource = takesSource && source !== null ? nativeSourceOf(source) : null
+      let handle
+      try {
+        handle = providerCreate(kind, options, nativeSource && nativeSource.handle)
+      } finally {
+        // The role's description keeps what it needs of a JavaScript source's half.
+        if (nativeSource !== null && nativeSource.made) nativeRelease(nativeSource.handle)
+      }
+      return new ProviderClass(new Built(handle))
     }
   }
   Object.defineProperty(Builder, 'name', { value: `${ProviderClass.name}Builder` })
@@ -310,7 +329,7 @@ class OIDCRoleArnCredentialsProvider extends NativeBackedProvider {}
 class ECSRAMRoleCredentialsProvider extends NativeBackedProvider {
   /** Stops the background refresh started by `withAsyncCredentialUpdateEnabled(true)`. */
   close() {
-    this[kNative].close()
+    providerClose(this[kNative])
   }
 }
 /** Credentials served by a URI (`credential_uri`). */
@@ -337,6 +356,7 @@ makeBuilder(DefaultCredentialsProvider, 'default', false)
 
 module.exports = {
   SnapshotCache,
+  nativeHalves,
   credentialShape,
   toDescription,
   describeJsProvider,

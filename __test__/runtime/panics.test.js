@@ -26,27 +26,29 @@ const sync = (entry, fn) => {
 ;(async () => {
   set('')
   const credential = b.credentialNew(config)
-  const provider = b.NativeProvider.create('static_ak', { accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }, null)
+  const provider = b.providerCreate('static_ak', { accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }, null)
   sync('credentialNew', () => b.credentialNew(config))
   sync('credentialKind', () => b.credentialKind(credential))
   sync('credentialBearerToken', () => b.credentialBearerToken(credential))
-  set('credentialResolve'); report('credentialResolve', { outcome: (await b.credentialResolve(credential)).error?.code ?? null })
-  set('credentialDescribe'); report('credentialDescribe', { outcome: (await b.credentialDescribe(credential)).error?.code ?? null })
-  sync('credentialRelease', () => b.credentialRelease(b.credentialNew(config)))
-  sync('NativeProvider.create', () => b.NativeProvider.create('static_ak', { accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }, null))
-  sync('NativeProvider.fromJs', () => b.NativeProvider.fromJs(() => Promise.resolve({}), 'js'))
-  sync('NativeProvider.name', () => provider.name)
-  sync('NativeProvider.close', () => provider.close())
-  set('NativeProvider.resolve'); report('NativeProvider.resolve', { outcome: (await provider.resolve()).error?.code ?? null })
-  set('NativeProvider.describe'); report('NativeProvider.describe', { outcome: (await provider.describe()).error?.code ?? null })
+  set('nativeResolve'); report('nativeResolve', { outcome: (await b.nativeResolve(credential)).error?.code ?? null })
+  set('nativeDescribe'); report('nativeDescribe', { outcome: (await b.nativeDescribe(provider)).error?.code ?? null })
+  sync('nativeRelease', () => b.nativeRelease(b.credentialNew(config)))
+  sync('providerCreate', () => b.providerCreate('static_ak', { accessKeyId: 'LTAI-panic', accessKeySecret: 'panic-secret' }, null))
+  sync('providerFromJs', () => b.providerFromJs(() => Promise.resolve({}), 'js'))
+  sync('providerName', () => b.providerName(provider))
+  sync('providerClose', () => b.providerClose(provider))
   sync('debugEnabled', () => { if (b.debugEnabled('x') !== false) throw new Error('not false') })
   sync('debugLog', () => b.debugLog('x', 'y'))
   set('')
-  report('after', { outcome: (await b.credentialResolve(credential)).value?.accessKeyId ?? null })
-  // A number no live credential has (freed, or never made): an internal error, not another's keys.
-  b.credentialRelease(credential)
+  report('after', { outcome: (await b.nativeResolve(credential)).value?.accessKeyId ?? null })
+  report('after.provider', { outcome: (await b.nativeResolve(provider)).value?.accessKeyId ?? null })
+  // A number that is not what an entry takes, or no longer anything: an internal error, never
+  // another identity's keys.
+  sync('credentialKind of a provider', () => b.credentialKind(provider))
+  sync('providerName of a credential', () => b.providerName(credential))
+  b.nativeRelease(credential)
   sync('released', () => b.credentialKind(credential))
-  sync('released.resolve', () => b.credentialResolve(credential))
+  sync('released.resolve', () => b.nativeResolve(credential))
 })()
 `
 
@@ -54,21 +56,22 @@ const EXPECTED = {
   credentialNew: { threw: 'ERR_CREDENTIALS_INTERNAL' },
   credentialKind: { threw: 'ERR_CREDENTIALS_INTERNAL' },
   credentialBearerToken: { threw: 'ERR_CREDENTIALS_INTERNAL' },
-  credentialResolve: { outcome: 'ERR_CREDENTIALS_INTERNAL' },
-  credentialDescribe: { outcome: 'ERR_CREDENTIALS_INTERNAL' },
-  // Swallowed: it runs from a FinalizationRegistry, where nobody could catch it.
-  credentialRelease: { threw: null },
-  'NativeProvider.create': { threw: 'ERR_CREDENTIALS_INTERNAL' },
-  'NativeProvider.fromJs': { threw: 'ERR_CREDENTIALS_INTERNAL' },
-  'NativeProvider.name': { threw: 'ERR_CREDENTIALS_INTERNAL' },
-  // close() and the logging entries have nothing to report: the panic is swallowed.
-  'NativeProvider.close': { threw: null },
-  'NativeProvider.resolve': { outcome: 'ERR_CREDENTIALS_INTERNAL' },
-  'NativeProvider.describe': { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  nativeResolve: { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  nativeDescribe: { outcome: 'ERR_CREDENTIALS_INTERNAL' },
+  // close(), release (run from a FinalizationRegistry, where nobody could catch it) and the
+  // logging entries have nothing to report: the panic is swallowed.
+  nativeRelease: { threw: null },
+  providerCreate: { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  providerFromJs: { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  providerName: { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  providerClose: { threw: null },
   debugEnabled: { threw: null },
   debugLog: { threw: null },
   // The addon still works afterwards.
   after: { outcome: 'LTAI-panic' },
+  'after.provider': { outcome: 'LTAI-panic' },
+  'credentialKind of a provider': { threw: 'ERR_CREDENTIALS_INTERNAL' },
+  'providerName of a credential': { threw: 'ERR_CREDENTIALS_INTERNAL' },
   released: { threw: 'ERR_CREDENTIALS_INTERNAL' },
   'released.resolve': { threw: 'ERR_CREDENTIALS_INTERNAL' },
 }

@@ -17,7 +17,7 @@ const { clearAlibabaEnv, randomKey } = require('../helpers')
 const { startSts } = require('../mocks')
 
 clearAlibabaEnv()
-const { credentialNew, credentialResolve } = require('../../binding.js')
+const { credentialNew, nativeResolve } = require('../../binding.js')
 const { toNativeConfig } = require('../../options.js')
 
 // What the sessions' clock reads at system time `t` (ms).
@@ -35,7 +35,7 @@ test.after(() => sts.close())
 
 function native(session) {
   const handle = credentialNew(toNativeConfig({ type: 'ram_role_arn', accessKeyId: keyId, accessKeySecret: keySecret, roleArn: 'acs:ram::1:role/backoff', roleSessionName: session, stsEndpoint: sts.endpoint }))
-  return { resolve: () => credentialResolve(handle) }
+  return { resolve: () => nativeResolve(handle) }
 }
 
 // The waits between one answer and the next request, in session seconds: a backoff runs from the

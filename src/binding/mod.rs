@@ -7,8 +7,10 @@
 //!
 //! - `options`: the option objects JavaScript passes, converted to core types;
 //! - `outcome`: what goes back (snapshots, failures, descriptions) and the panic guard;
-//! - `credential`: the native half of `Credential`, a table of credentials by number;
-//! - `provider`: `NativeProvider`, the native half of the exported provider classes;
+//! - `table`: the native halves of JavaScript objects, a table per thread that JavaScript refers
+//!   to by number, and the calls every half takes (resolve, describe, release);
+//! - `credential`: the native half of `Credential`;
+//! - `provider`: the native half of the exported provider classes;
 //! - `allocator`: the addon's allocator on Linux glibc (why: there).
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -17,6 +19,7 @@ mod credential;
 mod options;
 mod outcome;
 mod provider;
+mod table;
 
 use napi_derive::napi;
 

@@ -1,4 +1,5 @@
-//! `NativeProvider`: the native half of the exported provider classes.
+//! The native half of the exported provider classes, in the table of native halves (`table`), and
+//! the asynchronous calls of every half.
 
 use std::sync::Arc;
 
@@ -10,24 +11,17 @@ use super::options::NativeOptions;
 use super::outcome::{
     guard, guarded, throw, NativeCredentials, NativeDescription, NativeFailure, NativeOutcome,
 };
+use super::table::{self, Half, ProviderHalf};
 use crate::credentials::CredentialsProvider;
-use crate::description::{self, ProviderSpec};
+use crate::description;
 use crate::env::Env as ProcessEnv;
 use crate::providers::custom::CustomProvider;
 
 type JsGetCredentials = ThreadsafeFunction<(), Promise<NativeCredentials>, (), Status, false, true>;
 
-/// The native half of the exported provider classes.
-#[napi]
-pub struct NativeProvider {
-    /// What the provider stands for, so it can be the source of another.
-    spec: ProviderSpec,
-    inner: Arc<dyn CredentialsProvider>,
-}
-
-// Every asynchronous call takes what it needs from `self` on the JavaScript thread, before the
-// future starts: a future that borrowed the object could outlive it (a worker thread that exits
-// mid-call frees its objects) and read freed memory.
+// Every asynchronous call takes what it needs from the table on the JavaScript thread, before the
+// future starts: a future that borrowed a half could outlive it (a worker thread that exits
+// mid-call frees its table) and read freed memory.
 
 /// Resolves `provider` on the runtime; a panic becomes the outcome's error.
 pub(super) fn resolve<'env>(
@@ -71,99 +65,102 @@ pub(super) fn describe<'env>(
     })
 }
 
+/// The provider numbered `handle`, for `f`.
+fn with_provider<T>(
+    env: &Env,
+    handle: u32,
+    entry: &'static str,
+    f: impl FnOnce(&ProviderHalf) -> crate::error::Result<T>,
+) -> napi::Result<T> {
+    table::with(env, handle, entry, |half| match half {
+        Half::Provider(p) => f(p),
+        Half::Credential(_) => Err(table::internal(entry, handle, "no provider")),
+    })
+}
+
+/// Builds a provider of `kind` (`static_ak`, `ram_role_arn`, `default`, ...) from builder
+/// options; `source` is the number of the previous provider of a role provider. Returns the
+/// provider's number.
 #[napi]
-impl NativeProvider {
-    /// Builds a provider of `kind` (`static_ak`, `ram_role_arn`, `default`, ...) from builder
-    /// options; `source` is the previous provider of a role provider.
-    #[napi(factory)]
-    pub fn create(
-        env: Env,
-        kind: String,
-        options: NativeOptions,
-        source: Option<&NativeProvider>,
-    ) -> napi::Result<Self> {
-        super::record_runtime(&env);
-        let source = source.map(|s| s.spec.clone());
-        guard(|| {
-            super::injected_panic("NativeProvider.create");
-            within_runtime_if_available(|| {
-                let process = ProcessEnv::process();
-                let spec = description::from_builder(&kind, options.into(), source, &process)?;
-                let inner = crate::builder::build(&spec, &process);
-                Ok(NativeProvider { spec, inner })
-            })
+pub fn provider_create(
+    env: Env,
+    kind: String,
+    options: NativeOptions,
+    source: Option<u32>,
+) -> napi::Result<u32> {
+    super::record_runtime(&env);
+    let source = match source {
+        Some(h) => Some(with_provider(&env, h, "providerCreate", |p| {
+            Ok(p.spec.clone())
+        })?),
+        None => None,
+    };
+    let half = guard(|| {
+        super::injected_panic("providerCreate");
+        within_runtime_if_available(|| {
+            let process = ProcessEnv::process();
+            let spec = description::from_builder(&kind, options.into(), source, &process)?;
+            let inner = crate::builder::build(&spec, &process);
+            Ok(ProviderHalf { spec, inner })
         })
-        .map_err(|e| throw(&env, e))
-    }
+    })
+    .map_err(|e| throw(&env, e))?;
+    table::insert(&env, Half::Provider(Box::new(half)))
+}
 
-    /// Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
-    /// keeping the process alive) so native providers can use it as their source.
-    // The alias is Rust's; TypeScript is given the function's own type.
-    #[napi(
-        factory,
-        ts_args_type = "getCredentials: () => Promise<NativeCredentials>, name: string"
-    )]
-    pub fn from_js(
-        env: Env,
-        get_credentials: JsGetCredentials,
-        name: String,
-    ) -> napi::Result<Self> {
-        guard(|| {
-            super::injected_panic("NativeProvider.fromJs");
-            let get_credentials = Arc::new(get_credentials);
-            let call = move || {
-                let get_credentials = get_credentials.clone();
-                let pending: crate::credentials::BoxFuture<'static, _> = Box::pin(async move {
-                    let promise = get_credentials
-                        .call_async(())
-                        .await
-                        .map_err(|e| e.reason.clone())?;
-                    promise.await.map(Into::into).map_err(|e| e.reason.clone())
-                });
-                pending
-            };
-            let inner: Arc<dyn CredentialsProvider> =
-                Arc::new(CustomProvider::new(name.clone(), Box::new(call)));
-            Ok(NativeProvider {
-                spec: crate::builder::custom(name, &inner),
-                inner,
-            })
+/// Wraps a JavaScript provider's `getCredentials` (called on the JavaScript thread, never
+/// keeping the process alive) so native providers can use it as their source; returns its
+/// number.
+// The alias is Rust's; TypeScript is given the function's own type.
+#[napi(ts_args_type = "getCredentials: () => Promise<NativeCredentials>, name: string")]
+pub fn provider_from_js(
+    env: Env,
+    get_credentials: JsGetCredentials,
+    name: String,
+) -> napi::Result<u32> {
+    let half = guard(|| {
+        super::injected_panic("providerFromJs");
+        let get_credentials = Arc::new(get_credentials);
+        let call = move || {
+            let get_credentials = get_credentials.clone();
+            let pending: crate::credentials::BoxFuture<'static, _> = Box::pin(async move {
+                let promise = get_credentials
+                    .call_async(())
+                    .await
+                    .map_err(|e| e.reason.clone())?;
+                promise.await.map(Into::into).map_err(|e| e.reason.clone())
+            });
+            pending
+        };
+        let inner: Arc<dyn CredentialsProvider> =
+            Arc::new(CustomProvider::new(name.clone(), Box::new(call)));
+        Ok(ProviderHalf {
+            spec: crate::builder::custom(name, &inner),
+            inner,
         })
-        .map_err(|e| throw(&env, e))
-    }
+    })
+    .map_err(|e| throw(&env, e))?;
+    table::insert(&env, Half::Provider(Box::new(half)))
+}
 
-    /// The official provider name (`ram_role_arn/static_ak`, `default`, ...).
-    #[napi(getter)]
-    pub fn name(&self, env: Env) -> napi::Result<String> {
-        guard(|| {
-            super::injected_panic("NativeProvider.name");
-            Ok(self.inner.provider_name())
-        })
-        .map_err(|e| throw(&env, e))
-    }
+/// The official provider name (`ram_role_arn/static_ak`, `default`, ...).
+#[napi]
+pub fn provider_name(env: Env, handle: u32) -> napi::Result<String> {
+    with_provider(&env, handle, "providerName", |p| {
+        super::injected_panic("providerName");
+        Ok(p.inner.provider_name())
+    })
+}
 
-    /// Stops background refresh (ECS `asyncCredentialUpdateEnabled`).
-    #[napi]
-    pub fn close(&self) {
+/// Stops background refresh (ECS `asyncCredentialUpdateEnabled`).
+#[napi]
+pub fn provider_close(env: Env, handle: u32) {
+    let _ = with_provider(&env, handle, "providerClose", |p| {
         let _ = guard(|| {
-            super::injected_panic("NativeProvider.close");
-            self.inner.close();
+            super::injected_panic("providerClose");
+            p.inner.close();
             Ok(())
         });
-    }
-
-    /// Resolves the provider's credentials.
-    #[napi(ts_return_type = "Promise<NativeOutcome>")]
-    pub fn resolve<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, NativeOutcome>> {
-        resolve(env, self.inner.clone(), "NativeProvider.resolve")
-    }
-
-    /// Resolves and describes the provider's credentials, without secrets.
-    #[napi(ts_return_type = "Promise<NativeDescription>")]
-    pub fn describe<'env>(
-        &self,
-        env: &'env Env,
-    ) -> napi::Result<PromiseRaw<'env, NativeDescription>> {
-        describe(env, self.inner.clone(), "NativeProvider.describe")
-    }
+        Ok(())
+    });
 }
