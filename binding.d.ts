@@ -55,7 +55,10 @@ export interface NativeCredentials {
   serveUntil?: number
 }
 
-/** Resolves and describes the credentials of the half numbered `handle`, without secrets. */
+/**
+ * Resolves and describes the credentials of the half numbered `handle`, without secrets; a panic
+ * becomes the described error.
+ */
 export declare function nativeDescribe(handle: number): Promise<NativeDescription>
 
 /** A secret-free description of a credential (see `describe()` in `index.d.ts`). */
@@ -141,7 +144,7 @@ export declare function nativeRelease(handle: number): void
 
 /**
  * Resolves the credentials of the half numbered `handle`, from its provider's cache when it has
- * one.
+ * one; a panic becomes the outcome's error.
  */
 export declare function nativeResolve(handle: number): Promise<NativeOutcome>
 

@@ -1,5 +1,4 @@
-//! The native half of the exported provider classes, in the table of native halves (`table`), and
-//! the asynchronous calls of every half.
+//! The native half of the exported provider classes, in the table of native halves (`table`).
 
 use std::sync::Arc;
 
@@ -8,9 +7,7 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 
 use super::options::NativeOptions;
-use super::outcome::{
-    guard, guarded, throw, NativeCredentials, NativeDescription, NativeFailure, NativeOutcome,
-};
+use super::outcome::{guard, throw, NativeCredentials};
 use super::table::{self, Half, ProviderHalf};
 use crate::credentials::CredentialsProvider;
 use crate::description;
@@ -18,52 +15,6 @@ use crate::env::Env as ProcessEnv;
 use crate::providers::custom::CustomProvider;
 
 type JsGetCredentials = ThreadsafeFunction<(), Promise<NativeCredentials>, (), Status, false, true>;
-
-// Every asynchronous call takes what it needs from the table on the JavaScript thread, before the
-// future starts: a future that borrowed a half could outlive it (a worker thread that exits
-// mid-call frees its table) and read freed memory.
-
-/// Resolves `provider` on the runtime; a panic becomes the outcome's error.
-pub(super) fn resolve<'env>(
-    env: &'env Env,
-    provider: Arc<dyn CredentialsProvider>,
-    entry: &'static str,
-) -> napi::Result<PromiseRaw<'env, NativeOutcome>> {
-    env.spawn_future(async move {
-        let outcome = guarded(async move {
-            super::injected_panic(entry);
-            provider.get_credentials().await
-        })
-        .await;
-        Ok(NativeOutcome::from(outcome))
-    })
-}
-
-/// Describes `provider` after resolving it; a panic becomes the described error.
-pub(super) fn describe<'env>(
-    env: &'env Env,
-    provider: Arc<dyn CredentialsProvider>,
-    entry: &'static str,
-) -> napi::Result<PromiseRaw<'env, NativeDescription>> {
-    env.spawn_future(async move {
-        let described = guarded(async move {
-            super::injected_panic(entry);
-            Ok(crate::diagnostics::describe(provider.as_ref()).await)
-        });
-        Ok(match described.await {
-            Ok(d) => d.into(),
-            Err(e) => NativeDescription {
-                provider_name: None,
-                access_key_id: None,
-                expiration: None,
-                next_refresh: None,
-                endpoint: None,
-                steps: Vec::new(),
-                error: Some(NativeFailure::from(e)),
-            },
-        })
-    })
-}
 
 /// The provider numbered `handle`, for `f`.
 fn with_provider<T>(

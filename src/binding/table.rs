@@ -14,7 +14,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use slab::Slab;
 
-use super::outcome::{guard, throw, NativeDescription, NativeOutcome};
+use super::outcome::{guard, guarded, throw, NativeDescription, NativeFailure, NativeOutcome};
 use crate::credential::Credential;
 use crate::credentials::CredentialsProvider;
 use crate::description::ProviderSpec;
@@ -105,18 +105,46 @@ pub fn native_release(env: Env, handle: u32) {
     });
 }
 
+// Every asynchronous call takes what it needs from the table on the JavaScript thread, before the
+// future starts: a future that borrowed a half could outlive it (a worker thread that exits
+// mid-call frees its table) and read freed memory.
+
 /// Resolves the credentials of the half numbered `handle`, from its provider's cache when it has
-/// one.
+/// one; a panic becomes the outcome's error.
 #[napi(ts_return_type = "Promise<NativeOutcome>")]
 pub fn native_resolve(env: &Env, handle: u32) -> napi::Result<PromiseRaw<'_, NativeOutcome>> {
-    // The provider is taken now, on this thread: the half may be freed before the call ends.
     let provider = with(env, handle, "nativeResolve", |h| Ok(h.provider().clone()))?;
-    super::provider::resolve(env, provider, "nativeResolve")
+    env.spawn_future(async move {
+        let outcome = guarded(async move {
+            super::injected_panic("nativeResolve");
+            provider.get_credentials().await
+        })
+        .await;
+        Ok(NativeOutcome::from(outcome))
+    })
 }
 
-/// Resolves and describes the credentials of the half numbered `handle`, without secrets.
+/// Resolves and describes the credentials of the half numbered `handle`, without secrets; a panic
+/// becomes the described error.
 #[napi(ts_return_type = "Promise<NativeDescription>")]
 pub fn native_describe(env: &Env, handle: u32) -> napi::Result<PromiseRaw<'_, NativeDescription>> {
     let provider = with(env, handle, "nativeDescribe", |h| Ok(h.provider().clone()))?;
-    super::provider::describe(env, provider, "nativeDescribe")
+    env.spawn_future(async move {
+        let described = guarded(async move {
+            super::injected_panic("nativeDescribe");
+            Ok(crate::diagnostics::describe(provider.as_ref()).await)
+        });
+        Ok(match described.await {
+            Ok(d) => d.into(),
+            Err(e) => NativeDescription {
+                provider_name: None,
+                access_key_id: None,
+                expiration: None,
+                next_refresh: None,
+                endpoint: None,
+                steps: Vec::new(),
+                error: Some(NativeFailure::from(e)),
+            },
+        })
+    })
 }
